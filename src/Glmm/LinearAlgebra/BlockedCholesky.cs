@@ -53,7 +53,7 @@ public sealed class BlockedCholesky
     /// <summary>Order of the whole matrix: Levels × BlockSize + DenseSize.</summary>
     public int Size => Levels * BlockSize + DenseSize;
 
-    /// <summary>Diagonal block l (q×q row-major; before <see cref="Factor"/> the matrix, after it the factor).</summary>
+    /// <summary>Diagonal block l (q×q row-major; before <see cref="Factor()"/> the matrix, after it the factor).</summary>
     public Span<double> DiagonalBlock(int level) => _d.AsSpan(level * BlockSize * BlockSize, BlockSize * BlockSize);
 
     /// <summary>All diagonal blocks, level after level.</summary>
@@ -86,8 +86,48 @@ public sealed class BlockedCholesky
     /// <summary>Factors the matrix in place; returns false when it is not positive definite.</summary>
     public bool Factor()
     {
+        int m = DenseSize;
+        if (!FactorLevels(0, Levels, _c)) return false;
+        return m == 0 || DenseCholesky.Factor(_c, m);
+    }
+
+    /// <summary>
+    /// Factors the matrix in place, the diagonal blocks in parallel over fixed chunks of levels
+    /// (<paramref name="chunkStart"/>: chunk c holds levels chunkStart[c] .. chunkStart[c+1]). Each chunk
+    /// accumulates its Schur-complement update in its own m×m slice of <paramref name="chunkBuffers"/>, and the
+    /// slices are subtracted from C in chunk order, so the result does not depend on the number of threads.
+    /// </summary>
+    public bool Factor(int[] chunkStart, double[] chunkBuffers, ParallelOptions parallel)
+    {
+        int chunks = chunkStart.Length - 1, m = DenseSize, mm = m * m;
+        if (chunks <= 1) return Factor();
+        int failed = 0;
+        Parallel.For(0, chunks, parallel, c =>
+        {
+            var buf = chunkBuffers.AsSpan(c * mm, mm);
+            buf.Clear();
+            if (!FactorLevels(chunkStart[c], chunkStart[c + 1], buf)) Interlocked.Exchange(ref failed, 1);
+        });
+        if (failed != 0) return false;
+        if (m == 0) return true;
+        for (int c = 0; c < chunks; c++)
+        {
+            var buf = chunkBuffers.AsSpan(c * mm, mm);
+            for (int i = 0; i < m; i++)
+            {
+                var crow = _c.AsSpan(i * m, i + 1);
+                var brow = buf.Slice(i * m, i + 1);
+                for (int j = 0; j <= i; j++) crow[j] += brow[j];
+            }
+        }
+        return DenseCholesky.Factor(_c, m);
+    }
+
+    /// <summary>Factors the diagonal blocks of levels [from, to) and subtracts their L_B L_B' from <paramref name="schur"/>.</summary>
+    private bool FactorLevels(int from, int to, Span<double> schur)
+    {
         int q = BlockSize, m = DenseSize;
-        for (int l = 0; l < Levels; l++)
+        for (int l = from; l < to; l++)
         {
             var dl = DiagonalBlock(l);
             if (!DenseCholesky.Factor(dl, q)) return false;
@@ -101,12 +141,12 @@ public sealed class BlockedCholesky
             for (int a = 0; a < s; a++)
             {
                 var ra = bl.Slice(a * q, q);
-                var crow = _c.AsSpan(pat[a] * m, m);
+                var crow = schur.Slice(pat[a] * m, m);
                 for (int bIdx = 0; bIdx <= a; bIdx++)
                     crow[pat[bIdx]] -= DenseCholesky.Dot(ra, bl.Slice(bIdx * q, q));
             }
         }
-        return m == 0 || DenseCholesky.Factor(_c, m);
+        return true;
     }
 
     /// <summary>Solves A x = r in place with the factor (x and r of length <see cref="Size"/>: block part first).</summary>
