@@ -1,0 +1,39 @@
+namespace Glmm.Families;
+
+/// <summary>
+/// The probit link η = Φ⁻¹(μ), as R's <c>make.link("probit")</c>: the inverse clamps η to
+/// ±(−Φ⁻¹(ε)) so μ stays in [ε, 1−ε], and dμ/dη = max(φ(η), ε).
+/// </summary>
+public sealed class ProbitLink : Link
+{
+    /// <summary>−qnorm(ε) = 8.125890664701906.</summary>
+    private static readonly double Threshold = -NormalDistribution.Quantile(DoubleEpsilon);
+
+    /// <summary>The single instance.</summary>
+    public static ProbitLink Instance { get; } = new();
+
+    private ProbitLink() { }
+
+    /// <inheritdoc/>
+    public override string Name => "probit";
+
+    /// <inheritdoc/>
+    public override double Apply(double mu) => NormalDistribution.Quantile(mu);
+
+    /// <inheritdoc/>
+    public override double Inverse(double eta) => NormalDistribution.Cdf(Math.Clamp(eta, -Threshold, Threshold));
+
+    /// <inheritdoc/>
+    public override double MuEta(double eta) => Math.Max(NormalDistribution.Density(eta), DoubleEpsilon);
+
+    /// <inheritdoc/>
+    public override void InverseAndMuEta(ReadOnlySpan<double> eta, Span<double> mu, Span<double> muEta)
+    {
+        CheckLengths(eta.Length, mu.Length, muEta.Length);
+        for (int i = 0; i < eta.Length; i++)
+        {
+            mu[i] = Inverse(eta[i]);
+            muEta[i] = MuEta(eta[i]);
+        }
+    }
+}

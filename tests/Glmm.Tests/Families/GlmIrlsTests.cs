@@ -1,0 +1,135 @@
+using Glmm.Families;
+using Glmm.Fitting;
+using Glmm.Model;
+
+namespace Glmm.Tests.Families;
+
+public class GlmIrlsTests
+{
+    private sealed record Problem(FixedEffects X, double[] Y, double[] Weights, double[]? Offset);
+
+    private static FixedEffects Build(int n, string[] names, Func<int, int, double> value)
+    {
+        var v = new double[n * names.Length];
+        for (int j = 0; j < names.Length; j++)
+            for (int i = 0; i < n; i++) v[j * n + i] = value(i, j);
+        return new FixedEffects(n, names, v);
+    }
+
+    private static Problem Cbpp()
+    {
+        var d = FixtureCsv.Read("data", "cbpp.csv");
+        int n = d.Rows.Count;
+        string[] period = d.Texts("period");
+        double[] inc = d.Numbers("incidence"), size = d.Numbers("size");
+        var x = Build(n, ["(Intercept)", "period2", "period3", "period4"],
+            (i, j) => j == 0 ? 1 : period[i] == (j + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) ? 1 : 0);
+        return new Problem(x, inc.Select((s, i) => s / size[i]).ToArray(), size, null);
+    }
+
+    private static Problem Contraception()
+    {
+        var d = FixtureCsv.Read("data", "Contraception.csv");
+        int n = d.Rows.Count;
+        double[] age = d.Numbers("age");
+        string[] urban = d.Texts("urban"), livch = d.Texts("livch"), use = d.Texts("use");
+        string[] levels = ["1", "2", "3+"];
+        var x = Build(n, ["(Intercept)", "age", "I(age^2)", "urbanY", "livch1", "livch2", "livch3+"], (i, j) => j switch
+        {
+            0 => 1,
+            1 => age[i],
+            2 => age[i] * age[i],
+            3 => urban[i] == "Y" ? 1 : 0,
+            _ => livch[i] == levels[j - 4] ? 1 : 0,
+        });
+        return new Problem(x, use.Select(u => u == "Y" ? 1.0 : 0.0).ToArray(), Enumerable.Repeat(1.0, n).ToArray(), null);
+    }
+
+    private static Problem Grouse(bool withYearAndOffset)
+    {
+        var d = FixtureCsv.Read("data", "grouseticks.csv");
+        int n = d.Rows.Count;
+        double[] ticks = d.Numbers("TICKS"), height = d.Numbers("HEIGHT"), ch = d.Numbers("cHEIGHT");
+        string[] year = d.Texts("YEAR");
+        FixedEffects x = withYearAndOffset
+            ? Build(n, ["(Intercept)", "YEAR96", "YEAR97", "cHEIGHT"], (i, j) => j switch
+            {
+                0 => 1,
+                1 => year[i] == "96" ? 1 : 0,
+                2 => year[i] == "97" ? 1 : 0,
+                _ => ch[i],
+            })
+            : Build(n, ["(Intercept)", "cHEIGHT"], (i, j) => j == 0 ? 1 : ch[i]);
+        double[]? offset = withYearAndOffset ? height.Select(h => Math.Log(h / 100)).ToArray() : null;
+        return new Problem(x, ticks, Enumerable.Repeat(1.0, n).ToArray(), offset);
+    }
+
+    [Theory]
+    [InlineData("cbpp_logit", "binomial", "logit")]
+    [InlineData("cbpp_cauchit", "binomial", "cauchit")]
+    [InlineData("contra_probit", "binomial", "probit")]
+    [InlineData("contra_cloglog", "binomial", "cloglog")]
+    [InlineData("grouse_poisson", "poisson", "log")]
+    [InlineData("grouse_sqrt", "poisson", "sqrt")]
+    public void FitMatchesRGlm(string model, string familyName, string linkName)
+    {
+        var problem = model switch
+        {
+            "cbpp_logit" or "cbpp_cauchit" => Cbpp(),
+            "contra_probit" or "contra_cloglog" => Contraception(),
+            "grouse_poisson" => Grouse(true),
+            _ => Grouse(false),
+        };
+        var fit = GlmIrls.Fit(Family.Create(familyName, linkName), problem.X, problem.Y, problem.Weights, problem.Offset);
+
+        var coef = FixtureCsv.Read("glm", "glm_coefficients.csv");
+        var rows = coef.Rows.Where(r => coef.Text(r, "model") == model).ToArray();
+        Assert.Equal(rows.Select(r => coef.Text(r, "term")), fit.Names);
+        for (int j = 0; j < rows.Length; j++)
+        {
+            Close.Relative(coef.Number(rows[j], "estimate"), fit.Coefficients[j], 1e-7, $"{model} {fit.Names[j]} estimate");
+            Close.Relative(coef.Number(rows[j], "se"), fit.StandardErrors[j], 1e-6, $"{model} {fit.Names[j]} SE");
+        }
+
+        var summary = FixtureCsv.Read("glm", "glm_summary.csv");
+        var s = summary.Rows.Single(r => summary.Text(r, "model") == model);
+        Close.Relative(summary.Number(s, "deviance"), fit.Deviance, 1e-8, model + " deviance");
+        Close.Relative(summary.Number(s, "loglik"), fit.LogLikelihood, 1e-8, model + " logLik");
+        Close.Relative(summary.Number(s, "aic"), fit.Aic, 1e-8, model + " AIC");
+        Assert.True(fit.Converged);
+        Assert.Equal((int)summary.Number(s, "iter"), fit.Iterations);
+        Assert.Empty(fit.Warnings);
+    }
+
+    [Fact]
+    public void CovarianceIsSymmetricAndMatchesStandardErrors()
+    {
+        var p = Cbpp();
+        var fit = GlmIrls.Fit(new Binomial(), p.X, p.Y, p.Weights, null);
+        var cov = fit.UnscaledCovarianceMatrix();
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(fit.StandardErrors[i] * fit.StandardErrors[i], cov[i, i], 15);
+            for (int j = 0; j < 4; j++) Assert.Equal(cov[i, j], cov[j, i]);
+        }
+        // For a saturated-by-group logit model the covariance of intercept and period2 is −var(intercept).
+        Assert.Equal(-cov[0, 0], cov[0, 1], 12);
+    }
+
+    [Fact]
+    public void RankDeficientXIsReported()
+    {
+        var x = new FixedEffects(4, ["(Intercept)", "a", "b"], [1, 1, 1, 1, 0, 1, 0, 1, 0, 2, 0, 2]);
+        var ex = Assert.Throws<GlmmInputException>(() => GlmIrls.Fit(new Poisson(), x, [1, 2, 3, 4]));
+        Assert.Contains("'b'", ex.Message);
+    }
+
+    [Fact]
+    public void SeparatedDataWarnsAboutFittedProbabilities()
+    {
+        var x = new FixedEffects(6, ["(Intercept)", "x"], [1, 1, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6]);
+        var fit = GlmIrls.Fit(new Binomial(), x, [0, 0, 0, 1, 1, 1]);
+        Assert.Contains(fit.Warnings, w => w.Contains("fitted probabilities numerically 0 or 1"));
+        Assert.True(fit.Coefficients[1] > 10);
+    }
+}
