@@ -1,0 +1,129 @@
+using System.Globalization;
+using Glmm.Data;
+using Glmm.Formulas;
+
+namespace Glmm.Model;
+
+/// <summary>Turns an lme4 formula and a table into the <see cref="ModelStructure"/> the fitting engine needs.</summary>
+public static class ModelBuilder
+{
+    /// <summary>
+    /// Parses <paramref name="formula"/>, evaluates its variables on <paramref name="data"/>, drops rows
+    /// with missing values in any of them (reported in <see cref="ModelStructure.DroppedRows"/> and
+    /// <see cref="ModelStructure.DroppedReason"/>), and builds the response, weights, offset, X (R's
+    /// column names and order; linearly dependent columns dropped) and the random-effects terms.
+    /// Any problem with the input is a <see cref="GlmmInputException"/> with a one-line message.
+    /// </summary>
+    public static ModelStructure Build(string formula, DataTable data, ModelBuildOptions? options = null)
+    {
+        options ??= new ModelBuildOptions();
+        var f = Formula.Parse(formula);
+        if (f.RandomTerms.Count == 0)
+            throw new GlmmInputException(
+                $"formula '{formula.Trim()}' has no random-effects term such as (1 | group); a GLM (no random effects) is the right tool for it");
+        if (data.RowCount == 0) throw new GlmmInputException("the data have no rows");
+
+        var frame = new ModelFrame(data);
+        // Response first, as R's model frame.
+        double[]? successes = null, failures = null;
+        EvaluatedVariable? response = null;
+        if (f.Response is CallExpr { Function: "cbind" } cb)
+        {
+            successes = frame.Numeric(cb.Args[0], "the first column of cbind()");
+            failures = frame.Numeric(cb.Args[1], "the second column of cbind()");
+        }
+        else response = frame.Variable(f.Response);
+        var fixedVars = f.Fixed.Variables.Select(frame.Variable).ToArray();
+        var offsets = f.OffsetExprs.Select(o => frame.Numeric(o, "offset")).ToArray();
+        foreach (var rt in f.RandomTerms)
+        {
+            foreach (var v in rt.Lhs.Variables) frame.Variable(v);
+            foreach (var g in rt.GroupFactors) frame.Variable(g);
+        }
+        double[]? userWeights = options.WeightsColumn is { } wc ? frame.WeightsColumn(wc) : null;
+
+        var (rows, dropped, reason) = frame.KeptRows();
+        if (rows.Length == 0)
+            throw new GlmmInputException($"every row was dropped ({reason})");
+        int n = rows.Length;
+
+        // Response.
+        var y = new double[n];
+        var weights = new double[n];
+        ResponseKind kind;
+        if (successes is not null && failures is not null)
+        {
+            kind = ResponseKind.SuccessFailure;
+            for (int i = 0; i < n; i++)
+            {
+                double s = successes[rows[i]], fl = failures[rows[i]];
+                if (s < 0 || fl < 0)
+                    throw new GlmmInputException(
+                        $"response {f.ResponseLabel} has a negative count in data row {(rows[i] + 1).ToString(CultureInfo.InvariantCulture)}");
+                double t = s + fl;
+                y[i] = t == 0 ? 0 : s / t;
+                weights[i] = t;
+            }
+        }
+        else
+        {
+            Array.Fill(weights, 1.0);
+            switch (response)
+            {
+                case NumericVariable num:
+                    kind = ResponseKind.Numeric;
+                    for (int i = 0; i < n; i++) y[i] = num.Values[rows[i]];
+                    break;
+                case FactorVariable { IsLogical: true } lg:
+                    kind = ResponseKind.Binary;
+                    for (int i = 0; i < n; i++) y[i] = lg.Codes[rows[i]];
+                    break;
+                case FactorVariable fac:
+                {
+                    var (codes, levels) = ModelMatrix.UsedLevels(fac, rows);
+                    if (levels.Length > 2)
+                        throw new GlmmInputException(
+                            $"response '{f.ResponseLabel}' is categorical with {levels.Length.ToString(CultureInfo.InvariantCulture)} levels ({string.Join(", ", levels.Take(5))}{(levels.Length > 5 ? ", ..." : "")}); it must be numeric, logical or have two levels");
+                    kind = ResponseKind.Binary;
+                    for (int i = 0; i < n; i++) y[i] = codes[i] == 1 ? 1 : 0;
+                    break;
+                }
+                default:
+                    throw new InvalidOperationException("unexpected response variable");
+            }
+        }
+        if (userWeights is not null)
+            for (int i = 0; i < n; i++) weights[i] *= userWeights[rows[i]];
+
+        var offset = new double[n];
+        foreach (var o in offsets)
+            for (int i = 0; i < n; i++) offset[i] += o[rows[i]];
+
+        // Fixed effects.
+        var (names, cols) = ModelMatrix.Build(f.Fixed, fixedVars, rows);
+        var dependent = LinearDependence.DependentColumns(cols, options.RankTolerance);
+        var keep = Enumerable.Range(0, names.Length).Where(j => Array.IndexOf(dependent, j) < 0).ToArray();
+        var xValues = new double[n * keep.Length];
+        for (int k = 0; k < keep.Length; k++) cols[keep[k]].CopyTo(xValues, k * n);
+        var x = new FixedEffects(n, keep.Select(j => names[j]).ToArray(), xValues, dependent.Select(j => names[j]).ToArray());
+
+        // Random effects.
+        var terms = f.RandomTerms.Select(rt => RandomTermBuilder.Build(rt, frame, rows)).ToArray();
+
+        return new ModelStructure
+        {
+            Formula = formula,
+            ResponseName = f.ResponseLabel,
+            ResponseKind = kind,
+            Y = y,
+            Weights = weights,
+            Offset = offset,
+            HasOffset = offsets.Length > 0,
+            X = x,
+            Random = new RandomEffectsStructure(terms),
+            RowIndex = rows,
+            DroppedRows = dropped,
+            DroppedReason = reason,
+        };
+    }
+}
