@@ -42,7 +42,7 @@ internal static class Fitter
         // Starting β from the GLM without random effects (as glmer starts).
         var glm = GlmIrls.Fit(family, model.X, model.Y, model.Weights, model.Offset);
         var stage1 = new LaplaceObjective(data, betaInside: true, threads);
-        stage1.Pirls.SetBeta(glm.Coefficients);
+        stage1.Pirls.SetBeta(glm.Coefficients.ToArray());
 
         var bobyqa = new Bobyqa();
         var upperTheta = Enumerable.Repeat(double.PositiveInfinity, nth).ToArray();
