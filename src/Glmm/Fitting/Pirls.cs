@@ -135,6 +135,7 @@ internal sealed class Pirls
             if (!double.IsFinite(pdev)) return double.PositiveInfinity;
         }
         int nv = _d.TotalRandom, p = _d.P;
+        double previous = double.PositiveInfinity;
         while (true)
         {
             Iterations++;
@@ -144,6 +145,10 @@ internal sealed class Pirls
             double scale = 1.0 + Math.Abs(pdev);
             if (!double.IsFinite(decrement)) return double.PositiveInfinity;
             if (decrement <= 1e-20 * scale) { Converged = true; break; }
+            // Near the mode Newton steps shrink the decrement quadratically; once they stop doing so we
+            // have reached the rounding floor of the sums and the mode is as accurate as it can be.
+            if (decrement <= 1e-10 * scale && decrement > 1e-3 * previous) { Converged = true; break; }
+            previous = decrement;
             if (Iterations >= MaxIterations) { Converged = decrement <= 1e-6 * scale; break; }
             bool smallStep = decrement <= 1e-8 * scale;
             double step = 1.0;
