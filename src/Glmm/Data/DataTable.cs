@@ -31,4 +31,25 @@ public sealed class DataTable
 
     /// <summary>The column called <paramref name="name"/>; throws <see cref="GlmmInputException"/> when there is none.</summary>
     public Column this[string name] => Find(name) ?? throw new GlmmInputException($"unknown column '{name}'");
+
+    /// <summary>
+    /// Builds a table in memory from (name, array) pairs. The element type of each array sets the column type:
+    /// <c>double[]</c> (NaN = missing), <c>double?[]</c>, <c>int[]</c>, <c>int?[]</c> → numeric;
+    /// <c>bool[]</c>, <c>bool?[]</c> → logical; <c>string?[]</c> (null = missing) → categorical with levels
+    /// in ordinal order. Arrays are copied. See <see cref="DataTableBuilder"/> for more control (e.g. level order).
+    /// </summary>
+    /// <example><code>
+    /// var table = DataTable.FromColumns(
+    ///     ("y", new[] { 0.0, 1.0, 1.0 }),
+    ///     ("group", new[] { "a", "b", "a" }));
+    /// </code></example>
+    /// <exception cref="ArgumentException">An array has an unsupported element type.</exception>
+    /// <exception cref="GlmmInputException">The arrays differ in length or two names are equal.</exception>
+    public static DataTable FromColumns(params (string Name, Array Values)[] columns)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        var builder = new DataTableBuilder();
+        foreach (var (name, values) in columns) builder.Add(name, values);
+        return builder.Build();
+    }
 }

@@ -1,0 +1,188 @@
+using System.Text;
+using Sylvan.Data.Csv;
+
+namespace Glmm.Data;
+
+/// <summary>
+/// Reads a comma-separated file (RFC 4180) with a header row into a <see cref="DataTable"/>, inferring
+/// each column's type as R's <c>read.csv(..., stringsAsFactors = TRUE)</c> does.
+/// </summary>
+/// <remarks>
+/// <para>Format: fields separated by commas; a field may be quoted with <c>"</c>, and a quoted field may
+/// contain commas, line breaks and doubled quotes (<c>""</c>). Lines end with LF, CRLF or CR. Files are
+/// UTF-8 with or without a byte order mark. Blank lines are skipped (R's <c>blank.lines.skip</c>).</para>
+/// <para>Missing values: an empty field or <c>NA</c> (quoted or not) is missing in any column; a field of
+/// white space only is missing in numeric and logical columns. A numeric value of <c>NaN</c> is also
+/// flagged missing (R's <c>is.na(NaN)</c> is TRUE).</para>
+/// <para>Types: a column is numeric when every non-missing field is a number (quoted or not; invariant
+/// culture; surrounding white space allowed; <c>1e5</c>, <c>0x1A</c>, <c>Inf</c>, <c>-Inf</c>,
+/// <c>infinity</c>, <c>NaN</c> accepted); logical when every non-missing field is one of
+/// <c>TRUE FALSE T F true false True False</c>, or when every field is missing; otherwise categorical,
+/// with the distinct field texts as levels in ordinal (<see cref="StringComparer.Ordinal"/>) order.</para>
+/// <para>Names: an empty header name becomes <c>X</c> and duplicates get <c>.1</c>, <c>.2</c>, … suffixes
+/// (R's <c>make.names(unique = TRUE)</c> restricted to those two cases); other names are kept as written.</para>
+/// <para>Errors in the input throw <see cref="GlmmInputException"/> with a one-line message naming the
+/// file and, for malformed records, the physical line (the header is line 1) where the record starts.</para>
+/// </remarks>
+public static class CsvTableReader
+{
+    private const int MaxRecordChars = 1 << 26;
+
+    /// <summary>Reads the CSV file at <paramref name="path"/>.</summary>
+    /// <exception cref="GlmmInputException">The file cannot be opened or read, or is not valid CSV with a header row.</exception>
+    public static DataTable Read(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+            throw new GlmmInputException($"cannot open data file '{path}': it is a directory");
+        if (!File.Exists(path))
+            throw new GlmmInputException($"cannot open data file '{path}': file not found");
+
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
+        {
+            string reason = e is UnauthorizedAccessException or System.Security.SecurityException ? "permission denied" : OneLine(e.Message);
+            throw new GlmmInputException($"cannot open data file '{path}': {reason}", e);
+        }
+
+        using (stream)
+        using (var reader = new StreamReader(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16))
+        {
+            return Read(reader, path);
+        }
+    }
+
+    /// <summary>
+    /// Reads CSV text from <paramref name="reader"/> (which is not closed). <paramref name="sourceName"/>
+    /// names the input in error messages (usually the file name).
+    /// </summary>
+    /// <exception cref="GlmmInputException">The input cannot be read or is not valid CSV with a header row.</exception>
+    public static DataTable Read(TextReader reader, string sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(sourceName);
+        try
+        {
+            return ReadCore(reader, sourceName);
+        }
+        catch (IOException e)
+        {
+            throw new GlmmInputException($"cannot read data file '{sourceName}': {OneLine(e.Message)}", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new GlmmInputException($"cannot read data file '{sourceName}': permission denied", e);
+        }
+    }
+
+    private static DataTable ReadCore(TextReader reader, string sourceName)
+    {
+        var options = new CsvDataReaderOptions
+        {
+            HasHeaders = false,
+            Delimiter = ',',
+            Quote = '"',
+            Escape = '"',
+            CsvStyle = CsvStyle.Standard,
+            ResultSetMode = ResultSetMode.SingleResult,
+            BufferSize = 1 << 16,
+            MaxBufferSize = MaxRecordChars,
+            OwnsReader = false,
+        };
+
+        int line = 1; // physical line on which the next record starts
+        CsvDataReader csv;
+        try
+        {
+            csv = CsvDataReader.Create(reader, options);
+        }
+        catch (Exception e) when (e is CsvFormatException or CsvRecordTooLargeException)
+        {
+            throw Malformed(sourceName, line, e);
+        }
+
+        using (csv)
+        {
+            string[]? header = null;
+            InferringColumnBuilder[] builders = [];
+            int fieldCount = 0;
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = csv.Read();
+                }
+                catch (Exception e) when (e is CsvFormatException or CsvRecordTooLargeException)
+                {
+                    throw Malformed(sourceName, line, e);
+                }
+                if (!more) break;
+
+                var raw = csv.GetRawRecordSpan();
+                int recordLine = line;
+                line += CountLineBreaks(raw);
+                if (IsBlankLine(raw)) continue;
+
+                int found = csv.RowFieldCount;
+                if (header is null)
+                {
+                    header = new string[found];
+                    for (int j = 0; j < found; j++) header[j] = csv.GetFieldSpan(j).ToString();
+                    if (header.Length > 0 && header[0].StartsWith('\uFEFF')) header[0] = header[0][1..];
+                    var names = ColumnNames.MakeUnique(header);
+                    fieldCount = found;
+                    builders = new InferringColumnBuilder[found];
+                    for (int j = 0; j < found; j++) builders[j] = new InferringColumnBuilder(names[j]);
+                    continue;
+                }
+
+                if (found != fieldCount)
+                    throw new GlmmInputException(
+                        $"data file '{sourceName}', line {recordLine}: expected {fieldCount} field{(fieldCount == 1 ? "" : "s")} but found {found}");
+                for (int j = 0; j < builders.Length; j++) builders[j].Add(csv.GetFieldSpan(j));
+            }
+
+            if (header is null)
+                throw new GlmmInputException($"data file '{sourceName}' is empty: expected a header line with column names");
+
+            var columns = new Column[builders.Length];
+            for (int j = 0; j < columns.Length; j++) columns[j] = builders[j].Build();
+            return new DataTable(columns);
+        }
+    }
+
+    private static GlmmInputException Malformed(string sourceName, int line, Exception e)
+    {
+        string what = e switch
+        {
+            CsvRecordTooLargeException => "record is too long (is a quote not closed?)",
+            _ when e.Message.Contains("without a closing quote", StringComparison.Ordinal) => "quoted field is not closed (missing closing quote)",
+            _ when e.Message.Contains("after a closing quote", StringComparison.Ordinal) => "a closing quote must be followed by a comma or the end of the line",
+            _ => "malformed CSV record: " + OneLine(e.Message),
+        };
+        return new GlmmInputException($"data file '{sourceName}', line {line}: {what}", e);
+    }
+
+    /// <summary>Number of line breaks (LF, CRLF or a lone CR) in a raw record, including its terminator.</summary>
+    private static int CountLineBreaks(ReadOnlySpan<char> raw)
+    {
+        int breaks = raw.Count('\n');
+        if (raw.Contains('\r'))
+            breaks += raw.Count('\r') - raw.Count("\r\n".AsSpan());
+        return breaks;
+    }
+
+    /// <summary>True when the raw record is an empty line (only a line terminator).</summary>
+    private static bool IsBlankLine(ReadOnlySpan<char> raw)
+    {
+        foreach (char c in raw) if (c != '\r' && c != '\n') return false;
+        return true;
+    }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+}

@@ -1,0 +1,178 @@
+using System.Globalization;
+
+namespace Glmm.Data;
+
+/// <summary>
+/// Recognises the text of one CSV field the way R's <c>type.convert</c> (used by <c>read.csv</c>) does:
+/// numbers (decimal, hexadecimal, <c>Inf</c>, <c>NaN</c>, surrounding white space allowed) and the
+/// eight spellings of a logical value. Works on spans so that no string is allocated.
+/// </summary>
+internal static class FieldValueParser
+{
+    /// <summary>The spellings R accepts as logical values, in a fixed order (index = variant code).</summary>
+    internal static readonly string[] LogicalSpellings = ["FALSE", "TRUE", "F", "T", "false", "true", "False", "True"];
+
+    /// <summary>True for the white space characters R's isspace recognises (tab, LF, VT, FF, CR, space).</summary>
+    internal static bool IsSpace(char c) => c == ' ' || (c >= '\t' && c <= '\r');
+
+    /// <summary>True when the field is non-empty and consists only of white space.</summary>
+    internal static bool IsBlank(ReadOnlySpan<char> s)
+    {
+        if (s.Length == 0) return false;
+        foreach (char c in s) if (!IsSpace(c)) return false;
+        return true;
+    }
+
+    /// <summary>
+    /// Fast path: a plain integer of at most 15 digits, optionally negative, without leading zeros
+    /// (so the text is exactly what formatting the value back gives).
+    /// </summary>
+    internal static bool TryParseCanonicalInteger(ReadOnlySpan<char> s, out double value)
+    {
+        value = 0;
+        int i = 0;
+        bool negative = false;
+        if (s.Length > 0 && s[0] == '-') { negative = true; i = 1; }
+        int digits = s.Length - i;
+        if (digits < 1 || digits > 15) return false;
+        if (s[i] == '0' && (digits > 1 || negative)) return false;
+        long v = 0;
+        for (; i < s.Length; i++)
+        {
+            uint d = (uint)(s[i] - '0');
+            if (d > 9) return false;
+            v = v * 10 + d;
+        }
+        value = negative ? -v : v;
+        return true;
+    }
+
+    /// <summary>
+    /// Parses a number as R's type.convert accepts it: optional surrounding white space, optional sign,
+    /// then a decimal number (digits, optional point, optional exponent; R also accepts a dangling
+    /// "e" or "e+" as exponent 0), a hexadecimal number (0x..., optional binary exponent p...),
+    /// Inf / infinity (any case) or NaN. Returns false for anything else.
+    /// </summary>
+    internal static bool TryParseNumber(ReadOnlySpan<char> s, out double value)
+    {
+        value = 0;
+        int start = 0, end = s.Length;
+        while (start < end && IsSpace(s[start])) start++;
+        while (end > start && IsSpace(s[end - 1])) end--;
+        if (start == end) return false;
+        var t = s[start..end];
+
+        bool negative = false;
+        int i = 0;
+        if (t[0] == '-') { negative = true; i = 1; }
+        else if (t[0] == '+') i = 1;
+        if (i == t.Length) return false;
+        var body = t[i..];
+
+        char c0 = body[0];
+        if ((c0 >= '0' && c0 <= '9') || c0 == '.')
+        {
+            if (body.Length > 2 && c0 == '0' && (body[1] == 'x' || body[1] == 'X'))
+            {
+                if (!TryParseHex(body[2..], out value)) return false;
+            }
+            else if (!TryParseDecimal(body, out value)) return false;
+        }
+        else if (body.Equals("Inf", StringComparison.OrdinalIgnoreCase) || body.Equals("infinity", StringComparison.OrdinalIgnoreCase))
+            value = double.PositiveInfinity;
+        else if (body.SequenceEqual("NaN"))
+            value = double.NaN;
+        else
+            return false;
+
+        if (negative) value = -value;
+        return true;
+    }
+
+    private static bool TryParseDecimal(ReadOnlySpan<char> body, out double value)
+    {
+        value = 0;
+        int i = 0, mantissaDigits = 0;
+        while (i < body.Length && char.IsAsciiDigit(body[i])) { i++; mantissaDigits++; }
+        if (i < body.Length && body[i] == '.')
+        {
+            i++;
+            while (i < body.Length && char.IsAsciiDigit(body[i])) { i++; mantissaDigits++; }
+        }
+        if (mantissaDigits == 0) return false;
+        int mantissaEnd = i;
+        if (i < body.Length)
+        {
+            if (body[i] != 'e' && body[i] != 'E') return false;
+            i++;
+            if (i < body.Length && (body[i] == '+' || body[i] == '-')) i++;
+            int expDigits = 0;
+            while (i < body.Length && char.IsAsciiDigit(body[i])) { i++; expDigits++; }
+            if (i != body.Length) return false;
+            // R accepts "1e" and "1e+" as 1 (the missing exponent counts as 0).
+            if (expDigits == 0) body = body[..mantissaEnd];
+        }
+        return double.TryParse(body, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent,
+            CultureInfo.InvariantCulture, out value);
+    }
+
+    private static bool TryParseHex(ReadOnlySpan<char> s, out double value)
+    {
+        value = 0;
+        int i = 0;
+        double mantissa = 0;
+        while (i < s.Length)
+        {
+            int d = HexDigit(s[i]);
+            if (d < 0) break;
+            mantissa = mantissa * 16 + d;
+            i++;
+        }
+        if (i == 0) return false;
+        int exponent = 0;
+        if (i < s.Length)
+        {
+            if (s[i] != 'p' && s[i] != 'P') return false;
+            i++;
+            bool negExp = false;
+            if (i < s.Length && (s[i] == '+' || s[i] == '-')) { negExp = s[i] == '-'; i++; }
+            int expDigits = 0;
+            while (i < s.Length && char.IsAsciiDigit(s[i]))
+            {
+                if (exponent < 100000) exponent = exponent * 10 + (s[i] - '0');
+                i++; expDigits++;
+            }
+            if (expDigits == 0 || i != s.Length) return false;
+            if (negExp) exponent = -exponent;
+        }
+        value = Math.ScaleB(mantissa, exponent);
+        return true;
+    }
+
+    private static int HexDigit(char c) => c switch
+    {
+        >= '0' and <= '9' => c - '0',
+        >= 'a' and <= 'f' => c - 'a' + 10,
+        >= 'A' and <= 'F' => c - 'A' + 10,
+        _ => -1,
+    };
+
+    /// <summary>
+    /// Recognises the logical spellings R's type.convert accepts (exact, no white space):
+    /// FALSE, TRUE, F, T, false, true, False, True. <paramref name="variant"/> is the index into
+    /// <see cref="LogicalSpellings"/>; its parity is the value (odd = TRUE).
+    /// </summary>
+    internal static bool TryParseLogical(ReadOnlySpan<char> s, out int variant)
+    {
+        variant = -1;
+        if (s.Length == 0 || s.Length > 5) return false;
+        char c = s[0];
+        if (c != 'T' && c != 'F' && c != 't' && c != 'f') return false;
+        var spellings = LogicalSpellings;
+        for (int k = 0; k < spellings.Length; k++)
+        {
+            if (s.SequenceEqual(spellings[k])) { variant = k; return true; }
+        }
+        return false;
+    }
+}
