@@ -14,12 +14,14 @@ w <- function(d, name) {
 links <- c("logit", "probit", "cauchit", "cloglog", "identity", "log", "sqrt")
 eta <- c(-800, -40, -35, -30.5, -30, -29.9, -20, -10, -8.2, -8.125, -5, -2, -1, -0.5, -1e-3, -1e-10,
          0, 1e-10, 1e-3, 0.5, 1, 2, 5, 8.125, 8.2, 10, 20, 29.9, 30, 30.5, 35, 40, 700, 710, 800)
+eta <- sort(unique(c(eta, seq(-39.1, 39.1, by = 0.23))))  # plus a dense grid
 d <- do.call(rbind, lapply(links, function(l) {
   lk <- make.link(l)
   data.frame(link = l, eta = eta, linkinv = lk$linkinv(eta), mu_eta = lk$mu.eta(eta))
 }))
 w(d, "link_inverse.csv")
 mu01 <- c(1e-300, 1e-15, 2.220446049250313e-16, 1e-8, 1e-3, 0.1, 0.3, 0.5, 0.7, 0.9, 0.999, 1 - 1e-8, 1 - 1e-15)
+mu01 <- sort(unique(c(mu01, 10^seq(-300, -0.5, by = 3.7), seq(0.01, 0.99, by = 0.0123), 1 - 10^-seq(1, 15.5, by = 0.29))))
 mupos <- c(1e-300, 1e-10, 0.5, 1, 3, 100, 1e10)
 d <- do.call(rbind, lapply(links, function(l) {
   mu <- if (l %in% c("identity", "log", "sqrt")) mupos else mu01
