@@ -68,13 +68,17 @@ contra <- read.csv(file.path(dat, "Contraception.csv"), stringsAsFactors = TRUE)
 contra$livch <- factor(contra$livch)
 grouse <- read.csv(file.path(dat, "grouseticks.csv"), stringsAsFactors = TRUE)
 grouse$YEAR <- factor(grouse$YEAR)
+toy <- data.frame(y = c(0, 0, 0, 1, 5, 10, 20, 2, 0, 1), x = c(1:7, 2, 1, 3))
 fits <- list(
   cbpp_logit = glm(cbind(incidence, size - incidence) ~ period, binomial, cbpp),
   cbpp_cauchit = glm(cbind(incidence, size - incidence) ~ period, binomial("cauchit"), cbpp),
   contra_probit = glm(use ~ age + I(age^2) + urban + livch, binomial("probit"), contra),
   contra_cloglog = glm(use ~ age + I(age^2) + urban + livch, binomial("cloglog"), contra),
   grouse_poisson = glm(TICKS ~ YEAR + cHEIGHT + offset(log(HEIGHT / 100)), poisson, grouse),
-  grouse_sqrt = glm(TICKS ~ cHEIGHT, poisson("sqrt"), grouse))
+  grouse_sqrt = glm(TICKS ~ cHEIGHT, poisson("sqrt"), grouse),
+  # toy data whose fits end on the boundary after "step size truncated: out of bounds" halvings
+  toy_identity = glm(y ~ x, poisson("identity"), toy, start = c(1, 1)),
+  toy_sqrt = glm(y ~ x, poisson("sqrt"), toy, start = c(0.5, 0.5)))
 d <- do.call(rbind, lapply(names(fits), function(f) {
   s <- summary(fits[[f]])$coefficients
   data.frame(model = f, term = rownames(s), estimate = s[, 1], se = s[, 2])
@@ -82,6 +86,7 @@ d <- do.call(rbind, lapply(names(fits), function(f) {
 w(d, "glm_coefficients.csv")
 d <- do.call(rbind, lapply(names(fits), function(f) {
   m <- fits[[f]]
-  data.frame(model = f, deviance = deviance(m), loglik = as.numeric(logLik(m)), aic = AIC(m), iter = m$iter)
+  data.frame(model = f, deviance = deviance(m), loglik = as.numeric(logLik(m)), aic = AIC(m), iter = m$iter,
+             boundary = m$boundary)
 }))
 w(d, "glm_summary.csv")
