@@ -14,12 +14,14 @@ w <- function(d, name) {
 links <- c("logit", "probit", "cauchit", "cloglog", "identity", "log", "sqrt")
 eta <- c(-800, -40, -35, -30.5, -30, -29.9, -20, -10, -8.2, -8.125, -5, -2, -1, -0.5, -1e-3, -1e-10,
          0, 1e-10, 1e-3, 0.5, 1, 2, 5, 8.125, 8.2, 10, 20, 29.9, 30, 30.5, 35, 40, 700, 710, 800)
+eta <- sort(unique(c(eta, seq(-39.1, 39.1, by = 0.23))))  # plus a dense grid
 d <- do.call(rbind, lapply(links, function(l) {
   lk <- make.link(l)
   data.frame(link = l, eta = eta, linkinv = lk$linkinv(eta), mu_eta = lk$mu.eta(eta))
 }))
 w(d, "link_inverse.csv")
 mu01 <- c(1e-300, 1e-15, 2.220446049250313e-16, 1e-8, 1e-3, 0.1, 0.3, 0.5, 0.7, 0.9, 0.999, 1 - 1e-8, 1 - 1e-15)
+mu01 <- sort(unique(c(mu01, 10^seq(-300, -0.5, by = 3.7), seq(0.01, 0.99, by = 0.0123), 1 - 10^-seq(1, 15.5, by = 0.29))))
 mupos <- c(1e-300, 1e-10, 0.5, 1, 3, 100, 1e10)
 d <- do.call(rbind, lapply(links, function(l) {
   mu <- if (l %in% c("identity", "log", "sqrt")) mupos else mu01
@@ -66,13 +68,17 @@ contra <- read.csv(file.path(dat, "Contraception.csv"), stringsAsFactors = TRUE)
 contra$livch <- factor(contra$livch)
 grouse <- read.csv(file.path(dat, "grouseticks.csv"), stringsAsFactors = TRUE)
 grouse$YEAR <- factor(grouse$YEAR)
+toy <- data.frame(y = c(0, 0, 0, 1, 5, 10, 20, 2, 0, 1), x = c(1:7, 2, 1, 3))
 fits <- list(
   cbpp_logit = glm(cbind(incidence, size - incidence) ~ period, binomial, cbpp),
   cbpp_cauchit = glm(cbind(incidence, size - incidence) ~ period, binomial("cauchit"), cbpp),
   contra_probit = glm(use ~ age + I(age^2) + urban + livch, binomial("probit"), contra),
   contra_cloglog = glm(use ~ age + I(age^2) + urban + livch, binomial("cloglog"), contra),
   grouse_poisson = glm(TICKS ~ YEAR + cHEIGHT + offset(log(HEIGHT / 100)), poisson, grouse),
-  grouse_sqrt = glm(TICKS ~ cHEIGHT, poisson("sqrt"), grouse))
+  grouse_sqrt = glm(TICKS ~ cHEIGHT, poisson("sqrt"), grouse),
+  # toy data whose fits end on the boundary after "step size truncated: out of bounds" halvings
+  toy_identity = glm(y ~ x, poisson("identity"), toy, start = c(1, 1)),
+  toy_sqrt = glm(y ~ x, poisson("sqrt"), toy, start = c(0.5, 0.5)))
 d <- do.call(rbind, lapply(names(fits), function(f) {
   s <- summary(fits[[f]])$coefficients
   data.frame(model = f, term = rownames(s), estimate = s[, 1], se = s[, 2])
@@ -80,6 +86,7 @@ d <- do.call(rbind, lapply(names(fits), function(f) {
 w(d, "glm_coefficients.csv")
 d <- do.call(rbind, lapply(names(fits), function(f) {
   m <- fits[[f]]
-  data.frame(model = f, deviance = deviance(m), loglik = as.numeric(logLik(m)), aic = AIC(m), iter = m$iter)
+  data.frame(model = f, deviance = deviance(m), loglik = as.numeric(logLik(m)), aic = AIC(m), iter = m$iter,
+             boundary = m$boundary)
 }))
 w(d, "glm_summary.csv")

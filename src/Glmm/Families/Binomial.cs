@@ -39,9 +39,10 @@ public sealed class Binomial : Family
     /// <summary>μ(1 − μ).</summary>
     public override double Variance(double mu) => mu * (1.0 - mu);
 
-    /// <summary>2·wt·(y log(y/μ) + (1−y) log((1−y)/(1−μ))), with 0·log 0 = 0 (R's <c>binomial_dev_resids</c>).</summary>
+    /// <summary>2·wt·(y log(y/μ) + (1−y) log((1−y)/(1−μ))), with 0·log 0 = 0 (R's <c>binomial_dev_resids</c>);
+    /// 0 when wt = 0 (R zeroes y on such rows, so whatever y they hold cannot make this NaN).</summary>
     public override double DevianceResidual(double y, double mu, double wt) =>
-        2.0 * wt * (YLogY(y, mu) + YLogY(1.0 - y, 1.0 - mu));
+        wt == 0 ? 0.0 : 2.0 * wt * (YLogY(y, mu) + YLogY(1.0 - y, 1.0 - mu));
 
     private static double YLogY(double y, double mu) => y != 0.0 ? y * Math.Log(y / mu) : 0.0;
 

@@ -6,8 +6,9 @@ namespace Glmm.Families;
 /// </summary>
 public sealed class ProbitLink : Link
 {
-    /// <summary>−qnorm(ε) = 8.125890664701906.</summary>
-    private static readonly double Threshold = -NormalDistribution.Quantile(DoubleEpsilon);
+    /// <summary>R's −qnorm(ε), as R computes it (a hand-computed quantile can be 1 ulp away, which
+    /// moves the clamped μ by ~1e−14 relative).</summary>
+    private const double Threshold = 8.125890664701906;
 
     /// <summary>The single instance.</summary>
     public static ProbitLink Instance { get; } = new();

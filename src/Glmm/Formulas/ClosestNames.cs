@@ -11,7 +11,8 @@ internal static class ClosestNames
             .OrderBy(x => x.d).ThenBy(x => x.i).ToList();
         if (scored.Count == 0) return Array.Empty<string>();
         double best = scored[0].d;
-        double limit = Math.Max(best, Math.Max(2, name.Length / 2.0));
+        if (best > Math.Max(2, name.Length / 2.0)) return Array.Empty<string>();
+        double limit = Math.Floor(best) + 0.5;
         return scored.Where(x => x.d <= limit).Take(count).Select(x => x.c).ToArray();
     }
 

@@ -80,7 +80,7 @@ internal sealed record BinaryExpr(string Op, Expr Left, Expr Right, int Column, 
     internal override void Write(StringBuilder sb)
     {
         Left.Write(sb);
-        if (Op is "^" or ":") sb.Append(Op);
+        if (Op is "^" or ":" or "/") sb.Append(Op);
         else sb.Append(' ').Append(Op).Append(' ');
         Right.Write(sb);
     }

@@ -12,6 +12,7 @@ internal sealed class TermExpander
     private readonly List<Expr> _variables = new();
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private readonly bool _allowBars;
+    private int _interactionDepth;
 
     public List<BinaryExpr> Bars { get; } = new();
     public List<Expr> Offsets { get; } = new();
@@ -62,6 +63,13 @@ internal sealed class TermExpander
 
     private static bool IsBar(Expr e) => e is BinaryExpr { Op: "|" or "||" };
 
+    private Enc Inner(Expr e)
+    {
+        _interactionDepth++;
+        try { return Encode(e); }
+        finally { _interactionDepth--; }
+    }
+
     private Enc Encode(Expr e)
     {
         switch (e)
@@ -97,8 +105,8 @@ internal sealed class TermExpander
             }
             case BinaryExpr { Op: ":" or "%in%" } b:
             {
-                var l = NoIntercept(Encode(b.Left), b.Left);
-                var r = NoIntercept(Encode(b.Right), b.Right);
+                var l = NoIntercept(Inner(b.Left), b.Left);
+                var r = NoIntercept(Inner(b.Right), b.Right);
                 if (b.Op == "%in%")
                 {
                     var all = r.Terms.Aggregate(Array.Empty<int>(), Union);
@@ -110,8 +118,8 @@ internal sealed class TermExpander
             }
             case BinaryExpr { Op: "*" } b:
             {
-                var l = NoIntercept(Encode(b.Left), b.Left);
-                var r = NoIntercept(Encode(b.Right), b.Right);
+                var l = NoIntercept(Inner(b.Left), b.Left);
+                var r = NoIntercept(Inner(b.Right), b.Right);
                 var res = new Enc();
                 foreach (var t in l.Terms) AddUnique(res.Terms, t);
                 foreach (var t in r.Terms) AddUnique(res.Terms, t);
@@ -120,8 +128,8 @@ internal sealed class TermExpander
             }
             case BinaryExpr { Op: "/" } b:
             {
-                var l = NoIntercept(Encode(b.Left), b.Left);
-                var r = NoIntercept(Encode(b.Right), b.Right);
+                var l = NoIntercept(Inner(b.Left), b.Left);
+                var r = NoIntercept(Inner(b.Right), b.Right);
                 var res = new Enc();
                 foreach (var t in l.Terms) AddUnique(res.Terms, t);
                 var all = l.Terms.Aggregate(Array.Empty<int>(), Union);
@@ -130,7 +138,7 @@ internal sealed class TermExpander
             }
             case BinaryExpr { Op: "^" } b:
             {
-                var l = NoIntercept(Encode(b.Left), b.Left);
+                var l = NoIntercept(Inner(b.Left), b.Left);
                 var power = b.Right is ParenExpr pp ? pp.Inner : b.Right;
                 if (power is not NumberExpr { Value: >= 1 } num || num.Value != Math.Floor(num.Value))
                     throw Lexer.Error(b.Right.Column, "expected a positive whole number after '^'");
@@ -161,6 +169,8 @@ internal sealed class TermExpander
     {
         if (!_allowBars)
             throw Lexer.Error(b.OperatorColumn, $"unexpected '{b.Op}' inside a random-effects term");
+        if (_interactionDepth > 0)
+            throw Lexer.Error(b.OperatorColumn, "a random-effects term cannot be part of an interaction; add it with '+'");
         Bars.Add(b);
         return new Enc();
     }

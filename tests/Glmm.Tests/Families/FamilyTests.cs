@@ -105,6 +105,9 @@ public class FamilyTests
         e = Assert.Throws<GlmmInputException>(() => b.ValidateResponse([double.NaN, 1], [1, 1]));
         Assert.Contains("row 1", e.Message);
         b.ValidateResponse([0, 0.5, 1], [1, 2, 3]);
+        b.ValidateResponse([0, 1.5], [1, 0]); // a zero-weight row is not checked, as R zeroes its y
+        Assert.Equal(0.0, b.DevianceResidual(1.5, 0.3, 0));
+        Assert.Equal(0.0, b.LogLikelihood(1.5, 0.3, 0));
         Assert.Single(b.ResponseWarnings([0.5, 0.5], [2, 3]));
         Assert.Empty(b.ResponseWarnings([0.5, 1], [2, 3]));
 

@@ -64,6 +64,13 @@ public class GlmIrlsTests
         return new Problem(x, ticks, Enumerable.Repeat(1.0, n).ToArray(), offset);
     }
 
+    private static readonly double[] ToyY = [0, 0, 0, 1, 5, 10, 20, 2, 0, 1];
+    private static readonly double[] ToyX = [1, 2, 3, 4, 5, 6, 7, 2, 1, 3];
+
+    private static Problem Toy() =>
+        new(new FixedEffects(10, ["(Intercept)", "x"], [.. Enumerable.Repeat(1.0, 10), .. ToyX]), ToyY,
+            Enumerable.Repeat(1.0, 10).ToArray(), null);
+
     [Theory]
     [InlineData("cbpp_logit", "binomial", "logit")]
     [InlineData("cbpp_cauchit", "binomial", "cauchit")]
@@ -81,7 +88,40 @@ public class GlmIrlsTests
             _ => Grouse(false),
         };
         var fit = GlmIrls.Fit(Family.Create(familyName, linkName), problem.X, problem.Y, problem.Weights, problem.Offset);
+        AssertMatchesR(model, fit);
+        Assert.True(fit.Converged);
+        Assert.False(fit.Boundary);
+        Assert.Empty(fit.Warnings);
+        // No deviance increase happens on these fits, so R's plain glm.fit path is the same.
+        var plain = GlmIrls.Fit(Family.Create(familyName, linkName), problem.X, problem.Y, problem.Weights, problem.Offset,
+            new GlmIrlsOptions { StepHalvingOnIncrease = false });
+        Assert.Equal(fit.Coefficients, plain.Coefficients);
+    }
 
+    [Theory]
+    [InlineData("toy_identity", "identity", 1.0)]
+    [InlineData("toy_sqrt", "sqrt", 0.5)]
+    public void BoundaryFitsFollowRsStepHalving(string model, string linkName, double start)
+    {
+        var p = Toy();
+        var fit = GlmIrls.Fit(new Poisson(Link.FromName(linkName)), p.X, p.Y, p.Weights, null,
+            new GlmIrlsOptions { Start = [start, start], StepHalvingOnIncrease = false });
+        AssertMatchesR(model, fit);
+        Assert.True(fit.Converged);
+        Assert.True(fit.Boundary);
+        Assert.Contains("step size truncated: out of bounds", fit.Warnings);
+    }
+
+    [Fact]
+    public void InvalidFirstStepWithoutStartIsAnInputError()
+    {
+        var p = Toy();
+        var ex = Assert.Throws<GlmmInputException>(() => GlmIrls.Fit(new Poisson(IdentityLink.Instance), p.X, p.Y));
+        Assert.Contains("starting values", ex.Message);
+    }
+
+    private static void AssertMatchesR(string model, GlmFitResult fit)
+    {
         var coef = FixtureCsv.Read("glm", "glm_coefficients.csv");
         var rows = coef.Rows.Where(r => coef.Text(r, "model") == model).ToArray();
         Assert.Equal(rows.Select(r => coef.Text(r, "term")), fit.Names);
@@ -96,9 +136,8 @@ public class GlmIrlsTests
         Close.Relative(summary.Number(s, "deviance"), fit.Deviance, 1e-8, model + " deviance");
         Close.Relative(summary.Number(s, "loglik"), fit.LogLikelihood, 1e-8, model + " logLik");
         Close.Relative(summary.Number(s, "aic"), fit.Aic, 1e-8, model + " AIC");
-        Assert.True(fit.Converged);
         Assert.Equal((int)summary.Number(s, "iter"), fit.Iterations);
-        Assert.Empty(fit.Warnings);
+        Assert.Equal(summary.Text(s, "boundary") == "TRUE", fit.Boundary);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ public class LinkTests
     public void InverseAndMuEtaMatchR()
     {
         var csv = FixtureCsv.Read("glm", "link_inverse.csv");
-        Assert.Equal(7 * 35, csv.Rows.Count);
+        Assert.True(csv.Rows.Count > 7 * 300);
         foreach (var row in csv.Rows)
         {
             var link = Link.FromName(csv.Text(row, "link"));
