@@ -39,6 +39,12 @@ public sealed class Binomial : Family
     /// <summary>μ(1 − μ).</summary>
     public override double Variance(double mu) => mu * (1.0 - mu);
 
+    /// <summary>1 − 2μ.</summary>
+    public override double VarianceDerivative(double mu) => 1.0 - 2.0 * mu;
+
+    /// <summary>True for the logit link.</summary>
+    public override bool IsCanonical => Link.Name == "logit";
+
     /// <summary>2·wt·(y log(y/μ) + (1−y) log((1−y)/(1−μ))), with 0·log 0 = 0 (R's <c>binomial_dev_resids</c>);
     /// 0 when wt = 0 (R zeroes y on such rows, so whatever y they hold cannot make this NaN).</summary>
     public override double DevianceResidual(double y, double mu, double wt) =>

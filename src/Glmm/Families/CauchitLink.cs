@@ -28,6 +28,9 @@ public sealed class CauchitLink : Link
     /// <inheritdoc/>
     public override double MuEta(double eta) => Math.Max(1.0 / (Math.PI * (1.0 + eta * eta)), DoubleEpsilon);
 
+    /// <summary>−2η / (π(1 + η²)²).</summary>
+    public override double MuEtaDerivative(double eta) => -2.0 * eta / (Math.PI * (1.0 + eta * eta) * (1.0 + eta * eta));
+
     /// <inheritdoc/>
     public override void InverseAndMuEta(ReadOnlySpan<double> eta, Span<double> mu, Span<double> muEta)
     {

@@ -32,6 +32,14 @@ public sealed class CloglogLink : Link
         return Math.Max(e * Math.Exp(-e), DoubleEpsilon);
     }
 
+    /// <summary>e^η exp(−e^η)(1 − e^η).</summary>
+    public override double MuEtaDerivative(double eta)
+    {
+        eta = Math.Min(eta, 700.0);
+        double e = Math.Exp(eta);
+        return e * Math.Exp(-e) * (1.0 - e);
+    }
+
     /// <inheritdoc/>
     public override void InverseAndMuEta(ReadOnlySpan<double> eta, Span<double> mu, Span<double> muEta)
     {

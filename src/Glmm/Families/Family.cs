@@ -29,6 +29,12 @@ public abstract class Family
     /// <summary>V(μ).</summary>
     public abstract double Variance(double mu);
 
+    /// <summary>V'(μ), for the observed information of non-canonical links.</summary>
+    public abstract double VarianceDerivative(double mu);
+
+    /// <summary>True when the link is the family's canonical one (then observed and expected information agree).</summary>
+    public abstract bool IsCanonical { get; }
+
     /// <summary>The row's deviance contribution wt·d(y, μ) (R's <c>dev.resids</c>).</summary>
     public abstract double DevianceResidual(double y, double mu, double wt);
 

@@ -20,6 +20,9 @@ public sealed class IdentityLink : Link
     /// <inheritdoc/>
     public override double MuEta(double eta) => 1.0;
 
+    /// <summary>0.</summary>
+    public override double MuEtaDerivative(double eta) => 0.0;
+
     /// <inheritdoc/>
     public override void InverseAndMuEta(ReadOnlySpan<double> eta, Span<double> mu, Span<double> muEta)
     {

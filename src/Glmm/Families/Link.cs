@@ -26,6 +26,12 @@ public abstract class Link
     /// <summary>dμ/dη at η.</summary>
     public abstract double MuEta(double eta);
 
+    /// <summary>
+    /// d²μ/dη² at η: with <see cref="MuEta"/> it gives the observed information of a non-canonical
+    /// link, which the exact Laplace approximation (glmmTMB's) uses in place of the IRLS weights.
+    /// </summary>
+    public abstract double MuEtaDerivative(double eta);
+
     /// <summary>R's <c>valideta</c> for one value: false only for η that the link cannot map (sqrt: η ≤ 0 or not finite).</summary>
     public virtual bool IsValidEta(double eta) => true;
 

@@ -20,6 +20,9 @@ public sealed class LogLink : Link
     /// <inheritdoc/>
     public override double MuEta(double eta) => Math.Max(Math.Exp(eta), DoubleEpsilon);
 
+    /// <summary>e^η (at least machine epsilon, as μ).</summary>
+    public override double MuEtaDerivative(double eta) => Math.Max(Math.Exp(eta), DoubleEpsilon);
+
     /// <inheritdoc/>
     public override void InverseAndMuEta(ReadOnlySpan<double> eta, Span<double> mu, Span<double> muEta)
     {

@@ -36,6 +36,14 @@ public sealed class LogitLink : Link
         return e / (opexp * opexp);
     }
 
+    /// <summary>μ(1 − μ)(1 − 2μ); 0 beyond the thresholds where μ is clamped.</summary>
+    public override double MuEtaDerivative(double eta)
+    {
+        if (eta > Threshold || eta < -Threshold) return 0.0;
+        double mu = Inverse(eta);
+        return mu * (1.0 - mu) * (1.0 - 2.0 * mu);
+    }
+
     /// <inheritdoc/>
     public override void InverseAndMuEta(ReadOnlySpan<double> eta, Span<double> mu, Span<double> muEta)
     {

@@ -31,6 +31,12 @@ public sealed class Poisson : Family
     /// <summary>μ.</summary>
     public override double Variance(double mu) => mu;
 
+    /// <summary>1.</summary>
+    public override double VarianceDerivative(double mu) => 1.0;
+
+    /// <summary>True for the log link.</summary>
+    public override bool IsCanonical => Link.Name == "log";
+
     /// <summary>2·wt·(y log(y/μ) − (y − μ)), which is 2·wt·μ at y = 0 (R's <c>poisson()$dev.resids</c>).</summary>
     public override double DevianceResidual(double y, double mu, double wt) =>
         y > 0 ? 2.0 * (wt * (y * Math.Log(y / mu) - (y - mu))) : 2.0 * (mu * wt);

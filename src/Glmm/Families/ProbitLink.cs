@@ -27,6 +27,9 @@ public sealed class ProbitLink : Link
     /// <inheritdoc/>
     public override double MuEta(double eta) => Math.Max(NormalDistribution.Density(eta), DoubleEpsilon);
 
+    /// <summary>−η φ(η).</summary>
+    public override double MuEtaDerivative(double eta) => -eta * NormalDistribution.Density(eta);
+
     /// <inheritdoc/>
     public override void InverseAndMuEta(ReadOnlySpan<double> eta, Span<double> mu, Span<double> muEta)
     {

@@ -20,6 +20,9 @@ public sealed class SqrtLink : Link
     /// <inheritdoc/>
     public override double MuEta(double eta) => 2.0 * eta;
 
+    /// <summary>2.</summary>
+    public override double MuEtaDerivative(double eta) => 2.0;
+
     /// <inheritdoc/>
     public override bool IsValidEta(double eta) => double.IsFinite(eta) && eta > 0;
 

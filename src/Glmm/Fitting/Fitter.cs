@@ -41,7 +41,7 @@ internal static class Fitter
 
         // Starting β from the GLM without random effects (as glmer starts).
         var glm = GlmIrls.Fit(family, model.X, model.Y, model.Weights, model.Offset);
-        var stage1 = new LaplaceObjective(data, betaInside: true, threads);
+        var stage1 = new LaplaceObjective(data, betaInside: true, threads, options.ObservedInformation);
         stage1.Pirls.SetBeta(glm.Coefficients.ToArray());
 
         var bobyqa = new Bobyqa();
@@ -60,7 +60,7 @@ internal static class Fitter
         Pirls finalPirls = stage1.Pirls;
         if (options.NAgq >= 1)
         {
-            var stage2 = new LaplaceObjective(data, betaInside: false, threads);
+            var stage2 = new LaplaceObjective(data, betaInside: false, threads, options.ObservedInformation);
             stage2.Pirls.SetModes(stage1.Pirls.V);
             (theta, beta, deviance, var ok2) = Joint(x => stage2.Evaluate(x), theta, beta, BetaStandardErrors(stage1.Pirls, data), re, options, bobyqa, out int ev2);
             evaluations += ev2;
@@ -69,7 +69,7 @@ internal static class Fitter
             finalPirls = stage2.Pirls;
             if (rule is not null)
             {
-                var agq = new QuadratureObjective(data, rule, threads);
+                var agq = new QuadratureObjective(data, rule, threads, options.ObservedInformation);
                 agq.Pirls.SetModes(stage2.Pirls.V);
                 var seLaplace = PirlsStandardErrors(data, theta, beta, stage2.Pirls.V);
                 (theta, beta, deviance, var ok3) = Joint(x => agq.Evaluate(x), theta, beta, seLaplace, re, options, bobyqa, out int ev3);

@@ -21,6 +21,14 @@ public sealed record GlmmOptions
     /// <summary>Quadrature grid for nAGQ &gt; 1: "product" (K^q nodes, default) or "sparse" (Smolyak).</summary>
     public string Grid { get; init; } = "product";
 
+    /// <summary>
+    /// The curvature in the Laplace approximation (and the scaling of adaptive quadrature): the observed
+    /// information, i.e. the Hessian of the log-likelihood at the mode (true, default; glmmTMB's, the exact
+    /// Laplace approximation), or the expected information of the IRLS weights (false; lme4's). They agree for
+    /// canonical links (logit, log).
+    /// </summary>
+    public bool ObservedInformation { get; init; } = true;
+
     /// <summary>Threads for the per-cluster work; 0 for all cores. Results do not depend on it.</summary>
     public int Threads { get; init; }
 

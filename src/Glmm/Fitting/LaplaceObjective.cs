@@ -12,11 +12,11 @@ internal sealed class LaplaceObjective
     private readonly Pirls _pirls;
     private readonly int _thetaLength;
 
-    public LaplaceObjective(ModelData data, bool betaInside, int threads = 0)
+    public LaplaceObjective(ModelData data, bool betaInside, int threads = 0, bool observedInformation = true)
     {
         _data = data;
         BetaInside = betaInside;
-        _pirls = new Pirls(data, betaInside, threads);
+        _pirls = new Pirls(data, betaInside, threads, observedInformation);
         _thetaLength = data.Random.ThetaLength;
     }
 

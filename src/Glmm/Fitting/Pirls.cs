@@ -34,10 +34,13 @@ internal sealed class Pirls
     private readonly double[] _chunkGrad;     // per chunk m
     private readonly double[] _chunkDev;      // per chunk deviance
     private readonly ParallelOptions _parallel;
+    private readonly bool _observed;          // log|L| from the observed information (non-canonical links)
+    private bool _useObserved;
 
-    public Pirls(ModelData data, bool withFixed, int threads = 0)
+    public Pirls(ModelData data, bool withFixed, int threads = 0, bool observedInformation = true)
     {
         _d = data;
+        _observed = observedInformation && !data.Family.IsCanonical;
         _withFixed = withFixed;
         _chol = data.CreateFactor(withFixed);
         int K = data.K;
@@ -174,6 +177,16 @@ internal sealed class Pirls
             if (_withFixed) _betaTrial.CopyTo(_beta, 0);
             pdev = BuildSystem();
             if (!double.IsFinite(pdev)) return double.PositiveInfinity;
+        }
+        if (_observed)
+        {
+            // The mode is the same; the Laplace approximation's curvature is the Hessian of the
+            // log-likelihood (observed information), which differs from the IRLS weights for a
+            // non-canonical link. If it is not positive definite, keep the expected information.
+            _useObserved = true;
+            double check = BuildSystem();
+            _useObserved = false;
+            if (!double.IsFinite(check)) BuildSystem();
         }
         LogDetL = _chol.LogDeterminant(_d.DenseRandom);
         return LaplaceDeviance;
@@ -336,6 +349,8 @@ internal sealed class Pirls
                 dev += family.DevianceResidual(y, mu, wt);
                 double w = wt * me * me / var;
                 double r = wt * (y - mu) * me / var;
+                if (_useObserved)
+                    w -= wt * (y - mu) * (link.MuEtaDerivative(eta) / var - me * me * family.VarianceDerivative(mu) / (var * var));
                 var a0 = a[..q0];
                 for (int s = 0; s < q0; s++)
                 {

@@ -23,14 +23,14 @@ internal sealed class QuadratureObjective
     private readonly ParallelOptions _parallel;
     private readonly double _saturated;
 
-    public QuadratureObjective(ModelData data, QuadratureRule rule, int threads = 0)
+    public QuadratureObjective(ModelData data, QuadratureRule rule, int threads = 0, bool observedInformation = true)
     {
         if (data.DenseRandom != 0)
             throw new GlmmInputException("adaptive quadrature (nAGQ > 1) needs every random-effect term to share one grouping factor; this model has crossed or nested factors, for which only the Laplace approximation (nAGQ = 1) is available");
         if (rule.Dimension != data.QBlock) throw new ArgumentException("rule dimension differs from q", nameof(rule));
         _d = data;
         _rule = rule;
-        _pirls = new Pirls(data, withFixed: false, threads);
+        _pirls = new Pirls(data, withFixed: false, threads, observedInformation);
         _thetaLength = data.Random.ThetaLength;
         _chunkStart = data.ChunkLevels(0);
         _chunkSum = new double[_chunkStart.Length - 1];
