@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Sylvan.Data.Csv;
 
@@ -79,6 +80,7 @@ public static class CsvTableReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DataTable ReadCore(TextReader reader, string sourceName)
     {
         var options = new CsvDataReaderOptions
