@@ -93,3 +93,9 @@ d <- do.call(rbind, lapply(names(fits), function(f) {
              boundary = m$boundary)
 }))
 w(d, "glm_summary.csv")
+
+# ---- the standard normal distribution (used by the probit link and by Wald p-values)
+x <- sort(unique(c(seq(-38.4, 8.3, by = 0.0917), -37.5, -20, -10, -5.656854248, -0.66291, 0, 0.66291, 5.656854248)))
+w(data.frame(x = x, pnorm = pnorm(x), dnorm = dnorm(x)), "normal_cdf.csv")
+p <- sort(unique(c(10^seq(-300, -0.31, by = 1.3), seq(0.5, 0.99, by = 0.0137), 1 - 10^-seq(2, 15.6, by = 0.2))))
+w(data.frame(p = p, qnorm = qnorm(p)), "normal_quantile.csv")
