@@ -68,7 +68,7 @@ contra <- read.csv(file.path(dat, "Contraception.csv"), stringsAsFactors = TRUE)
 contra$livch <- factor(contra$livch)
 grouse <- read.csv(file.path(dat, "grouseticks.csv"), stringsAsFactors = TRUE)
 grouse$YEAR <- factor(grouse$YEAR)
-toy <- data.frame(y = c(0, 0, 0, 1, 5, 10, 20, 2, 0, 1), x = c(1:7, 2, 1, 3))
+toy <- data.frame(y = c(0, 0, 0, 1, 5, 10, 20, 2, 0, 1), x = c(1:7, 2, 1, 3), yb = c(0, 0, 1, 0, 1, 1, 1, 0, 1, 1))
 fits <- list(
   cbpp_logit = glm(cbind(incidence, size - incidence) ~ period, binomial, cbpp),
   cbpp_cauchit = glm(cbind(incidence, size - incidence) ~ period, binomial("cauchit"), cbpp),
@@ -78,7 +78,10 @@ fits <- list(
   grouse_sqrt = glm(TICKS ~ cHEIGHT, poisson("sqrt"), grouse),
   # toy data whose fits end on the boundary after "step size truncated: out of bounds" halvings
   toy_identity = glm(y ~ x, poisson("identity"), toy, start = c(1, 1)),
-  toy_sqrt = glm(y ~ x, poisson("sqrt"), toy, start = c(0.5, 0.5)))
+  toy_sqrt = glm(y ~ x, poisson("sqrt"), toy, start = c(0.5, 0.5)),
+  # logistic fit; from start (-6, 2) R's IRLS (no halving on a deviance increase) ends at a wrong point
+  toy_logit = glm(yb ~ x, binomial, toy),
+  toy_logit_badstart = glm(yb ~ x, binomial, toy, start = c(-6, 2)))
 d <- do.call(rbind, lapply(names(fits), function(f) {
   s <- summary(fits[[f]])$coefficients
   data.frame(model = f, term = rownames(s), estimate = s[, 1], se = s[, 2])
@@ -90,3 +93,9 @@ d <- do.call(rbind, lapply(names(fits), function(f) {
              boundary = m$boundary)
 }))
 w(d, "glm_summary.csv")
+
+# ---- the standard normal distribution (used by the probit link and by Wald p-values)
+x <- sort(unique(c(seq(-38.4, 8.3, by = 0.0917), -37.5, -20, -10, -5.656854248, -0.66291, 0, 0.66291, 5.656854248)))
+w(data.frame(x = x, pnorm = pnorm(x), dnorm = dnorm(x)), "normal_cdf.csv")
+p <- sort(unique(c(10^seq(-300, -0.31, by = 1.3), seq(0.5, 0.99, by = 0.0137), 1 - 10^-seq(2, 15.6, by = 0.2))))
+w(data.frame(p = p, qnorm = qnorm(p)), "normal_quantile.csv")

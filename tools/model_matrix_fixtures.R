@@ -35,6 +35,13 @@ cases <- list(
   list("contraception_factor_slope", "Contraception", "use ~ age + (0 + livch | district)"),
   list("contraception_interaction_group", "Contraception", "use ~ age + (1 | district:urban)"),
   list("verbagg_star_factors", "VerbAgg", "r2 ~ btype*situ + mode + (1 | id)"),
+  list("contraception_no_intercept_interaction", "Contraception", "use ~ 0 + age:livch + urban + (1 | district)"),
+  list("contraception_numeric_by_factor", "Contraception", "use ~ age:livch + (1 | district)"),
+  list("contraception_doublebar_urban", "Contraception", "use ~ age + (1 + urban || district)"),
+  list("contraception_slope_interaction_group", "Contraception", "use ~ age + (age | district:urban)"),
+  list("contraception_nested_factors", "Contraception", "use ~ log2(age + 20) + (1 | livch/urban)"),
+  list("verbagg_three_way_minus", "VerbAgg", "r2 ~ Anger*Gender*btype - Anger:Gender:btype + (1 | id)"),
+  list("grouseticks_numeric_groups", "grouseticks", "TICKS ~ HEIGHT + (1 | YEAR) + (1 | LOCATION:YEAR)"),
   list("verbagg_arith", "VerbAgg", "r2 ~ I((Anger - 20)/5) + sqrt(Anger) + exp(-Anger/10) + abs(Anger - 20) + log2(Anger) + log10(Anger) + (1 | item)")
 )
 

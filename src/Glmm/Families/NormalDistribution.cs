@@ -57,6 +57,7 @@ internal static class NormalDistribution
     public static double Cdf(double x)
     {
         if (double.IsNaN(x)) return double.NaN;
+        if (x < -37.5193) return 0.0; // R's cut-off: below it the value is subnormal and R returns 0
         double y = Math.Abs(x);
         if (y <= 0.66291)
         {

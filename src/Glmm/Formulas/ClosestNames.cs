@@ -20,7 +20,9 @@ internal static class ClosestNames
     public static string Hint(string name, IReadOnlyList<string> candidates)
     {
         var near = Find(name, candidates);
-        if (near.Count == 0) return candidates.Count == 0 ? "; the data have no columns" : "";
+        if (near.Count == 0)
+            return candidates.Count == 0 ? "; the data have no columns"
+                : $"; the columns are {string.Join(", ", candidates.Take(12))}{(candidates.Count > 12 ? ", ..." : "")}";
         var quoted = near.Select(n => $"'{n}'").ToArray();
         string list = quoted.Length == 1 ? quoted[0] : string.Join(", ", quoted[..^1]) + " or " + quoted[^1];
         return $"; did you mean {list}?";

@@ -48,6 +48,17 @@ public sealed class CsvTableReaderTests
     }
 
     [Fact]
+    public void FieldLongerThanTheReadBuffer()
+    {
+        string longText = string.Concat(Enumerable.Repeat("abc,\"def\"\nghi ", 20000)); // 240,000 chars, 20,000 newlines
+        string quoted = "\"" + longText.Replace("\"", "\"\"") + "\"";
+        var t = ReadText($"a,b\n1,{quoted}\n2,x\n");
+        Assert.Equal([longText, "x"], Labels(Cat(t, "b")));
+        // The long record spans lines 2..20002, so the next record starts on line 20003.
+        Assert.Equal("data file 'test.csv', line 20003: expected 2 fields but found 1", ErrorOf($"a,b\n1,{quoted}\n3\n"));
+    }
+
+    [Fact]
     public void CrLfLineEndingsAndNoFinalNewline()
     {
         var t = ReadText("a,b\r\n1,x\r\n2,\"y\r\nz\"\r\n3,w");
@@ -60,6 +71,8 @@ public sealed class CsvTableReaderTests
     {
         var fromReader = ReadText("\uFEFFa,b\n1,2\n");
         Assert.Equal("a", fromReader.Columns[0].Name);
+        var quoted = ReadText("\uFEFF\"a b\",c\n1,2\n");
+        Assert.Equal(["a b", "c"], quoted.Columns.Select(c => c.Name));
 
         string path = Path.Combine(Path.GetTempPath(), $"glmm-bom-{Guid.NewGuid():N}.csv");
         try

@@ -149,6 +149,7 @@ public class ModelBuilderTests
     [Theory]
     [InlineData("use ~ agee + (1 | district)", "formula, column 7: unknown column 'agee'; did you mean 'age'?")]
     [InlineData("use ~ age + (1 | distric)", "formula, column 18: unknown column 'distric'; did you mean 'district'?")]
+    [InlineData("use ~ zzzzzz + (1 | district)", "formula, column 7: unknown column 'zzzzzz'; the columns are age, urban, use, resp, three, district, one, w, s, t")]
     [InlineData("three ~ age + (1 | district)", "response 'three' is categorical with 3 levels (a, b, c); it must be numeric, logical or have two levels")]
     [InlineData("use ~ age + (1 | one)", "grouping factor 'one' has only one level (x) in the rows used; a random effect needs at least two")]
     [InlineData("use ~ age + urban", "formula 'use ~ age + urban' has no random-effects term such as (1 | group); a GLM (no random effects) is the right tool for it")]

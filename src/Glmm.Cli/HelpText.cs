@@ -1,0 +1,57 @@
+using Glmm.Cli.Commands;
+
+namespace Glmm.Cli;
+
+/// <summary>Writes the tool's help and each verb's help.</summary>
+internal static class HelpText
+{
+    public static void WriteTool(TextWriter w, IReadOnlyList<Command> commands)
+    {
+        w.WriteLine("glmm - generalized linear mixed models by maximum likelihood (lme4-compatible formulas)");
+        w.WriteLine();
+        w.WriteLine("Usage: glmm COMMAND [options]");
+        w.WriteLine();
+        w.WriteLine("Commands:");
+        int width = commands.Max(c => c.Name.Length) + 2;
+        foreach (var c in commands) w.WriteLine($"  {c.Name.PadRight(width)}{c.Summary}");
+        w.WriteLine();
+        w.WriteLine("Options:");
+        w.WriteLine("  -h, --help     show this help (or 'glmm COMMAND --help' for a command)");
+        w.WriteLine("  --version      show the version");
+        w.WriteLine();
+        w.WriteLine("Exit codes: 0 success, 2 bad input (message on stderr), 1 internal error.");
+    }
+
+    public static void WriteCommand(TextWriter w, Command c)
+    {
+        var usage = string.Join(" ", c.Options.Select(o =>
+        {
+            string s = o.IsFlag ? $"--{o.Name}" : $"--{o.Name} {o.ValueName}";
+            return o.Required ? s : $"[{s}]";
+        }));
+        w.WriteLine($"Usage: glmm {c.Name} {usage}");
+        w.WriteLine();
+        w.WriteLine(c.Summary);
+        if (c.Description.Length > 0)
+        {
+            w.WriteLine();
+            w.WriteLine(c.Description);
+        }
+        w.WriteLine();
+        w.WriteLine("Options:");
+        var left = c.Options.Select(o =>
+            (o.Alias is null ? "    " : $"-{o.Alias}, ") + (o.IsFlag ? $"--{o.Name}" : $"--{o.Name} {o.ValueName}")).ToList();
+        left.Add("-h, --help");
+        int width = left.Max(s => s.Length) + 2;
+        for (int i = 0; i < c.Options.Count; i++)
+        {
+            var o = c.Options[i];
+            string help = o.Help;
+            if (o.Allowed is not null) help += $": {string.Join(" or ", o.Allowed)}";
+            if (o.Default is not null) help += $" (default: {o.Default})";
+            if (o.Required) help += " (required)";
+            w.WriteLine($"  {left[i].PadRight(width)}{help}");
+        }
+        w.WriteLine($"  {left[^1].PadRight(width)}show this help");
+    }
+}
