@@ -46,8 +46,14 @@ internal static class Fitter
 
         var bobyqa = new Bobyqa();
         var upperTheta = Enumerable.Repeat(double.PositiveInfinity, nth).ToArray();
+        // Stage 1 is only the start of stage 2 unless nAGQ = 0, so it need not be tight.
         var opt1 = bobyqa.Minimize(x => stage1.Evaluate(x), (double[])re.InitialTheta.Clone(), re.LowerBounds, upperTheta,
-            new OptimizerOptions { InitialTrustRadius = 0.2, FinalTrustRadius = options.Tolerance, MaxEvaluations = options.MaxEvaluations });
+            new OptimizerOptions
+            {
+                InitialTrustRadius = 0.2,
+                FinalTrustRadius = options.NAgq == 0 ? options.Tolerance : Math.Max(options.Tolerance, 1e-4),
+                MaxEvaluations = options.MaxEvaluations,
+            });
         var theta = opt1.X;
         double deviance = stage1.Evaluate(theta);
         if (!double.IsFinite(deviance)) throw new GlmmInputException("the model could not be fitted: PIRLS failed at the stage-1 optimum (check the response and the family)");

@@ -35,8 +35,11 @@ public sealed record GlmmOptions
     /// <summary>Compute standard errors from a finite-difference Hessian (true, lme4's default) or from PIRLS.</summary>
     public bool UseHessian { get; init; } = true;
 
-    /// <summary>Final trust-region radius of BOBYQA.</summary>
-    public double Tolerance { get; init; } = 1e-7;
+    /// <summary>
+    /// Final trust-region radius of BOBYQA in the last stage (θ, and β in units of its standard error): the
+    /// accuracy of the estimates; the deviance is then accurate to about its square.
+    /// </summary>
+    public double Tolerance { get; init; } = 1e-5;
 
     /// <summary>Maximum number of objective evaluations per optimisation stage.</summary>
     public int MaxEvaluations { get; init; } = 20000;
