@@ -92,6 +92,11 @@ public static class ModelBuilder
                     throw new InvalidOperationException("unexpected response variable");
             }
         }
+        bool constant = true;
+        for (int i = 1; i < n && constant; i++) constant = y[i] == y[0];
+        if (constant)
+            throw new GlmmInputException(
+                $"response '{f.ResponseLabel}' is constant ({RNumber.Format(y[0])} in all {n.ToString(CultureInfo.InvariantCulture)} rows used); there is nothing to model");
         if (userWeights is not null)
             for (int i = 0; i < n; i++) weights[i] *= userWeights[rows[i]];
 
@@ -109,6 +114,14 @@ public static class ModelBuilder
 
         // Random effects.
         var terms = f.RandomTerms.Select(rt => RandomTermBuilder.Build(rt, frame, rows)).ToArray();
+        foreach (var t in terms)
+        {
+            // lme4's check.nobs.vs.nRE for glmer (allow.n = TRUE).
+            long effects = (long)t.Q * t.LevelCount;
+            if (effects > n)
+                throw new GlmmInputException(
+                    $"the term ({string.Join(" + ", t.TermNames)} | {t.GroupName}) has {effects.ToString(CultureInfo.InvariantCulture)} random effects but there are only {n.ToString(CultureInfo.InvariantCulture)} observations; its variance parameters cannot be identified");
+        }
 
         return new ModelStructure
         {
