@@ -34,7 +34,7 @@ public static class ModelBuilder
         }
         else response = frame.Variable(f.Response);
         var fixedVars = f.Fixed.Variables.Select(frame.Variable).ToArray();
-        var offsets = f.OffsetExprs.Select(o => frame.Numeric(o, "offset")).ToArray();
+        var offsets = f.OffsetExprs.Select(o => frame.Numeric(o, "the offset")).ToArray();
         foreach (var rt in f.RandomTerms)
         {
             foreach (var v in rt.Lhs.Variables) frame.Variable(v);

@@ -155,7 +155,7 @@ public class ModelBuilderTests
     [InlineData("use ~ age + urban", "formula 'use ~ age + urban' has no random-effects term such as (1 | group); a GLM (no random effects) is the right tool for it")]
     [InlineData("use ~ I(urban + 1) + (1 | district)", "formula, column 9: '+' needs numbers but 'urban' is categorical")]
     [InlineData("use ~ one + (1 | district)", "factor 'one' has only one level (x) in the rows used, so it cannot be a predictor")]
-    [InlineData("use ~ age + offset(urban) + (1 | district)", "formula, column 20: offset 'urban' must be numeric but is categorical")]
+    [InlineData("use ~ age + offset(urban) + (1 | district)", "formula, column 13: the offset 'offset(urban)' must be numeric but is categorical")]
     [InlineData("one ~ age + (1 | district)", "response 'one' is constant (0 in all 8 rows used); there is nothing to model")]
     [InlineData("use ~ 1 + (age + I(age^2) | district)", "the term ((Intercept) + age + I(age^2) | district) has 9 random effects but there are only 8 observations; its variance parameters cannot be identified")]
     public void BadInput(string formula, string message)
