@@ -10,6 +10,7 @@ internal static class CommandLine
     /// <summary>The verbs, in the order the help lists them. Add new verbs here.</summary>
     public static readonly IReadOnlyList<Command> Commands = new Command[]
     {
+        new FitCommand(),
         new DescribeCommand(),
     };
 

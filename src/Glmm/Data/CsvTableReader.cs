@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Sylvan.Data.Csv;
 
@@ -79,6 +80,7 @@ public static class CsvTableReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DataTable ReadCore(TextReader reader, string sourceName)
     {
         var options = new CsvDataReaderOptions
@@ -93,6 +95,9 @@ public static class CsvTableReader
             MaxBufferSize = MaxRecordChars,
             OwnsReader = false,
         };
+
+        // A byte order mark that the reader did not remove itself (e.g. a StringReader).
+        if (reader.Peek() == '\uFEFF') reader.Read();
 
         int line = 1; // physical line on which the next record starts
         CsvDataReader csv;
@@ -133,7 +138,6 @@ public static class CsvTableReader
                 {
                     header = new string[found];
                     for (int j = 0; j < found; j++) header[j] = csv.GetFieldSpan(j).ToString();
-                    if (header.Length > 0 && header[0].StartsWith('\uFEFF')) header[0] = header[0][1..];
                     var names = ColumnNames.MakeUnique(header);
                     fieldCount = found;
                     builders = new InferringColumnBuilder[found];

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Glmm.Data;
 
@@ -27,6 +28,7 @@ internal static class FieldValueParser
     /// Fast path: a plain integer of at most 15 digits, optionally negative, without leading zeros
     /// (so the text is exactly what formatting the value back gives).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool TryParseCanonicalInteger(ReadOnlySpan<char> s, out double value)
     {
         value = 0;
@@ -53,6 +55,7 @@ internal static class FieldValueParser
     /// "e" or "e+" as exponent 0), a hexadecimal number (0x..., optional binary exponent p...),
     /// Inf / infinity (any case) or NaN. Returns false for anything else.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool TryParseNumber(ReadOnlySpan<char> s, out double value)
     {
         value = 0;
@@ -89,28 +92,73 @@ internal static class FieldValueParser
         return true;
     }
 
+    // Exact powers of ten (10^22 is the largest one a double holds exactly).
+    private static readonly double[] ExactPowersOf10 =
+    [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+
+    /// <summary>
+    /// Validates and parses an unsigned decimal number. Numbers with at most 15 significant digits and a
+    /// decimal exponent within ±22 are computed as one exact integer times or divided by an exact power
+    /// of ten (Clinger's fast path: correctly rounded); others are handed to <see cref="double.TryParse(ReadOnlySpan{char}, NumberStyles, IFormatProvider?, out double)"/>.
+    /// </summary>
     private static bool TryParseDecimal(ReadOnlySpan<char> body, out double value)
     {
         value = 0;
-        int i = 0, mantissaDigits = 0;
-        while (i < body.Length && char.IsAsciiDigit(body[i])) { i++; mantissaDigits++; }
+        int i = 0, mantissaDigits = 0, significant = 0, scale = 0;
+        ulong mantissa = 0;
+        bool inexact = false;
+        while (i < body.Length)
+        {
+            uint d = (uint)(body[i] - '0');
+            if (d > 9) break;
+            i++; mantissaDigits++;
+            if (mantissa == 0 && d == 0) continue;
+            if (significant < 19) { mantissa = mantissa * 10 + d; significant++; }
+            else { inexact = true; scale++; }
+        }
         if (i < body.Length && body[i] == '.')
         {
             i++;
-            while (i < body.Length && char.IsAsciiDigit(body[i])) { i++; mantissaDigits++; }
+            while (i < body.Length)
+            {
+                uint d = (uint)(body[i] - '0');
+                if (d > 9) break;
+                i++; mantissaDigits++;
+                if (mantissa == 0 && d == 0) { scale--; continue; }
+                if (significant < 19) { mantissa = mantissa * 10 + d; significant++; scale--; }
+                else inexact = true;
+            }
         }
         if (mantissaDigits == 0) return false;
         int mantissaEnd = i;
+        int exponent = 0;
         if (i < body.Length)
         {
             if (body[i] != 'e' && body[i] != 'E') return false;
             i++;
-            if (i < body.Length && (body[i] == '+' || body[i] == '-')) i++;
+            bool negativeExponent = false;
+            if (i < body.Length && (body[i] == '+' || body[i] == '-')) { negativeExponent = body[i] == '-'; i++; }
             int expDigits = 0;
-            while (i < body.Length && char.IsAsciiDigit(body[i])) { i++; expDigits++; }
+            while (i < body.Length && char.IsAsciiDigit(body[i]))
+            {
+                if (exponent < 100000) exponent = exponent * 10 + (body[i] - '0');
+                i++; expDigits++;
+            }
             if (i != body.Length) return false;
             // R accepts "1e" and "1e+" as 1 (the missing exponent counts as 0).
             if (expDigits == 0) body = body[..mantissaEnd];
+            if (negativeExponent) exponent = -exponent;
+        }
+
+        if (mantissa == 0) return true; // all digits zero (value stays +0; the caller applies the sign)
+        int power = scale + exponent;
+        if (!inexact && significant <= 15 && power >= -22 && power <= 22)
+        {
+            value = power >= 0 ? mantissa * ExactPowersOf10[power] : mantissa / ExactPowersOf10[-power];
+            return true;
         }
         return double.TryParse(body, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent,
             CultureInfo.InvariantCulture, out value);

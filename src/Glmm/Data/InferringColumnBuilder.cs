@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Glmm.Data;
@@ -19,14 +20,14 @@ internal sealed class InferringColumnBuilder
         Missing,
         /// <summary>Canonical integer: the text is the formatted value.</summary>
         Integer,
-        /// <summary>Other number: the text is in the arena at <c>_ref</c>.</summary>
+        /// <summary>Other number: the text is the next entry of the arena (entries are in row order).</summary>
         Number,
-        /// <summary>Logical spelling: <c>_ref</c> is the variant.</summary>
-        Logical,
         /// <summary>White space only: missing when numeric or logical, a level when categorical; <c>_ref</c> is the string id.</summary>
         Blank,
         /// <summary>Any other text: <c>_ref</c> is the string id.</summary>
         Text,
+        /// <summary>Logical spelling: the kind minus <see cref="Logical"/> is the variant (index into <see cref="FieldValueParser.LogicalSpellings"/>).</summary>
+        Logical,
     }
 
     private const int InitialCapacity = 1024;
@@ -54,6 +55,7 @@ internal sealed class InferringColumnBuilder
     private bool IsText => _anyText || (_anyNumber && _anyLogical);
 
     /// <summary>Adds one field (already unquoted).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(ReadOnlySpan<char> field)
     {
         int row = _count;
@@ -85,15 +87,14 @@ internal sealed class InferringColumnBuilder
         {
             _kind[row] = Kind.Number;
             Numbers()[row] = v;
-            Refs()[row] = AppendToArena(field);
+            AppendToArena(field);
             _anyNumber = true;
             return;
         }
 
         if (FieldValueParser.TryParseLogical(field, out int variant))
         {
-            _kind[row] = Kind.Logical;
-            Refs()[row] = variant;
+            _kind[row] = (Kind)((int)Kind.Logical + variant);
             _anyLogical = true;
             return;
         }
@@ -139,7 +140,7 @@ internal sealed class InferringColumnBuilder
         bool[]? missing = null;
         for (int i = 0; i < values.Length; i++)
         {
-            if (_kind[i] == Kind.Logical) values[i] = (_ref![i] & 1) == 1;
+            if (_kind[i] >= Kind.Logical) values[i] = ((_kind[i] - Kind.Logical) & 1) == 1;
             else (missing ??= new bool[_count])[i] = true;
         }
         return new LogicalColumn(_name, values, missing);
@@ -151,9 +152,16 @@ internal sealed class InferringColumnBuilder
         var ids = new int[_count];
         var refs = Refs();
         Span<char> buffer = stackalloc char[64];
+        int arenaOffset = 0;
         for (int i = 0; i < ids.Length; i++)
         {
-            switch (_kind[i])
+            var kind = _kind[i];
+            if (kind >= Kind.Logical)
+            {
+                ids[i] = Intern(FieldValueParser.LogicalSpellings[kind - Kind.Logical]);
+                continue;
+            }
+            switch (kind)
             {
                 case Kind.Missing:
                     ids[i] = -1;
@@ -162,15 +170,12 @@ internal sealed class InferringColumnBuilder
                 case Kind.Text:
                     ids[i] = refs[i];
                     break;
-                case Kind.Logical:
-                    ids[i] = Intern(FieldValueParser.LogicalSpellings[refs[i]]);
-                    break;
                 case Kind.Integer:
                     ((long)_number![i]).TryFormat(buffer, out int written, default, CultureInfo.InvariantCulture);
                     ids[i] = Intern(buffer[..written]);
                     break;
                 case Kind.Number:
-                    ids[i] = InternArenaText(refs[i], ref buffer);
+                    ids[i] = InternArenaText(ref arenaOffset, ref buffer);
                     break;
             }
         }
@@ -188,12 +193,13 @@ internal sealed class InferringColumnBuilder
         return new CategoricalColumn(_name, codes, levels);
     }
 
-    private int InternArenaText(int offset, ref Span<char> buffer)
+    private int InternArenaText(ref int offset, ref Span<char> buffer)
     {
         var arena = _arena!;
         int length = ReadLength(arena, ref offset);
         if (length > buffer.Length) buffer = new char[length];
         for (int j = 0; j < length; j++) buffer[j] = (char)arena[offset + j];
+        offset += length;
         return Intern(buffer[..length]);
     }
 
@@ -212,7 +218,7 @@ internal sealed class InferringColumnBuilder
 
     // The arena holds the text of non-canonical numbers (always ASCII) as a 7-bit length prefix
     // followed by one byte per character.
-    private int AppendToArena(ReadOnlySpan<char> field)
+    private void AppendToArena(ReadOnlySpan<char> field)
     {
         int needed = _arenaLength + 5 + field.Length;
         if (_arena is null || needed > _arena.Length)
@@ -221,8 +227,7 @@ internal sealed class InferringColumnBuilder
             if (size > Array.MaxLength) size = Math.Max(needed, Array.MaxLength);
             Array.Resize(ref _arena, (int)size);
         }
-        int start = _arenaLength;
-        int pos = start;
+        int pos = _arenaLength;
         uint length = (uint)field.Length;
         while (length >= 0x80) { _arena[pos++] = (byte)(length | 0x80); length >>= 7; }
         _arena[pos++] = (byte)length;
@@ -230,7 +235,6 @@ internal sealed class InferringColumnBuilder
         if (status != System.Buffers.OperationStatus.Done || written != field.Length)
             throw new InvalidOperationException("a numeric field contained a non-ASCII character");
         _arenaLength = pos + written;
-        return start;
     }
 
     private static int ReadLength(byte[] arena, ref int offset)

@@ -3,12 +3,22 @@ namespace Glmm.Families;
 /// <summary>
 /// An exponential family for the conditional distribution of y given the random effects: variance
 /// function, deviance residuals and the log-likelihood with every constant (so logLik equals R's).
-/// Weights are prior weights; for binomial data they are the numbers of trials and y is a proportion.
+/// Weights are prior weights; for binomial data they are the numbers of trials and y is a proportion
+/// (as R's <c>glm</c> holds them after <c>binomial()$initialize</c>).
 /// </summary>
+/// <remarks>
+/// The per-row members are cheap virtual calls on sealed classes and never allocate. The span
+/// members (<see cref="UpdateMu"/>, <see cref="WorkingWeights"/>, <see cref="Deviance"/>,
+/// <see cref="LogLikelihood(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double})"/>)
+/// are what an iteration over all rows should call: one virtual call per sweep.
+/// </remarks>
 public abstract class Family
 {
     /// <summary>Creates the family with a link.</summary>
     protected Family(Link link) => Link = link;
+
+    /// <summary>The family names accepted by <see cref="Create"/>.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["binomial", "poisson"];
 
     /// <summary>R's name: "binomial" or "poisson".</summary>
     public abstract string Name { get; }
@@ -19,10 +29,18 @@ public abstract class Family
     /// <summary>V(μ).</summary>
     public abstract double Variance(double mu);
 
+    /// <summary>V'(μ), for the observed information of non-canonical links.</summary>
+    public abstract double VarianceDerivative(double mu);
+
+    /// <summary>True when the link is the family's canonical one (then observed and expected information agree).</summary>
+    public abstract bool IsCanonical { get; }
+
     /// <summary>The row's deviance contribution wt·d(y, μ) (R's <c>dev.resids</c>).</summary>
     public abstract double DevianceResidual(double y, double mu, double wt);
 
     /// <summary>The row's log-likelihood log p(y | μ) with all constants, as R's <c>aic()</c> counts it.</summary>
+    /// <remarks>For the binomial family this is the form R uses when no row has more than one trial
+    /// recorded apart from the weight (see <see cref="Binomial"/>); the span overload is the whole-data form.</remarks>
     public abstract double LogLikelihood(double y, double mu, double wt);
 
     /// <summary>R's <c>mustart</c>: a starting μ for IRLS from y and the weight.</summary>
@@ -30,4 +48,85 @@ public abstract class Family
 
     /// <summary>Checks the response values and weights; throws <see cref="GlmmInputException"/> naming the first bad row.</summary>
     public abstract void ValidateResponse(ReadOnlySpan<double> y, ReadOnlySpan<double> weights);
+
+    /// <summary>
+    /// Conditions under which R warns but fits anyway (e.g. "non-integer #successes in a binomial glm!"),
+    /// one message per kind naming the first row (1-based). Empty when there is nothing to say.
+    /// </summary>
+    public virtual IReadOnlyList<string> ResponseWarnings(ReadOnlySpan<double> y, ReadOnlySpan<double> weights) => [];
+
+    /// <summary>R's <c>validmu</c> for one value: μ finite and inside the family's range.</summary>
+    public abstract bool IsValidMu(double mu);
+
+    /// <summary>The deviance Σ wtᵢ·d(yᵢ, μᵢ) (sum of R's <c>dev.resids</c>).</summary>
+    public virtual double Deviance(ReadOnlySpan<double> y, ReadOnlySpan<double> mu, ReadOnlySpan<double> wt)
+    {
+        CheckLengths(y.Length, mu.Length, wt.Length);
+        double sum = 0;
+        for (int i = 0; i < y.Length; i++) sum += DevianceResidual(y[i], mu[i], wt[i]);
+        return sum;
+    }
+
+    /// <summary>
+    /// The total log-likelihood over all rows with every constant, equal to −½·R's <c>family$aic</c>
+    /// (so to R's <c>logLik</c> of a glm). This is the whole-data form: prefer it to summing the
+    /// per-row overload.
+    /// </summary>
+    public virtual double LogLikelihood(ReadOnlySpan<double> y, ReadOnlySpan<double> mu, ReadOnlySpan<double> wt)
+    {
+        CheckLengths(y.Length, mu.Length, wt.Length);
+        double sum = 0;
+        for (int i = 0; i < y.Length; i++) sum += LogLikelihood(y[i], mu[i], wt[i]);
+        return sum;
+    }
+
+    /// <summary>μᵢ = g⁻¹(ηᵢ) and (dμ/dη)ᵢ for all rows (η includes any offset).</summary>
+    public void UpdateMu(ReadOnlySpan<double> eta, Span<double> mu, Span<double> muEta) =>
+        Link.InverseAndMuEta(eta, mu, muEta);
+
+    /// <summary>
+    /// The IRLS working weights wᵢ = wtᵢ·(dμ/dη)ᵢ² / V(μᵢ) (R's glm.fit uses their square roots);
+    /// rows with wtᵢ = 0 get 0.
+    /// </summary>
+    public virtual void WorkingWeights(ReadOnlySpan<double> mu, ReadOnlySpan<double> muEta, ReadOnlySpan<double> wt, Span<double> w)
+    {
+        CheckLengths(mu.Length, muEta.Length, wt.Length);
+        if (w.Length != mu.Length) throw new ArgumentException("all spans must have the same length");
+        for (int i = 0; i < mu.Length; i++)
+            w[i] = wt[i] == 0 ? 0.0 : wt[i] * muEta[i] * muEta[i] / Variance(mu[i]);
+    }
+
+    /// <summary>
+    /// The family named <paramref name="familyName"/> with the link <paramref name="linkName"/>, or
+    /// the family's default link (binomial: logit, poisson: log) when it is null or empty.
+    /// Letter case is ignored.
+    /// </summary>
+    /// <exception cref="GlmmInputException">Unknown family or link, or a link the family does not allow.</exception>
+    public static Family Create(string familyName, string? linkName = null)
+    {
+        Link? link = string.IsNullOrWhiteSpace(linkName) ? null : Link.FromName(linkName);
+        return familyName.Trim().ToLowerInvariant() switch
+        {
+            "binomial" => new Binomial(link),
+            "poisson" => new Poisson(link),
+            _ => throw new GlmmInputException(
+                $"unknown family '{familyName}'; valid families are: {string.Join(", ", Names)}"),
+        };
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name}({Link.Name})";
+
+    /// <summary>Throws when the spans differ in length.</summary>
+    protected static void CheckLengths(int n, int a, int b)
+    {
+        if (a != n || b != n)
+            throw new ArgumentException("all spans must have the same length");
+    }
+
+    /// <summary>The 1-based row label used in error messages.</summary>
+    protected static string Row(int index) => (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A number formatted for an error message (invariant culture, round-trip).</summary>
+    protected static string Num(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 }

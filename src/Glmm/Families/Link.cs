@@ -1,8 +1,19 @@
 namespace Glmm.Families;
 
-/// <summary>A link function g: η = g(μ), with its inverse and dμ/dη.</summary>
+/// <summary>
+/// A link function g: η = g(μ), with its inverse and dμ/dη. The implementations reproduce R's
+/// <c>make.link</c> numerically, including its clamping of μ away from 0 and 1 and of dμ/dη away
+/// from 0, so that iterations follow R's exactly.
+/// </summary>
 public abstract class Link
 {
+    /// <summary>R's <c>.Machine$double.eps</c> (2⁻⁵²), the bound R uses when clamping μ and dμ/dη.</summary>
+    public const double DoubleEpsilon = 2.220446049250313e-16;
+
+    /// <summary>The names accepted by <see cref="FromName"/>, in R's order.</summary>
+    public static IReadOnlyList<string> Names { get; } =
+        ["logit", "probit", "cauchit", "cloglog", "identity", "log", "sqrt"];
+
     /// <summary>R's name for the link ("logit", "probit", "cloglog", "cauchit", "log", "sqrt", "identity").</summary>
     public abstract string Name { get; }
 
@@ -14,4 +25,52 @@ public abstract class Link
 
     /// <summary>dμ/dη at η.</summary>
     public abstract double MuEta(double eta);
+
+    /// <summary>
+    /// d²μ/dη² at η: with <see cref="MuEta"/> it gives the observed information of a non-canonical
+    /// link, which the exact Laplace approximation (glmmTMB's) uses in place of the IRLS weights.
+    /// </summary>
+    public abstract double MuEtaDerivative(double eta);
+
+    /// <summary>R's <c>valideta</c> for one value: false only for η that the link cannot map (sqrt: η ≤ 0 or not finite).</summary>
+    public virtual bool IsValidEta(double eta) => true;
+
+    /// <summary>
+    /// Bulk form used by the fitting engine: μᵢ = g⁻¹(ηᵢ) and (dμ/dη)ᵢ for every i. The spans must have
+    /// equal lengths. Sealed links override this with a loop the JIT can devirtualise.
+    /// </summary>
+    public virtual void InverseAndMuEta(ReadOnlySpan<double> eta, Span<double> mu, Span<double> muEta)
+    {
+        CheckLengths(eta.Length, mu.Length, muEta.Length);
+        for (int i = 0; i < eta.Length; i++)
+        {
+            mu[i] = Inverse(eta[i]);
+            muEta[i] = MuEta(eta[i]);
+        }
+    }
+
+    /// <summary>The link named <paramref name="name"/> (R's spelling; letter case is ignored).</summary>
+    /// <exception cref="GlmmInputException">The name is not one of <see cref="Names"/>.</exception>
+    public static Link FromName(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "logit" => LogitLink.Instance,
+        "probit" => ProbitLink.Instance,
+        "cauchit" => CauchitLink.Instance,
+        "cloglog" => CloglogLink.Instance,
+        "identity" => IdentityLink.Instance,
+        "log" => LogLink.Instance,
+        "sqrt" => SqrtLink.Instance,
+        _ => throw new GlmmInputException(
+            $"unknown link '{name}'; valid links are: {string.Join(", ", Names)}"),
+    };
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+
+    /// <summary>Throws when the bulk spans differ in length.</summary>
+    protected static void CheckLengths(int n, int a, int b)
+    {
+        if (a != n || b != n)
+            throw new ArgumentException("eta, mu and muEta must have the same length");
+    }
 }

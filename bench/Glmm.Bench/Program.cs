@@ -1,0 +1,22 @@
+using System.Globalization;
+
+namespace Glmm.Bench;
+
+/// <summary>Benchmark helper: <c>generate DIR</c> writes the simulated data sets used by bench/run.</summary>
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        if (args.Length == 2 && args[0] == "generate")
+        {
+            Directory.CreateDirectory(args[1]);
+            SimulatedData.RandomSlopes(Path.Combine(args[1], "sim100k.csv"), 2000, 50, 20261124);
+            SimulatedData.RandomSlopes(Path.Combine(args[1], "sim1m.csv"), 20000, 50, 20261125);
+            SimulatedData.Crossed(Path.Combine(args[1], "crossed200k.csv"), 200000, 2000, 500, 20261126);
+            return 0;
+        }
+        Console.Error.WriteLine("usage: Glmm.Bench generate DIR");
+        return 2;
+    }
+}

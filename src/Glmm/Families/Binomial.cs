@@ -1,0 +1,139 @@
+namespace Glmm.Families;
+
+/// <summary>
+/// The binomial family: y is the proportion of successes and the weight is the number of trials
+/// (for 0/1 data, the weight is 1 or a case weight). Links: logit (default), probit, cauchit,
+/// cloglog, log — the ones R's <c>binomial()</c> accepts.
+/// </summary>
+/// <remarks>
+/// <para>Log-likelihood. R's <c>binomial()$aic</c> uses <c>m = if (any(n &gt; 1)) n else weights</c>,
+/// where n is the number of trials from a two-column (successes, failures) response and 1 for a
+/// vector response; each row contributes (wt/m)·dbinom(round(m·y), round(m), μ). When the response
+/// is a vector (n ≡ 1) or the prior weights are all 1 (so weights = n), m equals the weight in
+/// every row; that is what <see cref="LogLikelihood(double, double, double)"/> and the three-span
+/// overload compute. For a two-column response with prior weights other than 1, call
+/// <see cref="LogLikelihood(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double})"/>
+/// with the trial counts, which applies R's whole-data rule.</para>
+/// <para>Probabilities use Loader's saddle-point form, as R's <c>dbinom</c>.</para>
+/// </remarks>
+public sealed class Binomial : Family
+{
+    /// <summary>The links this family accepts.</summary>
+    public static IReadOnlyList<string> LinkNames { get; } = ["logit", "probit", "cloglog", "cauchit", "log"];
+
+    /// <summary>Creates the family; <paramref name="link"/> null means logit.</summary>
+    /// <exception cref="GlmmInputException">The link is not one of <see cref="LinkNames"/>.</exception>
+    public Binomial(Link? link = null) : base(CheckLink(link ?? LogitLink.Instance)) { }
+
+    private static Link CheckLink(Link link)
+    {
+        if (!LinkNames.Contains(link.Name))
+            throw new GlmmInputException(
+                $"link '{link.Name}' is not available for the binomial family; valid links are: {string.Join(", ", LinkNames)}");
+        return link;
+    }
+
+    /// <inheritdoc/>
+    public override string Name => "binomial";
+
+    /// <summary>μ(1 − μ).</summary>
+    public override double Variance(double mu) => mu * (1.0 - mu);
+
+    /// <summary>1 − 2μ.</summary>
+    public override double VarianceDerivative(double mu) => 1.0 - 2.0 * mu;
+
+    /// <summary>True for the logit link.</summary>
+    public override bool IsCanonical => Link.Name == "logit";
+
+    /// <summary>2·wt·(y log(y/μ) + (1−y) log((1−y)/(1−μ))), with 0·log 0 = 0 (R's <c>binomial_dev_resids</c>);
+    /// 0 when wt = 0 (R zeroes y on such rows, so whatever y they hold cannot make this NaN).</summary>
+    public override double DevianceResidual(double y, double mu, double wt) =>
+        wt == 0 ? 0.0 : 2.0 * wt * (YLogY(y, mu) + YLogY(1.0 - y, 1.0 - mu));
+
+    private static double YLogY(double y, double mu) => y != 0.0 ? y * Math.Log(y / mu) : 0.0;
+
+    /// <summary>log dbinom(round(wt·y), round(wt), μ); 0 when wt ≤ 0 (R's aic with m = wt).</summary>
+    public override double LogLikelihood(double y, double mu, double wt) =>
+        wt > 0 ? SaddlePointDensity.LogDbinom(Math.Round(wt * y), Math.Round(wt), mu) : 0.0;
+
+    /// <summary>
+    /// R's <c>binomial()$aic</c> rule in full: <c>m = any(trials &gt; 1) ? trials : wt</c>, each row
+    /// contributing (wt/m)·log dbinom(round(m·y), round(m), μ), and 0 where m ≤ 0. Here
+    /// <paramref name="trials"/> is R's n: the row totals of a two-column response, or all 1.
+    /// </summary>
+    public double LogLikelihood(ReadOnlySpan<double> y, ReadOnlySpan<double> mu, ReadOnlySpan<double> wt, ReadOnlySpan<double> trials)
+    {
+        CheckLengths(y.Length, mu.Length, wt.Length);
+        if (trials.Length != y.Length) throw new ArgumentException("trials must have one value per row", nameof(trials));
+        bool useTrials = false;
+        foreach (double n in trials)
+            if (n > 1) { useTrials = true; break; }
+        if (!useTrials) return LogLikelihood(y, mu, wt);
+        double sum = 0;
+        for (int i = 0; i < y.Length; i++)
+        {
+            double m = trials[i];
+            if (m > 0)
+                sum += wt[i] / m * SaddlePointDensity.LogDbinom(Math.Round(m * y[i]), Math.Round(m), mu[i]);
+        }
+        return sum;
+    }
+
+    /// <summary>(wt·y + ½)/(wt + 1).</summary>
+    public override double StartingMu(double y, double wt) => (wt * y + 0.5) / (wt + 1.0);
+
+    /// <summary>μ finite with 0 &lt; μ &lt; 1.</summary>
+    public override bool IsValidMu(double mu) => double.IsFinite(mu) && mu > 0 && mu < 1;
+
+    /// <summary>
+    /// Rejects non-finite or negative weights, non-finite y, and y outside [0, 1] (rows with weight 0
+    /// are not checked for range, as R sets their y to 0).
+    /// </summary>
+    public override void ValidateResponse(ReadOnlySpan<double> y, ReadOnlySpan<double> weights)
+    {
+        if (y.Length != weights.Length) throw new ArgumentException("y and weights must have the same length");
+        for (int i = 0; i < y.Length; i++)
+        {
+            double w = weights[i];
+            if (!double.IsFinite(w))
+                throw new GlmmInputException($"row {Row(i)}: weight {Num(w)} is not a finite number");
+            if (w < 0)
+                throw new GlmmInputException($"row {Row(i)}: negative weight {Num(w)} is not allowed");
+            if (!double.IsFinite(y[i]))
+                throw new GlmmInputException($"row {Row(i)}: response {Num(y[i])} is not a finite number");
+            if (w > 0 && (y[i] < 0 || y[i] > 1))
+                throw new GlmmInputException(
+                    $"row {Row(i)}: binomial response {Num(y[i])} is outside [0, 1] (give a proportion with the number of trials as weight, or successes and failures)");
+        }
+    }
+
+    /// <summary>R's warning when wt·y is not a whole number (tolerance 0.001, as R's initialize).</summary>
+    public override IReadOnlyList<string> ResponseWarnings(ReadOnlySpan<double> y, ReadOnlySpan<double> weights)
+    {
+        for (int i = 0; i < y.Length; i++)
+        {
+            double m = weights[i] * y[i];
+            if (Math.Abs(m - Math.Round(m)) > 0.001)
+                return [$"non-integer #successes in a binomial glm! (first at row {Row(i)})"];
+        }
+        return [];
+    }
+
+    /// <inheritdoc/>
+    public override double Deviance(ReadOnlySpan<double> y, ReadOnlySpan<double> mu, ReadOnlySpan<double> wt)
+    {
+        CheckLengths(y.Length, mu.Length, wt.Length);
+        double sum = 0;
+        for (int i = 0; i < y.Length; i++) sum += DevianceResidual(y[i], mu[i], wt[i]);
+        return sum;
+    }
+
+    /// <inheritdoc/>
+    public override void WorkingWeights(ReadOnlySpan<double> mu, ReadOnlySpan<double> muEta, ReadOnlySpan<double> wt, Span<double> w)
+    {
+        CheckLengths(mu.Length, muEta.Length, wt.Length);
+        if (w.Length != mu.Length) throw new ArgumentException("all spans must have the same length");
+        for (int i = 0; i < mu.Length; i++)
+            w[i] = wt[i] == 0 ? 0.0 : wt[i] * muEta[i] * muEta[i] / (mu[i] * (1.0 - mu[i]));
+    }
+}

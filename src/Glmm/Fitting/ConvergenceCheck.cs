@@ -1,0 +1,87 @@
+using Glmm.LinearAlgebra;
+using Glmm.Model;
+using Glmm.Optimization;
+
+namespace Glmm.Fitting;
+
+/// <summary>
+/// Judges a fit at its optimum from the finite-difference gradient g and Hessian H of the deviance in
+/// (θ, β), parameters on a bound left out: the fit is sound when H is positive definite and the Newton
+/// decrement ½ g'H⁻¹g — the fall in deviance that a Newton step would still bring — is negligible. Unlike a
+/// test on max|g| (lme4's, which warns falsely on Contraception), this is invariant to the scale of the
+/// parameters. Also gives the covariance of β̂ as the β block of 2H⁻¹, as lme4 does.
+/// </summary>
+internal sealed class ConvergenceCheck
+{
+    /// <summary>Predicted fall in deviance above which the fit is reported as not converged.</summary>
+    public const double DecrementTolerance = 1e-3;
+
+    private ConvergenceCheck(bool converged, List<string> warnings, double[,]? betaCovariance, double decrement, double maxAbsGradient)
+    {
+        Converged = converged;
+        Warnings = warnings;
+        BetaCovariance = betaCovariance;
+        Decrement = decrement;
+        MaxAbsGradient = maxAbsGradient;
+    }
+
+    public bool Converged { get; }
+    public List<string> Warnings { get; }
+    public double[,]? BetaCovariance { get; }
+    public double Decrement { get; }
+    public double MaxAbsGradient { get; }
+
+    /// <summary>Checks the optimum x0 = (θ, β) of the deviance <paramref name="f"/>.</summary>
+    public static ConvergenceCheck Run(Func<double[], double> f, double[] theta, double[] beta, RandomEffectsStructure re)
+    {
+        int nth = theta.Length, p = beta.Length, n = nth + p;
+        var x0 = new double[n];
+        theta.CopyTo(x0, 0);
+        beta.CopyTo(x0, nth);
+        var lower = new double[n];
+        for (int j = 0; j < n; j++) lower[j] = j < nth ? re.LowerBounds[j] : double.NegativeInfinity;
+        var (g, h) = FiniteDifferences.GradientAndHessian(f, x0, lower);
+
+        // Free parameters: everything not sitting on its bound.
+        var free = Enumerable.Range(0, n).Where(j => !(j < nth && re.IsDiagonal(j) && theta[j] == 0.0)).ToArray();
+        int nf = free.Length;
+        var hf = new double[nf * nf];
+        var gf = new double[nf];
+        for (int a = 0; a < nf; a++)
+        {
+            gf[a] = g[free[a]];
+            for (int b = 0; b < nf; b++) hf[a * nf + b] = h[free[a], free[b]];
+        }
+        var warnings = new List<string>();
+        double maxGrad = gf.Length == 0 ? 0 : gf.Max(Math.Abs);
+        if (!DenseCholesky.Factor(hf, nf))
+        {
+            warnings.Add("the Hessian of the deviance is not positive definite at the optimum: the fit may not be at a minimum");
+            return new ConvergenceCheck(false, warnings, null, double.NaN, maxGrad);
+        }
+        var step = (double[])gf.Clone();
+        DenseCholesky.SolveLower(hf, nf, step);
+        DenseCholesky.SolveUpper(hf, nf, step);
+        double decrement = 0.5 * DenseCholesky.Dot(gf, step);
+        bool converged = decrement <= DecrementTolerance;
+        if (!converged)
+            warnings.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"model may not have converged: a Newton step would lower the deviance by {decrement:G3} (max |gradient| {maxGrad:G3})"));
+
+        var inv = new double[nf * nf];
+        DenseCholesky.Inverse(hf, nf, inv);
+        var cov = new double[p, p];
+        for (int a = 0; a < nf; a++)
+        {
+            int ja = free[a] - nth;
+            if (ja < 0) continue;
+            for (int b = 0; b < nf; b++)
+            {
+                int jb = free[b] - nth;
+                if (jb < 0) continue;
+                cov[ja, jb] = 2.0 * inv[a * nf + b];
+            }
+        }
+        return new ConvergenceCheck(converged, warnings, cov, decrement, maxGrad);
+    }
+}

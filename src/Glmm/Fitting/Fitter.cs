@@ -1,0 +1,358 @@
+using System.Diagnostics;
+using Glmm.Families;
+using Glmm.Inference;
+using Glmm.LinearAlgebra;
+using Glmm.Model;
+using Glmm.Optimization;
+using Glmm.Quadrature;
+using Glmm.Results;
+
+namespace Glmm.Fitting;
+
+/// <summary>
+/// Maximum-likelihood fitting as lme4's glmer does it: stage 1 optimises θ with β solved inside PIRLS
+/// (nAGQ = 0); stage 2 optimises (θ, β) jointly on the Laplace deviance from stage 1's solution (β
+/// rescaled by its stage-1 standard errors so the trust region is round). Then: θ near its bound is set
+/// to the bound when the deviance does not rise (singular fit); standard errors from a finite-difference
+/// Hessian of the deviance in (θ, β); convergence judged from the gradient relative to the curvature.
+/// </summary>
+internal static class Fitter
+{
+    public static GlmmFit Fit(ModelStructure model, Family family, GlmmOptions options)
+    {
+        var clock = Stopwatch.StartNew();
+        family.ValidateResponse(model.Y, model.Weights);
+        var data = new ModelData(model, family);
+        var re = model.Random;
+        int nth = re.ThetaLength, p = data.P, threads = options.Threads;
+        var warnings = new List<string>();
+        QuadratureRule? rule = null;
+        if (options.NAgq > 1)
+        {
+            if (data.DenseRandom != 0)
+                throw new GlmmInputException($"nAGQ = {options.NAgq} needs all random-effect terms to share one grouping factor, but this model's terms use crossed or nested factors ({string.Join(", ", re.Terms.Select(t => t.GroupName).Distinct())}); adaptive quadrature integrates each cluster separately, which crossed factors do not allow. Use --nagq 1 (Laplace)");
+            rule = options.Grid switch
+            {
+                "product" => ProductGrid.Create(data.QBlock, options.NAgq),
+                "sparse" => SparseGrid.Create(data.QBlock, options.NAgq),
+                _ => throw new GlmmInputException($"unknown grid '{options.Grid}': use product or sparse"),
+            };
+        }
+
+        // Starting β from the GLM without random effects (as glmer starts).
+        var glm = GlmIrls.Fit(family, model.X, model.Y, model.Weights, model.Offset);
+        var stage1 = new LaplaceObjective(data, betaInside: true, threads, options.ObservedInformation);
+        stage1.Pirls.SetBeta(glm.Coefficients.ToArray());
+
+        var bobyqa = new Bobyqa();
+        var upperTheta = Enumerable.Repeat(double.PositiveInfinity, nth).ToArray();
+        var opt1 = bobyqa.Minimize(x => stage1.Evaluate(x), (double[])re.InitialTheta.Clone(), re.LowerBounds, upperTheta,
+            new OptimizerOptions { InitialTrustRadius = 0.2, FinalTrustRadius = options.Tolerance, MaxEvaluations = options.MaxEvaluations });
+        var theta = opt1.X;
+        double deviance = stage1.Evaluate(theta);
+        if (!double.IsFinite(deviance)) throw new GlmmInputException("the model could not be fitted: PIRLS failed at the stage-1 optimum (check the response and the family)");
+        var beta = (double[])stage1.Pirls.Beta.Clone();
+        int evaluations = stage1.Evaluations;
+        if (!opt1.Converged) warnings.Add($"stage 1 optimiser did not converge: {opt1.Message}");
+
+        // The criterion of the final stage as a function of (θ, β), and the PIRLS holding its modes.
+        Func<double[], double>? criterion = null;
+        Pirls finalPirls = stage1.Pirls;
+        if (options.NAgq >= 1)
+        {
+            var stage2 = new LaplaceObjective(data, betaInside: false, threads, options.ObservedInformation);
+            stage2.Pirls.SetModes(stage1.Pirls.V);
+            (theta, beta, deviance, var ok2) = Joint(x => stage2.Evaluate(x), theta, beta, BetaStandardErrors(stage1.Pirls, data), re, options, bobyqa, out int ev2);
+            evaluations += ev2;
+            if (!ok2) warnings.Add("stage 2 optimiser did not converge");
+            criterion = x => stage2.Evaluate(x);
+            finalPirls = stage2.Pirls;
+            if (rule is not null)
+            {
+                var agq = new QuadratureObjective(data, rule, threads, options.ObservedInformation);
+                agq.Pirls.SetModes(stage2.Pirls.V);
+                var seLaplace = PirlsStandardErrors(data, theta, beta, stage2.Pirls.V);
+                (theta, beta, deviance, var ok3) = Joint(x => agq.Evaluate(x), theta, beta, seLaplace, re, options, bobyqa, out int ev3);
+                evaluations += ev3;
+                if (!ok3) warnings.Add("quadrature-stage optimiser did not converge");
+                criterion = x => agq.Evaluate(x);
+                finalPirls = agq.Pirls;
+            }
+        }
+
+        // Singular fits: a diagonal θ close to 0 is set to 0 when the deviance does not rise.
+        Func<double[], double[], double> evaluate = (th, b) =>
+        {
+            if (criterion is null) return stage1.Evaluate(th);
+            var x = new double[nth + p];
+            th.CopyTo(x, 0);
+            b.CopyTo(x, nth);
+            return criterion(x);
+        };
+        bool singular = false;
+        for (int j = 0; j < nth; j++)
+        {
+            if (!re.IsDiagonal(j) || theta[j] == 0.0 || theta[j] >= 1e-4) continue;
+            var trial = (double[])theta.Clone();
+            trial[j] = 0.0;
+            double dt = evaluate(trial, beta);
+            if (dt <= deviance + 1e-9 * Math.Max(1.0, Math.Abs(deviance)))
+            {
+                theta = trial;
+                deviance = dt;
+            }
+        }
+        for (int j = 0; j < nth; j++) if (re.IsDiagonal(j) && theta[j] < 1e-4) singular = true;
+        deviance = evaluate(theta, beta);
+        if (criterion is null) beta = (double[])finalPirls.Beta.Clone();
+
+        // Keep the mode state of the optimum before derivative evaluations move it.
+        var v = (double[])finalPirls.V.Clone();
+        var eta = (double[])finalPirls.Eta.Clone();
+        var mu = (double[])finalPirls.Mu.Clone();
+        var condVar = ConditionalVariances(finalPirls, data);
+
+        // Standard errors and convergence diagnostics from the Hessian of the deviance in (θ, β).
+        var covariance = PirlsCovariance(data, theta, beta, v);
+        string covSource = "pirls";
+        bool converged = true;
+        if (criterion is not null)
+        {
+            Func<double[], double> atMode = x =>
+            {
+                finalPirls.SetModes(v);
+                return criterion(x);
+            };
+            var check = ConvergenceCheck.Run(atMode, theta, beta, re);
+            warnings.AddRange(check.Warnings);
+            converged = check.Converged;
+            if (options.UseHessian && check.BetaCovariance is not null)
+            {
+                covariance = check.BetaCovariance;
+                covSource = "hessian";
+            }
+        }
+
+        string method = options.NAgq switch { 0 => "nAGQ=0", 1 => "Laplace", _ => "AGQ" };
+        return Results(model, family, options, data, method, rule, theta, beta, covariance, covSource, deviance, v, eta, mu, condVar,
+            converged && warnings.Count == 0, singular, warnings, evaluations, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Minimises a deviance over (θ, β) from (θ0, β0) with BOBYQA, β measured in units of <paramref name="scale"/>
+    /// (its standard errors) so that one trust region suits every coordinate.
+    /// </summary>
+    private static (double[] Theta, double[] Beta, double Deviance, bool Converged) Joint(Func<double[], double> f,
+        double[] theta0, double[] beta0, double[] scale, Model.RandomEffectsStructure re, GlmmOptions options, Bobyqa bobyqa, out int evaluations)
+    {
+        int nth = theta0.Length, p = beta0.Length;
+        var x = new double[nth + p];
+        Func<double[], double> scaled = z =>
+        {
+            for (int j = 0; j < nth; j++) x[j] = z[j];
+            for (int j = 0; j < p; j++) x[nth + j] = beta0[j] + scale[j] * z[nth + j];
+            return f(x);
+        };
+        var start = new double[nth + p];
+        Array.Copy(theta0, start, nth);
+        var lower = new double[nth + p];
+        var upper = new double[nth + p];
+        for (int j = 0; j < nth + p; j++)
+        {
+            lower[j] = j < nth ? re.LowerBounds[j] : double.NegativeInfinity;
+            upper[j] = double.PositiveInfinity;
+        }
+        var opt = bobyqa.Minimize(scaled, start, lower, upper,
+            new OptimizerOptions { InitialTrustRadius = 0.1, FinalTrustRadius = options.Tolerance, MaxEvaluations = options.MaxEvaluations });
+        evaluations = opt.Evaluations;
+        var theta = opt.X[..nth];
+        var beta = new double[p];
+        for (int j = 0; j < p; j++) beta[j] = beta0[j] + scale[j] * opt.X[nth + j];
+        return (theta, beta, opt.Value, opt.Converged);
+    }
+
+    private static double[] PirlsStandardErrors(ModelData data, double[] theta, double[] beta, double[] v)
+    {
+        var cov = PirlsCovariance(data, theta, beta, v);
+        var s = new double[data.P];
+        for (int j = 0; j < data.P; j++) s[j] = cov[j, j] > 0 && double.IsFinite(cov[j, j]) ? Math.Sqrt(cov[j, j]) : 1.0;
+        return s;
+    }
+
+    /// <summary>SEs of β from the bordered PIRLS factor (stage 1): sqrt diag((R_X'R_X)⁻¹).</summary>
+    private static double[] BetaStandardErrors(Pirls pirls, ModelData data)
+    {
+        var cov = FixedBlockCovariance(pirls.Factor, data);
+        var s = new double[data.P];
+        for (int j = 0; j < data.P; j++)
+        {
+            double c = cov[j, j];
+            s[j] = c > 0 && double.IsFinite(c) ? Math.Sqrt(c) : 1.0;
+        }
+        return s;
+    }
+
+    /// <summary>(R_X'R_X)⁻¹ from the β block at the end of a bordered factor's dense part.</summary>
+    private static double[,] FixedBlockCovariance(BlockedCholesky factor, ModelData data)
+    {
+        int p = data.P, m = factor.DenseSize, off = m - p;
+        var dense = factor.Dense;
+        var rx = new double[p * p];
+        for (int i = 0; i < p; i++)
+            for (int j = 0; j <= i; j++) rx[i * p + j] = dense[(off + i) * m + off + j];
+        var inv = new double[p * p];
+        DenseCholesky.Inverse(rx, p, inv);
+        var cov = new double[p, p];
+        for (int i = 0; i < p; i++) for (int j = 0; j < p; j++) cov[i, j] = inv[i * p + j];
+        return cov;
+    }
+
+    /// <summary>Covariance of β̂ conditional on θ, from the bordered PIRLS system at the optimum.</summary>
+    private static double[,] PirlsCovariance(ModelData data, double[] theta, double[] beta, double[] v)
+    {
+        var pirls = new Pirls(data, withFixed: true);
+        pirls.SetBeta(beta);
+        pirls.SetModes(v);
+        pirls.Solve(theta);
+        return FixedBlockCovariance(pirls.Factor, data);
+    }
+
+    /// <summary>
+    /// Conditional covariances of v at the mode, (LL')⁻¹ restricted to each term and level: for structure
+    /// term s, a levels × q × q array (row-major blocks).
+    /// </summary>
+    private static double[][] ConditionalVariances(Pirls pirls, ModelData data)
+    {
+        var f = pirls.Factor;
+        var result = new double[data.K][];
+        var e = new double[f.Size];
+        int qb = data.QBlock;
+        for (int k = 0; k < data.K; k++)
+        {
+            int q = data.Q[k], levels = data.Levels[k];
+            var blocks = new double[levels * q * q];
+            for (int l = 0; l < levels; l++)
+            {
+                for (int a = 0; a < q; a++)
+                {
+                    Array.Clear(e);
+                    e[data.VIndex(k, l, a)] = 1.0;
+                    if (f.DenseSize == 0)
+                    {
+                        var dl = f.DiagonalBlock(l);
+                        var col = e.AsSpan(l * qb, qb);
+                        DenseCholesky.SolveLower(dl, qb, col);
+                        DenseCholesky.SolveUpper(dl, qb, col);
+                    }
+                    else f.Solve(e);
+                    for (int b = 0; b < q; b++) blocks[l * q * q + b * q + a] = e[data.VIndex(k, l, b)];
+                }
+            }
+            result[data.TermIndex[k]] = blocks;
+        }
+        return result;
+    }
+
+    private static GlmmFit Results(ModelStructure model, Family family, GlmmOptions options, ModelData data, string method, QuadratureRule? rule,
+        double[] theta, double[] beta, double[,] covariance, string covSource, double deviance, double[] v,
+        double[] eta, double[] mu, double[][] condVar, bool converged, bool singular, List<string> warnings,
+        int evaluations, double seconds)
+    {
+        var re = model.Random;
+        int p = data.P;
+        var fixedEffects = new FixedEffectEstimate[p];
+        for (int j = 0; j < p; j++)
+        {
+            double se = Math.Sqrt(covariance[j, j]);
+            double z = beta[j] / se;
+            fixedEffects[j] = new FixedEffectEstimate(model.X.Names[j], beta[j], se, z, 2.0 * Distributions.NormalUpperTail(Math.Abs(z)));
+        }
+
+        var components = new List<RandomEffectsComponent>();
+        var modes = new List<RandomEffectPrediction>();
+        var engineIndex = new int[re.Terms.Count];
+        for (int k = 0; k < data.K; k++) engineIndex[data.TermIndex[k]] = k;
+        for (int s = 0; s < re.Terms.Count; s++)
+        {
+            var term = re.Terms[s];
+            int q = term.Q, k = engineIndex[s];
+            var cov = re.Covariance(theta, s);
+            var sd = new double[q];
+            var corr = new double[q, q];
+            for (int i = 0; i < q; i++) sd[i] = Math.Sqrt(cov[i * q + i]);
+            for (int i = 0; i < q; i++)
+                for (int j = 0; j < q; j++)
+                    corr[i, j] = i == j ? 1.0 : cov[i * q + j] / (sd[i] * sd[j]);
+            components.Add(new RandomEffectsComponent(term.GroupName, term.TermNames, sd, corr, term.LevelCount));
+
+            var t = new double[q * q];
+            re.FillFactor(theta, s, t);
+            var blocks = condVar[s];
+            for (int l = 0; l < term.LevelCount; l++)
+            {
+                // b = T v; Var(b) = T Var(v) T'.
+                int w = l * q * q;
+                for (int i = 0; i < q; i++)
+                {
+                    double b = 0;
+                    for (int r = 0; r <= i; r++) b += t[i * q + r] * v[data.VIndex(k, l, r)];
+                    double var = 0;
+                    for (int r = 0; r <= i; r++)
+                        for (int u = 0; u <= i; u++) var += t[i * q + r] * blocks[w + r * q + u] * t[i * q + u];
+                    modes.Add(new RandomEffectPrediction(term.GroupName, term.Levels[l], term.TermNames[i], b, Math.Sqrt(Math.Max(var, 0))));
+                }
+            }
+        }
+
+        // Pearson residuals.
+        var pearson = new double[data.N];
+        for (int i = 0; i < data.N; i++)
+            pearson[i] = (data.Y[i] - mu[i]) * Math.Sqrt(data.Weights[i] / family.Variance(mu[i]));
+        Array.Sort(pearson);
+
+        return new GlmmFit
+        {
+            Method = method,
+            NAgq = options.NAgq,
+            Grid = rule is null ? null : options.Grid,
+            NodesPerCluster = rule?.Count ?? 1,
+            Family = family.Name,
+            Link = family.Link.Name,
+            Formula = model.Formula,
+            DataName = options.DataName,
+            Nobs = model.N,
+            DroppedRows = model.DroppedRows,
+            DroppedReason = model.DroppedReason,
+            LogLik = -0.5 * deviance,
+            ParameterCount = p + theta.Length,
+            FixedEffects = fixedEffects,
+            FixedEffectsCovariance = covariance,
+            CovarianceSource = covSource,
+            RandomEffects = components,
+            Theta = theta,
+            ConditionalModes = modes,
+            ScaledResidualQuantiles = Quantiles(pearson),
+            Converged = converged,
+            Singular = singular,
+            Warnings = warnings,
+            Evaluations = evaluations,
+            Seconds = seconds,
+        };
+    }
+
+    /// <summary>R's default (type 7) quantiles at 0, .25, .5, .75, 1 of sorted values.</summary>
+    private static double[] Quantiles(double[] sorted)
+    {
+        var probs = new[] { 0.0, 0.25, 0.5, 0.75, 1.0 };
+        var q = new double[5];
+        int n = sorted.Length;
+        for (int i = 0; i < 5; i++)
+        {
+            double h = (n - 1) * probs[i];
+            int lo = (int)Math.Floor(h);
+            int hi = Math.Min(lo + 1, n - 1);
+            q[i] = sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+        }
+        return q;
+    }
+}

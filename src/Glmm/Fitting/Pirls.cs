@@ -1,0 +1,415 @@
+using Glmm.LinearAlgebra;
+
+namespace Glmm.Fitting;
+
+/// <summary>
+/// Penalized iteratively reweighted least squares: for given θ (and β, unless β is solved for too) finds
+/// the conditional mode ṽ of the spherical random effects by minimising the penalized deviance
+/// d(y, v) + ‖v‖² with Fisher-scoring steps on the normal equations of Λ'Z'WZΛ + I (bordered by X'WX
+/// when β is inside), with step-halving when the penalized deviance rises or is not finite. Warm-starts
+/// from the previous mode. After <see cref="Solve"/> the factor L is that at the mode, so the Laplace
+/// deviance d(y, ṽ) + ‖ṽ‖² + log|L|² (with the family's constants) is available.
+/// Work is split over fixed chunks of clusters (independent of the number of threads) and reduced in
+/// chunk order, so results are identical whatever the thread count.
+/// </summary>
+internal sealed class Pirls
+{
+    private const int MaxIterations = 200;
+    private const int MaxHalvings = 30;
+
+    private readonly ModelData _d;
+    private readonly bool _withFixed;
+    private readonly BlockedCholesky _chol;
+    private readonly double[] _t;      // T_k factors, row-major q×q, concatenated
+    private readonly int[] _tOff;
+    private readonly int[] _aOff;      // offsets of a_k = T_k' z_k in the per-row scratch vector
+    private readonly int _aLen;
+    private readonly double[] _v, _beta, _vTrial, _betaTrial;
+    private double[] _eta, _etaTrial;
+    private readonly double[] _mu;
+    private readonly double[] _grad, _delta;
+    private readonly double _saturatedLogLik;
+    private readonly int[] _chunkStart;       // level boundaries of the chunks
+    private readonly double[] _chunkDense;    // per chunk m×m (lower) accumulation
+    private readonly double[] _chunkGrad;     // per chunk m
+    private readonly double[] _chunkDev;      // per chunk deviance
+    private readonly ParallelOptions _parallel;
+    private readonly bool _observed;          // log|L| from the observed information (non-canonical links)
+    private bool _useObserved;
+
+    public Pirls(ModelData data, bool withFixed, int threads = 0, bool observedInformation = true)
+    {
+        _d = data;
+        _observed = observedInformation && !data.Family.IsCanonical;
+        _withFixed = withFixed;
+        _chol = data.CreateFactor(withFixed);
+        int K = data.K;
+        _tOff = new int[K + 1];
+        _aOff = new int[K + 1];
+        for (int k = 0; k < K; k++)
+        {
+            _tOff[k + 1] = _tOff[k] + data.Q[k] * data.Q[k];
+            _aOff[k + 1] = _aOff[k] + data.Q[k];
+        }
+        _aLen = _aOff[K];
+        _t = new double[_tOff[K]];
+        _v = new double[data.TotalRandom];
+        _vTrial = new double[data.TotalRandom];
+        _beta = new double[data.P];
+        _betaTrial = new double[data.P];
+        _eta = new double[data.N];
+        _etaTrial = new double[data.N];
+        _mu = new double[data.N];
+        _grad = new double[_chol.Size];
+        _delta = new double[_chol.Size];
+        _saturatedLogLik = SaturatedLogLikelihood(data);
+        int m = _chol.DenseSize;
+        _chunkStart = data.ChunkLevels(m);
+        int chunks = _chunkStart.Length - 1;
+        _chunkDense = new double[chunks > 1 ? chunks * m * m : 0];
+        _chunkGrad = new double[chunks * m];
+        _chunkDev = new double[chunks];
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+    }
+
+    /// <summary>The factor L at the last mode.</summary>
+    public BlockedCholesky Factor => _chol;
+
+    /// <summary>Spherical random effects v (first term's levels, then the other terms).</summary>
+    public double[] V => _v;
+
+    /// <summary>Fixed effects: solved for when β is inside, else the last β given.</summary>
+    public double[] Beta => _beta;
+
+    /// <summary>Linear predictor η per engine row at the last state.</summary>
+    public double[] Eta => _eta;
+
+    /// <summary>Mean μ per engine row at the last state.</summary>
+    public double[] Mu => _mu;
+
+    /// <summary>PIRLS iterations in the last solve.</summary>
+    public int Iterations { get; private set; }
+
+    /// <summary>True when the last solve converged.</summary>
+    public bool Converged { get; private set; }
+
+    /// <summary>Σ deviance residuals at the last state.</summary>
+    public double Deviance { get; private set; }
+
+    /// <summary>Squared length of v at the last state.</summary>
+    public double SquaredLengthV { get; private set; }
+
+    /// <summary>log|L|² of the random-effects part of the factor at the mode.</summary>
+    public double LogDetL { get; private set; }
+
+    /// <summary>−2 log p(y | ṽ) with every constant.</summary>
+    public double MinusTwoLogLikConditional => Deviance - 2.0 * _saturatedLogLik;
+
+    /// <summary>The Laplace deviance −2 log L ≈ −2 log p(y|ṽ) + ‖ṽ‖² + log|L|²; +∞ when PIRLS failed.</summary>
+    public double LaplaceDeviance => Converged ? MinusTwoLogLikConditional + SquaredLengthV + LogDetL : double.PositiveInfinity;
+
+    /// <summary>Sets β (the start when β is inside, the fixed value otherwise).</summary>
+    public void SetBeta(ReadOnlySpan<double> beta) => beta.CopyTo(_beta);
+
+    /// <summary>Sets v (e.g. to restore a mode).</summary>
+    public void SetModes(ReadOnlySpan<double> v) => v.CopyTo(_v);
+
+    /// <summary>Writes the factors T_k of θ.</summary>
+    public void SetTheta(ReadOnlySpan<double> theta)
+    {
+        for (int k = 0; k < _d.K; k++) _d.Random.FillFactor(theta, _d.TermIndex[k], _t.AsSpan(_tOff[k], _tOff[k + 1] - _tOff[k]));
+    }
+
+    /// <summary>Runs PIRLS at θ (and β when it is fixed); returns the Laplace deviance (+∞ on failure).</summary>
+    public double Solve(ReadOnlySpan<double> theta, ReadOnlySpan<double> fixedBeta = default)
+    {
+        SetTheta(theta);
+        if (!_withFixed) fixedBeta.CopyTo(_beta);
+        Converged = false;
+        Iterations = 0;
+        ComputeEta(_v, _beta, _eta);
+        double pdev = BuildSystem();
+        if (!double.IsFinite(pdev))
+        {
+            // A warm start can be hopeless after a large move: restart from v = 0.
+            Array.Clear(_v);
+            ComputeEta(_v, _beta, _eta);
+            pdev = BuildSystem();
+            if (!double.IsFinite(pdev)) return double.PositiveInfinity;
+        }
+        int nv = _d.TotalRandom, p = _d.P;
+        double previous = double.PositiveInfinity;
+        while (true)
+        {
+            Iterations++;
+            _grad.CopyTo(_delta, 0);
+            _chol.Solve(_delta);
+            double decrement = DenseCholesky.Dot(_grad, _delta);
+            double scale = 1.0 + Math.Abs(pdev);
+            if (!double.IsFinite(decrement)) return double.PositiveInfinity;
+            if (decrement <= 1e-20 * scale) { Converged = true; break; }
+            // Near the mode Newton steps shrink the decrement quadratically; once they stop doing so we
+            // have reached the rounding floor of the sums and the mode is as accurate as it can be.
+            if (decrement <= 1e-10 * scale && decrement > 1e-3 * previous) { Converged = true; break; }
+            previous = decrement;
+            if (Iterations >= MaxIterations) { Converged = decrement <= 1e-6 * scale; break; }
+            bool smallStep = decrement <= 1e-8 * scale;
+            double step = 1.0;
+            bool accepted = false;
+            for (int h = 0; h <= MaxHalvings; h++, step *= 0.5)
+            {
+                for (int j = 0; j < nv; j++) _vTrial[j] = _v[j] + step * _delta[j];
+                if (_withFixed) for (int j = 0; j < p; j++) _betaTrial[j] = _beta[j] + step * _delta[nv + j];
+                else _beta.CopyTo(_betaTrial, 0);
+                ComputeEta(_vTrial, _betaTrial, _etaTrial);
+                if (smallStep) { accepted = true; break; }
+                double trial = ComputeDeviance(_etaTrial) + DenseCholesky.Dot(_vTrial, _vTrial);
+                if (double.IsFinite(trial) && trial <= pdev + 1e-12 * scale) { accepted = true; break; }
+            }
+            if (!accepted)
+            {
+                // No step lowers the penalized deviance: we sit at the mode to within rounding.
+                Converged = decrement <= 1e-6 * scale;
+                break;
+            }
+            (_eta, _etaTrial) = (_etaTrial, _eta);
+            _vTrial.CopyTo(_v, 0);
+            if (_withFixed) _betaTrial.CopyTo(_beta, 0);
+            pdev = BuildSystem();
+            if (!double.IsFinite(pdev)) return double.PositiveInfinity;
+        }
+        if (_observed)
+        {
+            // The mode is the same; the Laplace approximation's curvature is the Hessian of the
+            // log-likelihood (observed information), which differs from the IRLS weights for a
+            // non-canonical link. If it is not positive definite, keep the expected information.
+            _useObserved = true;
+            double check = BuildSystem();
+            _useObserved = false;
+            if (!double.IsFinite(check)) BuildSystem();
+        }
+        LogDetL = _chol.LogDeterminant(_d.DenseRandom);
+        return LaplaceDeviance;
+    }
+
+    /// <summary>η = offset + Xβ + ZΛv for every row.</summary>
+    private void ComputeEta(double[] v, double[] beta, double[] eta)
+    {
+        int chunks = _chunkStart.Length - 1;
+        if (chunks == 1) ComputeEtaChunk(0, v, beta, eta);
+        else Parallel.For(0, chunks, _parallel, c => ComputeEtaChunk(c, v, beta, eta));
+    }
+
+    private void ComputeEtaChunk(int c, double[] v, double[] beta, double[] eta)
+    {
+        var d = _d;
+        int p = d.P;
+        Span<double> a = stackalloc double[_aLen];
+        int from = d.ClusterStart[_chunkStart[c]], to = d.ClusterStart[_chunkStart[c + 1]];
+        for (int i = from; i < to; i++)
+            eta[i] = d.Offset[i] + DenseCholesky.Dot(d.X.AsSpan(i * p, p), beta) + RandomPart(i, v, a);
+    }
+
+    /// <summary>Σ deviance residuals at η (+∞ when μ is invalid).</summary>
+    private double ComputeDeviance(double[] eta)
+    {
+        int chunks = _chunkStart.Length - 1;
+        if (chunks == 1) _chunkDev[0] = DevianceChunk(0, eta);
+        else Parallel.For(0, chunks, _parallel, c => _chunkDev[c] = DevianceChunk(c, eta));
+        double dev = 0;
+        for (int c = 0; c < chunks; c++) dev += _chunkDev[c];
+        return double.IsFinite(dev) ? dev : double.PositiveInfinity;
+    }
+
+    private double DevianceChunk(int c, double[] eta)
+    {
+        var d = _d;
+        var family = d.Family;
+        var link = family.Link;
+        int from = d.ClusterStart[_chunkStart[c]], to = d.ClusterStart[_chunkStart[c + 1]];
+        double dev = 0;
+        for (int i = from; i < to; i++) dev += family.DevianceResidual(d.Y[i], link.Inverse(eta[i]), d.Weights[i]);
+        return dev;
+    }
+
+    /// <summary>Fills <paramref name="a"/> (length Σq) with a_k = T_k' z_k(i) for every engine term at the last θ.</summary>
+    public void FillDesignRow(int i, Span<double> a) => RandomPart(i, _v, a);
+
+    /// <summary>Length of the vector <see cref="FillDesignRow"/> fills.</summary>
+    public int DesignRowLength => _aLen;
+
+    /// <summary>Fills a with a_k = T_k' z_k(i) for every term and returns Σ_k a_k' v_k(level).</summary>
+    private double RandomPart(int i, double[] v, Span<double> a)
+    {
+        var d = _d;
+        double s = 0;
+        for (int k = 0; k < d.K; k++)
+        {
+            int q = d.Q[k];
+            var z = d.Z[k].AsSpan(i * q, q);
+            var t = _t.AsSpan(_tOff[k], q * q);
+            var ak = a.Slice(_aOff[k], q);
+            for (int j = 0; j < q; j++)
+            {
+                double sum = 0;
+                for (int r = j; r < q; r++) sum += t[r * q + j] * z[r];
+                ak[j] = sum;
+            }
+            int vi = d.VIndex(k, d.Codes[k][i], 0);
+            for (int j = 0; j < q; j++) s += ak[j] * v[vi + j];
+        }
+        return s;
+    }
+
+    /// <summary>
+    /// At the current η: μ, the deviance, Λ'Z'WZΛ + I (bordered by X when β is inside) and the gradient of
+    /// −½ × penalized deviance; then factors. Returns the penalized deviance (+∞ when μ is invalid or the
+    /// factorisation fails).
+    /// </summary>
+    private double BuildSystem()
+    {
+        var d = _d;
+        var chol = _chol;
+        int m = chol.DenseSize, chunks = _chunkStart.Length - 1;
+        if (chunks == 1) _chunkDev[0] = BuildChunk(0, chol.Dense);
+        else Parallel.For(0, chunks, _parallel, c => _chunkDev[c] = BuildChunk(c, _chunkDense.AsSpan(c * m * m, m * m)));
+        double dev = 0;
+        for (int c = 0; c < chunks; c++) dev += _chunkDev[c];
+        if (!double.IsFinite(dev)) return double.PositiveInfinity;
+        var dense = chol.Dense;
+        int q0Total = d.Q0Total;
+        var gDense = _grad.AsSpan(q0Total, m);
+        gDense.Clear();
+        if (chunks > 1)
+        {
+            dense.Clear();
+            for (int c = 0; c < chunks; c++)
+            {
+                var buf = _chunkDense.AsSpan(c * m * m, m * m);
+                for (int i = 0; i < m; i++)
+                {
+                    var crow = dense.Slice(i * m, i + 1);
+                    var brow = buf.Slice(i * m, i + 1);
+                    for (int j = 0; j <= i; j++) crow[j] += brow[j];
+                }
+            }
+        }
+        for (int c = 0; c < chunks; c++)
+        {
+            var g = _chunkGrad.AsSpan(c * m, m);
+            for (int j = 0; j < m; j++) gDense[j] += g[j];
+        }
+        for (int j = 0; j < d.DenseRandom; j++)
+        {
+            dense[j * m + j] += 1.0;
+            gDense[j] -= _v[q0Total + j];
+        }
+        Deviance = dev;
+        SquaredLengthV = DenseCholesky.Dot(_v, _v);
+        bool ok = chunks == 1 ? chol.Factor() : chol.Factor(_chunkStart, _chunkDense, _parallel);
+        return ok ? dev + SquaredLengthV : double.PositiveInfinity;
+    }
+
+    /// <summary>Accumulates the rows of chunk c; its dense part goes into <paramref name="dense"/> (cleared here).</summary>
+    private double BuildChunk(int c, Span<double> dense)
+    {
+        var d = _d;
+        var family = d.Family;
+        var link = family.Link;
+        var chol = _chol;
+        int q0 = d.QBlock, m = chol.DenseSize, p = d.P, pin = _withFixed ? p : 0;
+        int nDense = d.QRest + pin;
+        Span<double> a = stackalloc double[_aLen];
+        Span<int> idx = stackalloc int[nDense];
+        Span<int> slot = stackalloc int[nDense];
+        Span<double> val = stackalloc double[nDense];
+        var gDense = _chunkGrad.AsSpan(c * m, m);
+        dense.Clear();
+        gDense.Clear();
+        double dev = 0;
+        for (int l = _chunkStart[c]; l < _chunkStart[c + 1]; l++)
+        {
+            var dl = chol.DiagonalBlock(l);
+            var bl = chol.OffDiagonalBlock(l);
+            dl.Clear();
+            bl.Clear();
+            int nzRandom = d.PatternStart[l + 1] - d.PatternStart[l];
+            var gl = _grad.AsSpan(l * q0, q0);
+            gl.Clear();
+            for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
+            {
+                RandomPart(i, _v, a);
+                double eta = _eta[i];
+                double mu = link.Inverse(eta);
+                _mu[i] = mu;
+                double me = link.MuEta(eta);
+                double var = family.Variance(mu);
+                double wt = d.Weights[i];
+                double y = d.Y[i];
+                dev += family.DevianceResidual(y, mu, wt);
+                double w = wt * me * me / var;
+                double r = wt * (y - mu) * me / var;
+                if (_useObserved)
+                    w -= wt * (y - mu) * (link.MuEtaDerivative(eta) / var - me * me * family.VarianceDerivative(mu) / (var * var));
+                var a0 = a[..q0];
+                for (int s = 0; s < q0; s++)
+                {
+                    double was = w * a0[s];
+                    gl[s] += r * a0[s];
+                    var row = dl.Slice(s * q0, s + 1);
+                    for (int t = 0; t <= s; t++) row[t] += was * a0[t];
+                }
+                if (nDense == 0) continue;
+                int e = 0;
+                for (int k = d.BlockTerms; k < d.K; k++)
+                {
+                    int q = d.Q[k];
+                    int b = d.DenseOffset[k] + d.Codes[k][i] * q;
+                    for (int j = 0; j < q; j++, e++)
+                    {
+                        idx[e] = b + j;
+                        slot[e] = d.RowSlot[i * d.QRest + e];
+                        val[e] = a[_aOff[k] + j];
+                    }
+                }
+                for (int j = 0; j < pin; j++, e++)
+                {
+                    idx[e] = d.DenseRandom + j;
+                    slot[e] = nzRandom + j;
+                    val[e] = d.X[i * p + j];
+                }
+                for (int e1 = 0; e1 < nDense; e1++)
+                {
+                    double ve = val[e1];
+                    if (ve == 0.0) continue;
+                    double wv = w * ve;
+                    gDense[idx[e1]] += r * ve;
+                    var brow = bl.Slice(slot[e1] * q0, q0);
+                    for (int t = 0; t < q0; t++) brow[t] += wv * a0[t];
+                    var crow = dense.Slice(idx[e1] * m, m);
+                    for (int e2 = 0; e2 <= e1; e2++) crow[idx[e2]] += wv * val[e2];
+                }
+            }
+            for (int s = 0; s < q0; s++)
+            {
+                dl[s * q0 + s] += 1.0;
+                gl[s] -= _v[l * q0 + s];
+            }
+        }
+        return dev;
+    }
+
+    /// <summary>Σ log p(y_i | μ = y_i) in the family's sense, so that −2 log p(y|μ) = Σ dev_i − 2 × this.</summary>
+    private static double SaturatedLogLikelihood(ModelData d)
+    {
+        var f = d.Family;
+        double s = 0;
+        for (int i = 0; i < d.N; i++)
+        {
+            // log p(y|μ) + dev(y, μ)/2 does not depend on μ; evaluate at an interior μ.
+            double mu0 = f.StartingMu(d.Y[i], d.Weights[i]);
+            s += f.LogLikelihood(d.Y[i], mu0, d.Weights[i]) + 0.5 * f.DevianceResidual(d.Y[i], mu0, d.Weights[i]);
+        }
+        return s;
+    }
+}

@@ -1,0 +1,33 @@
+using Glmm.Data;
+using Glmm.Families;
+using Glmm.Fitting;
+using Glmm.Model;
+using Glmm.Results;
+
+namespace Glmm;
+
+/// <summary>The entry point: fit a generalized linear mixed model to a table with an lme4-style formula.</summary>
+public static class GlmmModel
+{
+    /// <summary>
+    /// Fits <paramref name="formula"/> (e.g. <c>cbind(incidence, size - incidence) ~ period + (1 | herd)</c>)
+    /// to <paramref name="data"/> by maximum likelihood (Laplace approximation unless options say otherwise).
+    /// Throws <see cref="GlmmInputException"/> for bad input, with a one-line message.
+    /// </summary>
+    public static GlmmFit Fit(string formula, DataTable data, GlmmOptions? options = null)
+    {
+        options ??= new GlmmOptions();
+        var model = ModelBuilder.Build(formula, data, new ModelBuildOptions { WeightsColumn = options.WeightsColumn });
+        return Fit(model, options);
+    }
+
+    /// <summary>Fits an already built model structure.</summary>
+    public static GlmmFit Fit(ModelStructure model, GlmmOptions? options = null)
+    {
+        options ??= new GlmmOptions();
+        if (options.NAgq < 0) throw new GlmmInputException($"--nagq must be 0 or more, not {options.NAgq}");
+        if (options.NAgq > 100) throw new GlmmInputException($"--nagq {options.NAgq} is too large: at most 100 points per dimension");
+        var family = Family.Create(options.Family, options.Link);
+        return Fitter.Fit(model, family, options);
+    }
+}

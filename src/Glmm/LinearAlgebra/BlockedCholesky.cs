@@ -1,0 +1,208 @@
+namespace Glmm.LinearAlgebra;
+
+/// <summary>
+/// Cholesky factor of a symmetric positive-definite matrix with the shape that mixed models give
+/// (MixedModels.jl's blocked factor, specialised to two block rows):
+/// <code>
+///   A = [ D   B' ]     D = diag(D_1 … D_L), each D_l a q×q block (the first grouping factor);
+///       [ B   C  ]     B: for level l, a sparse m×q block whose non-zero rows are a fixed pattern P_l;
+///                      C: dense m×m (the other random-effect terms, then any fixed effects).
+/// </code>
+/// The factor is L = [L_D 0; L_B L_C] with L_l = chol(D_l), L_B,l = B_l L_l⁻ᵀ and
+/// L_C = chol(C − Σ_l L_B,l L_B,l'). The symbolic structure (the patterns) is fixed at construction, so a
+/// factorisation allocates nothing; no dense matrix of the full size is ever formed.
+/// </summary>
+public sealed class BlockedCholesky
+{
+    private readonly int[] _patternStart;
+    private readonly int[] _patternIndex;
+    private readonly double[] _d;
+    private readonly double[] _b;
+    private readonly double[] _c;
+
+    /// <summary>
+    /// Creates the structure: <paramref name="levels"/> diagonal blocks of size <paramref name="blockSize"/>,
+    /// a dense block of size <paramref name="denseSize"/>, and for level l the sorted dense indices
+    /// <c>patternIndex[patternStart[l] .. patternStart[l+1]]</c> where B_l may be non-zero.
+    /// </summary>
+    public BlockedCholesky(int levels, int blockSize, int denseSize, int[] patternStart, int[] patternIndex)
+    {
+        if (patternStart.Length != levels + 1) throw new ArgumentException("patternStart must have levels + 1 entries", nameof(patternStart));
+        for (int l = 0; l < levels; l++)
+            for (int k = patternStart[l] + 1; k < patternStart[l + 1]; k++)
+                if (patternIndex[k] <= patternIndex[k - 1]) throw new ArgumentException("patterns must be strictly increasing", nameof(patternIndex));
+        Levels = levels;
+        BlockSize = blockSize;
+        DenseSize = denseSize;
+        _patternStart = patternStart;
+        _patternIndex = patternIndex;
+        _d = new double[levels * blockSize * blockSize];
+        _b = new double[patternStart[levels] * blockSize];
+        _c = new double[denseSize * denseSize];
+    }
+
+    /// <summary>Number of diagonal blocks (levels of the first grouping factor).</summary>
+    public int Levels { get; }
+
+    /// <summary>Size q of each diagonal block.</summary>
+    public int BlockSize { get; }
+
+    /// <summary>Size m of the dense block.</summary>
+    public int DenseSize { get; }
+
+    /// <summary>Order of the whole matrix: Levels × BlockSize + DenseSize.</summary>
+    public int Size => Levels * BlockSize + DenseSize;
+
+    /// <summary>Diagonal block l (q×q row-major; before <see cref="Factor()"/> the matrix, after it the factor).</summary>
+    public Span<double> DiagonalBlock(int level) => _d.AsSpan(level * BlockSize * BlockSize, BlockSize * BlockSize);
+
+    /// <summary>All diagonal blocks, level after level.</summary>
+    public Span<double> DiagonalBlocks => _d;
+
+    /// <summary>Off-diagonal block of level l: one row of length q per pattern entry (row-major).</summary>
+    public Span<double> OffDiagonalBlock(int level) =>
+        _b.AsSpan(_patternStart[level] * BlockSize, (_patternStart[level + 1] - _patternStart[level]) * BlockSize);
+
+    /// <summary>All off-diagonal rows, level after level (pattern entry k of level l at row patternStart[l] + k).</summary>
+    public Span<double> OffDiagonalBlocks => _b;
+
+    /// <summary>The dense m×m block (row-major; the lower triangle is used).</summary>
+    public Span<double> Dense => _c;
+
+    /// <summary>The dense indices where level l's off-diagonal block may be non-zero.</summary>
+    public ReadOnlySpan<int> Pattern(int level) => _patternIndex.AsSpan(_patternStart[level], _patternStart[level + 1] - _patternStart[level]);
+
+    /// <summary>Start of level l's pattern in the concatenated pattern list.</summary>
+    public int PatternStart(int level) => _patternStart[level];
+
+    /// <summary>Sets every stored entry to zero.</summary>
+    public void Clear()
+    {
+        Array.Clear(_d);
+        Array.Clear(_b);
+        Array.Clear(_c);
+    }
+
+    /// <summary>Factors the matrix in place; returns false when it is not positive definite.</summary>
+    public bool Factor()
+    {
+        int m = DenseSize;
+        if (!FactorLevels(0, Levels, _c)) return false;
+        return m == 0 || DenseCholesky.Factor(_c, m);
+    }
+
+    /// <summary>
+    /// Factors the matrix in place, the diagonal blocks in parallel over fixed chunks of levels
+    /// (<paramref name="chunkStart"/>: chunk c holds levels chunkStart[c] .. chunkStart[c+1]). Each chunk
+    /// accumulates its Schur-complement update in its own m×m slice of <paramref name="chunkBuffers"/>, and the
+    /// slices are subtracted from C in chunk order, so the result does not depend on the number of threads.
+    /// </summary>
+    public bool Factor(int[] chunkStart, double[] chunkBuffers, ParallelOptions parallel)
+    {
+        int chunks = chunkStart.Length - 1, m = DenseSize, mm = m * m;
+        if (chunks <= 1) return Factor();
+        int failed = 0;
+        Parallel.For(0, chunks, parallel, c =>
+        {
+            var buf = chunkBuffers.AsSpan(c * mm, mm);
+            buf.Clear();
+            if (!FactorLevels(chunkStart[c], chunkStart[c + 1], buf)) Interlocked.Exchange(ref failed, 1);
+        });
+        if (failed != 0) return false;
+        if (m == 0) return true;
+        for (int c = 0; c < chunks; c++)
+        {
+            var buf = chunkBuffers.AsSpan(c * mm, mm);
+            for (int i = 0; i < m; i++)
+            {
+                var crow = _c.AsSpan(i * m, i + 1);
+                var brow = buf.Slice(i * m, i + 1);
+                for (int j = 0; j <= i; j++) crow[j] += brow[j];
+            }
+        }
+        return DenseCholesky.Factor(_c, m);
+    }
+
+    /// <summary>Factors the diagonal blocks of levels [from, to) and subtracts their L_B L_B' from <paramref name="schur"/>.</summary>
+    private bool FactorLevels(int from, int to, Span<double> schur)
+    {
+        int q = BlockSize, m = DenseSize;
+        for (int l = from; l < to; l++)
+        {
+            var dl = DiagonalBlock(l);
+            if (!DenseCholesky.Factor(dl, q)) return false;
+            int start = _patternStart[l], s = _patternStart[l + 1] - start;
+            if (s == 0) continue;
+            var bl = _b.AsSpan(start * q, s * q);
+            // L_B,l = B_l L_l⁻ᵀ: each row b solves L_l x = b.
+            for (int a = 0; a < s; a++) DenseCholesky.SolveLower(dl, q, bl.Slice(a * q, q));
+            // C −= L_B,l L_B,l' on the pattern (lower triangle).
+            var pat = _patternIndex.AsSpan(start, s);
+            for (int a = 0; a < s; a++)
+            {
+                var ra = bl.Slice(a * q, q);
+                var crow = schur.Slice(pat[a] * m, m);
+                for (int bIdx = 0; bIdx <= a; bIdx++)
+                    crow[pat[bIdx]] -= DenseCholesky.Dot(ra, bl.Slice(bIdx * q, q));
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Solves A x = r in place with the factor (x and r of length <see cref="Size"/>: block part first).</summary>
+    public void Solve(Span<double> x)
+    {
+        SolveLower(x);
+        SolveUpper(x);
+    }
+
+    /// <summary>Solves L y = r in place.</summary>
+    public void SolveLower(Span<double> x)
+    {
+        int q = BlockSize, m = DenseSize, n1 = Levels * q;
+        var x2 = x.Slice(n1, m);
+        for (int l = 0; l < Levels; l++)
+        {
+            var xl = x.Slice(l * q, q);
+            DenseCholesky.SolveLower(DiagonalBlock(l), q, xl);
+            int start = _patternStart[l], s = _patternStart[l + 1] - start;
+            var bl = _b.AsSpan(start * q, s * q);
+            for (int a = 0; a < s; a++) x2[_patternIndex[start + a]] -= DenseCholesky.Dot(bl.Slice(a * q, q), xl);
+        }
+        if (m > 0) DenseCholesky.SolveLower(_c, m, x2);
+    }
+
+    /// <summary>Solves L' x = y in place.</summary>
+    public void SolveUpper(Span<double> x)
+    {
+        int q = BlockSize, m = DenseSize, n1 = Levels * q;
+        var x2 = x.Slice(n1, m);
+        if (m > 0) DenseCholesky.SolveUpper(_c, m, x2);
+        for (int l = 0; l < Levels; l++)
+        {
+            var xl = x.Slice(l * q, q);
+            int start = _patternStart[l], s = _patternStart[l + 1] - start;
+            var bl = _b.AsSpan(start * q, s * q);
+            for (int a = 0; a < s; a++)
+            {
+                double v = x2[_patternIndex[start + a]];
+                var row = bl.Slice(a * q, q);
+                for (int t = 0; t < q; t++) xl[t] -= row[t] * v;
+            }
+            DenseCholesky.SolveUpper(DiagonalBlock(l), q, xl);
+        }
+    }
+
+    /// <summary>log|L|² over the diagonal blocks and the first <paramref name="denseCount"/> dense rows.</summary>
+    public double LogDeterminant(int denseCount)
+    {
+        int q = BlockSize;
+        double s = 0;
+        for (int l = 0; l < Levels; l++)
+        {
+            var dl = DiagonalBlock(l);
+            for (int t = 0; t < q; t++) s += Math.Log(dl[t * q + t]);
+        }
+        return 2.0 * s + DenseCholesky.LogDeterminant(_c, DenseSize, denseCount);
+    }
+}

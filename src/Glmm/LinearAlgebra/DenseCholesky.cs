@@ -1,0 +1,91 @@
+namespace Glmm.LinearAlgebra;
+
+/// <summary>
+/// Cholesky factorisation A = LL' of a small dense symmetric positive-definite matrix held row-major in a
+/// span (only the lower triangle is read; the factor overwrites it and the strict upper triangle is
+/// left alone), with triangular solves. No allocation.
+/// </summary>
+public static class DenseCholesky
+{
+    /// <summary>Factors the n×n matrix in place; returns false when it is not positive definite.</summary>
+    public static bool Factor(Span<double> a, int n)
+    {
+        for (int j = 0; j < n; j++)
+        {
+            var rowJ = a.Slice(j * n, n);
+            double d = rowJ[j];
+            for (int k = 0; k < j; k++) d -= rowJ[k] * rowJ[k];
+            if (!(d > 0.0) || !double.IsFinite(d)) return false;
+            double ljj = Math.Sqrt(d);
+            rowJ[j] = ljj;
+            double inv = 1.0 / ljj;
+            for (int i = j + 1; i < n; i++)
+            {
+                var rowI = a.Slice(i * n, n);
+                double s = rowI[j];
+                s -= Dot(rowI[..j], rowJ[..j]);
+                rowI[j] = s * inv;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Solves L x = b in place (forward substitution) with the factor from <see cref="Factor"/>.</summary>
+    public static void SolveLower(ReadOnlySpan<double> l, int n, Span<double> b)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            double s = b[i] - Dot(l.Slice(i * n, i), b[..i]);
+            b[i] = s / l[i * n + i];
+        }
+    }
+
+    /// <summary>Solves L' x = b in place (back substitution) with the factor from <see cref="Factor"/>.</summary>
+    public static void SolveUpper(ReadOnlySpan<double> l, int n, Span<double> b)
+    {
+        for (int i = n - 1; i >= 0; i--)
+        {
+            double s = b[i];
+            for (int k = i + 1; k < n; k++) s -= l[k * n + i] * b[k];
+            b[i] = s / l[i * n + i];
+        }
+    }
+
+    /// <summary>Σ log L_jj² over the first <paramref name="count"/> diagonal entries of the factor.</summary>
+    public static double LogDeterminant(ReadOnlySpan<double> l, int n, int count)
+    {
+        double s = 0;
+        for (int j = 0; j < count; j++) s += Math.Log(l[j * n + j]);
+        return 2.0 * s;
+    }
+
+    /// <summary>Inverse of A from its factor: writes (LL')⁻¹ row-major into <paramref name="inverse"/>.</summary>
+    public static void Inverse(ReadOnlySpan<double> l, int n, Span<double> inverse)
+    {
+        Span<double> col = n <= 64 ? stackalloc double[n] : new double[n];
+        for (int j = 0; j < n; j++)
+        {
+            col.Clear();
+            col[j] = 1.0;
+            SolveLower(l, n, col);
+            SolveUpper(l, n, col);
+            for (int i = 0; i < n; i++) inverse[i * n + j] = col[i];
+        }
+    }
+
+    /// <summary>Dot product of two spans of equal length.</summary>
+    public static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int k = 0, n = x.Length;
+        for (; k + 3 < n; k += 4)
+        {
+            s0 += x[k] * y[k];
+            s1 += x[k + 1] * y[k + 1];
+            s2 += x[k + 2] * y[k + 2];
+            s3 += x[k + 3] * y[k + 3];
+        }
+        for (; k < n; k++) s0 += x[k] * y[k];
+        return (s0 + s1) + (s2 + s3);
+    }
+}

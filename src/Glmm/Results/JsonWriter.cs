@@ -1,0 +1,110 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Glmm.Results;
+
+/// <summary>Writes a fit as one JSON object (invariant formatting; non-finite numbers as null).</summary>
+public static class JsonWriter
+{
+    /// <summary>The fit as an indented JSON object.</summary>
+    public static string Write(GlmmFit fit, bool includeRanef = false)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("method", fit.Method);
+            if (fit.Method == "AGQ")
+            {
+                w.WriteNumber("nAGQ", fit.NAgq);
+                w.WriteString("grid", fit.Grid);
+                w.WriteNumber("nodesPerCluster", fit.NodesPerCluster);
+            }
+            w.WriteString("family", fit.Family);
+            w.WriteString("link", fit.Link);
+            w.WriteString("formula", fit.Formula);
+            w.WriteNumber("nobs", fit.Nobs);
+            w.WriteNumber("droppedRows", fit.DroppedRows);
+            Number(w, "logLik", fit.LogLik);
+            Number(w, "deviance", fit.Deviance);
+            Number(w, "AIC", fit.AIC);
+            Number(w, "BIC", fit.BIC);
+            w.WriteNumber("dfResidual", fit.DfResidual);
+            w.WriteStartArray("fixedEffects");
+            foreach (var f in fit.FixedEffects)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", f.Name);
+                Number(w, "estimate", f.Estimate);
+                Number(w, "stdError", f.StdError);
+                Number(w, "z", f.Z);
+                Number(w, "p", f.P);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("randomEffects");
+            foreach (var r in fit.RandomEffects)
+            {
+                w.WriteStartObject();
+                w.WriteString("group", r.Group);
+                w.WriteStartArray("terms");
+                foreach (var t in r.Terms) w.WriteStringValue(t);
+                w.WriteEndArray();
+                w.WriteStartArray("stdDev");
+                foreach (var s in r.StdDev) Value(w, s);
+                w.WriteEndArray();
+                w.WriteStartArray("correlation");
+                int q = r.Terms.Count;
+                for (int i = 0; i < q; i++)
+                {
+                    w.WriteStartArray();
+                    for (int j = 0; j < q; j++) Value(w, r.Correlation[i, j]);
+                    w.WriteEndArray();
+                }
+                w.WriteEndArray();
+                w.WriteNumber("levels", r.Levels);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("theta");
+            foreach (var t in fit.Theta) Value(w, t);
+            w.WriteEndArray();
+            w.WriteBoolean("converged", fit.Converged);
+            w.WriteBoolean("singular", fit.Singular);
+            w.WriteStartArray("warnings");
+            foreach (var m in fit.Warnings) w.WriteStringValue(m);
+            w.WriteEndArray();
+            w.WriteNumber("evaluations", fit.Evaluations);
+            Number(w, "seconds", Math.Round(fit.Seconds, 4));
+            if (includeRanef)
+            {
+                w.WriteStartArray("ranef");
+                foreach (var m in fit.ConditionalModes)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("group", m.Group);
+                    w.WriteString("level", m.Level);
+                    w.WriteString("term", m.Term);
+                    Number(w, "mode", m.Mode);
+                    Number(w, "condSD", m.ConditionalSD);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void Number(Utf8JsonWriter w, string name, double v)
+    {
+        w.WritePropertyName(name);
+        Value(w, v);
+    }
+
+    private static void Value(Utf8JsonWriter w, double v)
+    {
+        if (double.IsFinite(v)) w.WriteNumberValue(v);
+        else w.WriteNullValue();
+    }
+}

@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Text;
+
+namespace Glmm.Results;
+
+/// <summary>Writes a fit as lme4's <c>summary(glmer(...))</c> prints it.</summary>
+public static class SummaryWriter
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>The lme4-style summary as text.</summary>
+    public static string Write(GlmmFit fit)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(fit.Method switch
+        {
+            "nAGQ=0" => "Generalized linear mixed model fit by maximum likelihood (nAGQ = 0: fixed effects estimated within PIRLS)",
+            "Laplace" => "Generalized linear mixed model fit by maximum likelihood (Laplace Approximation)",
+            _ => $"Generalized linear mixed model fit by maximum likelihood (Adaptive Gauss-Hermite quadrature, nAGQ = {fit.NAgq}; {fit.Grid} grid, {fit.NodesPerCluster} nodes per cluster)",
+        });
+        sb.AppendLine($" Family: {fit.Family}  ( {fit.Link} )");
+        sb.AppendLine($"Formula: {fit.Formula}");
+        if (fit.DataName.Length > 0) sb.AppendLine($"   Data: {fit.DataName}");
+        if (fit.DroppedRows > 0) sb.AppendLine($"Rows dropped: {fit.DroppedRows} ({fit.DroppedReason})");
+        sb.AppendLine();
+        AppendTable(sb, null, new[] { "AIC", "BIC", "logLik", "deviance", "df.resid" },
+            new[] { new[] { F(fit.AIC, 1), F(fit.BIC, 1), F(fit.LogLik, 1), F(fit.Deviance, 1), fit.DfResidual.ToString(Inv) } }, null);
+        sb.AppendLine();
+        sb.AppendLine("Scaled residuals: ");
+        AppendTable(sb, null, new[] { "Min", "1Q", "Median", "3Q", "Max" },
+            new[] { fit.ScaledResidualQuantiles.Select(v => F(v, 4)).ToArray() }, null);
+        sb.AppendLine();
+
+        sb.AppendLine("Random effects:");
+        int maxQ = fit.RandomEffects.Max(r => r.Terms.Count);
+        var reHeader = new List<string> { "Groups", "Name", "Variance", "Std.Dev." };
+        if (maxQ > 1) reHeader.Add("Corr");
+        var reRows = new List<string[]>();
+        foreach (var r in fit.RandomEffects)
+        {
+            for (int i = 0; i < r.Terms.Count; i++)
+            {
+                var row = new List<string> { i == 0 ? r.Group : "", r.Terms[i], G4(r.StdDev[i] * r.StdDev[i]), G4(r.StdDev[i]) };
+                if (maxQ > 1)
+                    row.Add(string.Join(" ", Enumerable.Range(0, i).Select(j => r.Correlation[i, j].ToString("0.00", Inv).PadLeft(5))));
+                reRows.Add(row.ToArray());
+            }
+        }
+        AppendTable(sb, null, reHeader.ToArray(), reRows.ToArray(), leftAligned: new[] { true, true, false, false, true });
+        sb.AppendLine($"Number of obs: {fit.Nobs}, groups:  " +
+            string.Join("; ", fit.RandomEffects.GroupBy(r => r.Group).Select(g => $"{g.Key}, {g.First().Levels}")));
+        sb.AppendLine();
+
+        sb.AppendLine("Fixed effects:");
+        var feRows = fit.FixedEffects.Select(f => new[]
+        {
+            f.Name, G4(f.Estimate), G4(f.StdError), f.Z.ToString("0.000", Inv), FormatP(f.P), Stars(f.P),
+        }).ToArray();
+        AppendTable(sb, "", new[] { "Estimate", "Std. Error", "z value", "Pr(>|z|)", "" }, feRows, null, rowNames: true);
+        sb.AppendLine("---");
+        sb.AppendLine("Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1");
+
+        int p = fit.FixedEffects.Count;
+        if (p > 1)
+        {
+            sb.AppendLine();
+            sb.AppendLine("Correlation of Fixed Effects:");
+            var corr = fit.FixedEffectsCorrelation;
+            var names = fit.FixedEffects.Select(f => Abbreviate(f.Name)).ToArray();
+            var rows = new List<string[]>();
+            for (int i = 1; i < p; i++)
+            {
+                var row = new string[p];
+                row[0] = fit.FixedEffects[i].Name;
+                for (int j = 0; j < p - 1; j++) row[j + 1] = j < i ? corr[i, j].ToString("0.000", Inv) : "";
+                rows.Add(row);
+            }
+            AppendTable(sb, "", names[..^1], rows.ToArray(), null, rowNames: true);
+        }
+        if (fit.Singular) sb.AppendLine("boundary (singular) fit: see the random-effects variances");
+        foreach (var w in fit.Warnings) sb.AppendLine($"Warning: {w}");
+        if (fit.Warnings.Count == 0)
+            sb.AppendLine(string.Create(Inv, $"Converged in {fit.Evaluations} deviance evaluations ({fit.Seconds:0.000} s)."));
+        return sb.ToString();
+    }
+
+    private static string F(double v, int digits) => v.ToString("F" + digits.ToString(Inv), Inv);
+
+    private static string G4(double v)
+    {
+        if (v == 0) return "0";
+        double a = Math.Abs(v);
+        if (a >= 1e-4 && a < 1e6)
+        {
+            int decimals = Math.Max(0, 3 - (int)Math.Floor(Math.Log10(a)));
+            return v.ToString("F" + decimals.ToString(Inv), Inv);
+        }
+        return v.ToString("0.000e+00", Inv);
+    }
+
+    private static string FormatP(double p) => p < 2e-16 ? "< 2e-16" : p < 1e-4 ? p.ToString("0.00e+00", Inv) : p.ToString("0.000000", Inv);
+
+    private static string Stars(double p) => p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : p < 0.1 ? "." : "";
+
+    private static string Abbreviate(string name)
+    {
+        // As R's abbreviate(minlength = 6) for column headers: drop lower-case vowels from the end until short enough.
+        if (name.Length <= 6) return name;
+        var chars = name.Replace("(", "").Replace(")", "").ToList();
+        for (int i = chars.Count - 1; i > 0 && chars.Count > 6; i--)
+            if ("aeiou".Contains(chars[i]) && char.IsLower(chars[i])) chars.RemoveAt(i);
+        for (int i = chars.Count - 1; i > 0 && chars.Count > 6; i--)
+            if (char.IsLower(chars[i])) chars.RemoveAt(i);
+        var s = new string(chars.ToArray());
+        return s.Length > 6 ? s[..6] : s;
+    }
+
+    private static void AppendTable(StringBuilder sb, string? corner, string[] header, string[][] rows, bool[]? leftAligned, bool rowNames = false)
+    {
+        int cols = header.Length + (rowNames ? 1 : 0);
+        var all = new List<string[]>();
+        all.Add(rowNames ? new[] { corner ?? "" }.Concat(header).ToArray() : header);
+        all.AddRange(rows);
+        var width = new int[cols];
+        foreach (var r in all)
+            for (int c = 0; c < cols && c < r.Length; c++) width[c] = Math.Max(width[c], r[c].Length);
+        foreach (var r in all)
+        {
+            var line = new StringBuilder(" ");
+            for (int c = 0; c < cols; c++)
+            {
+                string cell = c < r.Length ? r[c] : "";
+                bool left = rowNames ? c == 0 : leftAligned is not null && leftAligned[c];
+                line.Append(left ? cell.PadRight(width[c]) : cell.PadLeft(width[c]));
+                if (c < cols - 1) line.Append(' ');
+            }
+            sb.AppendLine(line.ToString().TrimEnd());
+        }
+    }
+}

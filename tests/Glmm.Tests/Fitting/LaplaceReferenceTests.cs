@@ -1,0 +1,136 @@
+using Glmm.Data;
+using Glmm.Fitting;
+using Glmm.Results;
+using Glmm.Tests.Reference;
+
+namespace Glmm.Tests.Fitting;
+
+/// <summary>
+/// Issue 3's acceptance: Laplace fits against lme4 1.1-31 and glmmTMB 1.1.5 (fixtures from tools/fit_fixtures.R).
+/// logLik at least the better of the two minus 1e-3; β within 5% of its SE and SEs within 2% of the better
+/// fit's; random-effect SDs within 1% + 1e-3.
+/// </summary>
+public class LaplaceReferenceTests
+{
+    public static TheoryData<string> Models() => new()
+    {
+        "cbpp", "contraception", "verbagg", "grouseticks", "contraception_probit", "cbpp_cloglog", "poisson_offset",
+    };
+
+    private static readonly Dictionary<string, GlmmFit> Cache = new();
+
+    internal static GlmmFit FitFixture(ReferenceFixture f, GlmmOptions? options = null)
+    {
+        lock (Cache)
+        {
+            string key = f.Name + (options is null ? "" : options.ToString());
+            if (Cache.TryGetValue(key, out var cached)) return cached;
+            var data = CsvTableReader.Read(f.DataPath);
+            var fit = GlmmModel.Fit(f.Formula, data, (options ?? new GlmmOptions()) with
+            {
+                Family = f.Family,
+                Link = f.Link,
+                WeightsColumn = f.Weights,
+            });
+            Cache[key] = fit;
+            return fit;
+        }
+    }
+
+    private static ReferenceFit Better(ReferenceFixture f) =>
+        new[] { f.Lme4, f.GlmmTmb }.Where(r => r is not null).MaxBy(r => r!.LogLik)!;
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void LogLikelihoodReachesTheBetterReference(string name)
+    {
+        var f = ReferenceFixture.Load(name);
+        var fit = FitFixture(f);
+        var best = Better(f);
+        Assert.True(fit.LogLik >= best.LogLik - 1e-3, $"logLik {fit.LogLik:R} < reference {best.LogLik:R} - 1e-3");
+        // And not higher than any reference by more than optimiser noise: the same objective.
+        Assert.True(fit.LogLik <= best.LogLik + 1e-2, $"logLik {fit.LogLik:R} well above reference {best.LogLik:R}");
+        Assert.Equal(f.Lme4!.Nobs ?? fit.Nobs, fit.Nobs);
+        Assert.Equal(fit.Deviance, -2 * fit.LogLik, 10);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void FixedEffectsAndStandardErrorsMatch(string name)
+    {
+        var f = ReferenceFixture.Load(name);
+        var fit = FitFixture(f);
+        var best = Better(f);
+        Assert.Equal(best.Fixef.Select(b => b.Name), fit.FixedEffects.Select(b => b.Name));
+        foreach (var b in fit.FixedEffects)
+        {
+            var r = best.FixedEffect(b.Name);
+            Assert.True(Math.Abs(b.Estimate - r.Estimate) <= 0.05 * r.StdError, $"{b.Name}: {b.Estimate:R} vs {r.Estimate:R} (SE {r.StdError:R})");
+            Assert.True(Math.Abs(b.StdError - r.StdError) <= 0.02 * r.StdError, $"{b.Name} SE: {b.StdError:R} vs {r.StdError:R}");
+            Assert.Equal(b.Estimate / b.StdError, b.Z, 12);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void RandomEffectStandardDeviationsMatch(string name)
+    {
+        var f = ReferenceFixture.Load(name);
+        var fit = FitFixture(f);
+        var best = Better(f);
+        foreach (var re in fit.RandomEffects)
+        {
+            var r = best.RandomEffect(re.Group);
+            Assert.Equal(r.Terms, re.Terms);
+            for (int i = 0; i < re.StdDev.Count; i++)
+                Assert.True(Math.Abs(re.StdDev[i] - r.StdDev[i]) <= 0.01 * r.StdDev[i] + 1e-3, $"{re.Group} {re.Terms[i]}: {re.StdDev[i]:R} vs {r.StdDev[i]:R}");
+            for (int i = 0; i < re.StdDev.Count; i++)
+                for (int j = 0; j < i; j++)
+                    Assert.True(Math.Abs(re.Correlation[i, j] - r.Correlation[i][j]) <= 0.01, $"correlation {re.Correlation[i, j]} vs {r.Correlation[i][j]}");
+        }
+    }
+
+    [Fact]
+    public void ContraceptionHasNoConvergenceWarning()
+    {
+        // lme4 warns here (max|grad| 0.0025 > 0.002) although glmmTMB reaches the same optimum.
+        var fit = FitFixture(ReferenceFixture.Load("contraception"));
+        Assert.Empty(fit.Warnings);
+        Assert.True(fit.Converged);
+        Assert.False(fit.Singular);
+    }
+
+    [Fact]
+    public void FitStatisticsAreConsistent()
+    {
+        var fit = FitFixture(ReferenceFixture.Load("cbpp"));
+        Assert.Equal(5, fit.ParameterCount);
+        Assert.Equal(51, fit.DfResidual);
+        Assert.Equal(fit.Deviance + 10, fit.AIC, 10);
+        Assert.Equal(fit.Deviance + Math.Log(56) * 5, fit.BIC, 10);
+        Assert.Equal(15, fit.ConditionalModes.Count);
+        Assert.Equal("Laplace", fit.Method);
+    }
+
+    [Fact]
+    public void NAgqZeroMatchesLme4()
+    {
+        var f = ReferenceFixture.Load("cbpp");
+        var fit = FitFixture(f, new GlmmOptions { NAgq = 0 });
+        var r = f.Lme4NAgq0!;
+        Assert.Equal("nAGQ=0", fit.Method);
+        Assert.True(Math.Abs(fit.LogLik - r.LogLik) < 1e-3, $"{fit.LogLik:R} vs {r.LogLik:R}");
+        Assert.Equal(r.Theta![0], fit.Theta[0], 3);
+        for (int j = 0; j < fit.FixedEffects.Count; j++)
+            Assert.Equal(r.Fixef[j].Estimate, fit.FixedEffects[j].Estimate, 3);
+    }
+
+    [Fact]
+    public void ExpectedInformationReproducesLme4OnProbit()
+    {
+        // lme4's Laplace uses the IRLS weights; for a non-canonical link its optimum is lower than the exact Laplace's.
+        var f = ReferenceFixture.Load("contraception_probit");
+        var fit = FitFixture(f, new GlmmOptions { ObservedInformation = false });
+        Assert.True(Math.Abs(fit.LogLik - f.Lme4!.LogLik) < 2e-3, $"{fit.LogLik:R} vs lme4 {f.Lme4.LogLik:R}");
+    }
+}
