@@ -50,8 +50,29 @@ internal static class HelpText
             if (o.Allowed is not null) help += $": {string.Join(" or ", o.Allowed)}";
             if (o.Default is not null) help += $" (default: {o.Default})";
             if (o.Required) help += " (required)";
-            w.WriteLine($"  {left[i].PadRight(width)}{help}");
+            WriteWrapped(w, $"  {left[i].PadRight(width)}", help);
         }
         w.WriteLine($"  {left[^1].PadRight(width)}show this help");
+    }
+
+    private const int LineWidth = 100;
+
+    /// <summary>Writes <paramref name="text"/> after <paramref name="prefix"/>, wrapping at word boundaries under the prefix.</summary>
+    private static void WriteWrapped(TextWriter w, string prefix, string text)
+    {
+        var indent = new string(' ', prefix.Length);
+        var line = new System.Text.StringBuilder(prefix);
+        int start = line.Length;
+        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.Length > start && line.Length + 1 + word.Length > LineWidth)
+            {
+                w.WriteLine(line.ToString());
+                line.Clear().Append(indent);
+            }
+            if (line.Length > start && line.Length > indent.Length) line.Append(' ');
+            line.Append(word);
+        }
+        w.WriteLine(line.ToString());
     }
 }

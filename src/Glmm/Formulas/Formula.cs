@@ -34,7 +34,7 @@ public sealed class Formula
     /// <summary>The fixed-effects term labels in R's order, e.g. <c>age</c>, <c>urban</c>, <c>age:urban</c>.</summary>
     public IReadOnlyList<string> FixedTermLabels => Fixed.TermLabels;
 
-    /// <summary>The offset expressions, e.g. <c>log(exposure)</c>.</summary>
+    /// <summary>The offset terms, e.g. <c>offset(log(exposure))</c>.</summary>
     public IReadOnlyList<string> OffsetLabels => OffsetExprs.Select(o => o.Deparse()).ToArray();
 
     /// <summary>The random-effects terms in lme4's order of appearance (after expansion).</summary>

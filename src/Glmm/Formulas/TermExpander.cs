@@ -154,7 +154,7 @@ internal sealed class TermExpander
             }
             case CallExpr { Function: "offset" } c:
                 if (!_allowBars) throw Lexer.Error(c.Column, "offset() is not allowed inside a random-effects term");
-                Offsets.Add(c.Args[0]);
+                Offsets.Add(c);
                 return new Enc();
             case CallExpr { Function: "cbind" } c:
                 throw Lexer.Error(c.Column, "cbind() may only be used as the response (left of '~')");

@@ -34,7 +34,7 @@ public static class ModelBuilder
         }
         else response = frame.Variable(f.Response);
         var fixedVars = f.Fixed.Variables.Select(frame.Variable).ToArray();
-        var offsets = f.OffsetExprs.Select(o => frame.Numeric(o, "offset")).ToArray();
+        var offsets = f.OffsetExprs.Select(o => frame.Numeric(o, "the offset")).ToArray();
         foreach (var rt in f.RandomTerms)
         {
             foreach (var v in rt.Lhs.Variables) frame.Variable(v);
@@ -92,6 +92,12 @@ public static class ModelBuilder
                     throw new InvalidOperationException("unexpected response variable");
             }
         }
+        RequireFinite(y, rows, $"the response '{f.ResponseLabel}'");
+        bool constant = true;
+        for (int i = 1; i < n && constant; i++) constant = y[i] == y[0];
+        if (constant)
+            throw new GlmmInputException(
+                $"response '{f.ResponseLabel}' is constant ({RNumber.Format(y[0])} in all {n.ToString(CultureInfo.InvariantCulture)} rows used); there is nothing to model");
         if (userWeights is not null)
             for (int i = 0; i < n; i++) weights[i] *= userWeights[rows[i]];
 
@@ -99,8 +105,11 @@ public static class ModelBuilder
         foreach (var o in offsets)
             for (int i = 0; i < n; i++) offset[i] += o[rows[i]];
 
+        RequireFinite(offset, rows, "the offset");
+
         // Fixed effects.
         var (names, cols) = ModelMatrix.Build(f.Fixed, fixedVars, rows);
+        for (int j = 0; j < names.Length; j++) RequireFinite(cols[j], rows, $"the fixed-effects column '{names[j]}'");
         var dependent = LinearDependence.DependentColumns(cols, options.RankTolerance);
         var keep = Enumerable.Range(0, names.Length).Where(j => Array.IndexOf(dependent, j) < 0).ToArray();
         var xValues = new double[n * keep.Length];
@@ -109,6 +118,18 @@ public static class ModelBuilder
 
         // Random effects.
         var terms = f.RandomTerms.Select(rt => RandomTermBuilder.Build(rt, frame, rows)).ToArray();
+        foreach (var t in terms)
+        {
+            for (int i = 0; i < t.Covariates.Length; i++)
+                if (!double.IsFinite(t.Covariates[i]))
+                    throw new GlmmInputException(
+                        $"the random-effects column '{t.TermNames[i % t.Q]}' of ({string.Join(" + ", t.TermNames)} | {t.GroupName}) is {RNumber.Format(t.Covariates[i])} in data row {(rows[i / t.Q] + 1).ToString(CultureInfo.InvariantCulture)}; values must be finite");
+            // lme4's check.nobs.vs.nRE for glmer (allow.n = TRUE).
+            long effects = (long)t.Q * t.LevelCount;
+            if (effects > n)
+                throw new GlmmInputException(
+                    $"the term ({string.Join(" + ", t.TermNames)} | {t.GroupName}) has {effects.ToString(CultureInfo.InvariantCulture)} random effects but there are only {n.ToString(CultureInfo.InvariantCulture)} observations; its variance parameters cannot be identified");
+        }
 
         return new ModelStructure
         {
@@ -125,5 +146,13 @@ public static class ModelBuilder
             DroppedRows = dropped,
             DroppedReason = reason,
         };
+    }
+
+    private static void RequireFinite(double[] values, int[] rows, string what)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!double.IsFinite(values[i]))
+                throw new GlmmInputException(
+                    $"{what} is {RNumber.Format(values[i])} in data row {(rows[i] + 1).ToString(CultureInfo.InvariantCulture)}; values must be finite");
     }
 }

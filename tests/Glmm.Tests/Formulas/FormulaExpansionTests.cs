@@ -74,7 +74,7 @@ public class FormulaExpansionTests
         var f = Formula.Parse("cbind(incidence, size-incidence) ~ period + offset(log(size)) + (1|herd)");
         Assert.Equal("cbind(incidence, size - incidence)", f.ResponseLabel);
         Assert.True(f.IsSuccessFailure);
-        Assert.Equal(new[] { "log(size)" }, f.OffsetLabels);
+        Assert.Equal(new[] { "offset(log(size))" }, f.OffsetLabels);
         Assert.Equal(new[] { "period" }, f.FixedTermLabels);
     }
 }

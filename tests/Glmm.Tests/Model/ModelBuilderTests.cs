@@ -40,9 +40,10 @@ public class ModelBuilderTests
     public void ExpressionsThatAreUndefinedDropRowsToo()
     {
         var t = Table();
-        var m = ModelBuilder.Build("use ~ log(age - 30) + (1 | district)", t);
-        Assert.Equal(2, m.DroppedRows); // log(-10) and log(-5) are NaN; log(0) is -Inf and kept as in R
-        Assert.Equal("missing values in log(age - 30) (2 undefined)", m.DroppedReason);
+        var m = ModelBuilder.Build("use ~ log(age - 32) + (1 | district)", t);
+        Assert.Equal(3, m.DroppedRows); // log of a negative number is NaN, which R's na.omit drops
+        Assert.Equal("missing values in log(age - 32) (3 undefined)", m.DroppedReason);
+        Assert.Equal(Math.Log(3), m.X[0, 1], 14);
     }
 
     [Fact]
@@ -155,7 +156,13 @@ public class ModelBuilderTests
     [InlineData("use ~ age + urban", "formula 'use ~ age + urban' has no random-effects term such as (1 | group); a GLM (no random effects) is the right tool for it")]
     [InlineData("use ~ I(urban + 1) + (1 | district)", "formula, column 9: '+' needs numbers but 'urban' is categorical")]
     [InlineData("use ~ one + (1 | district)", "factor 'one' has only one level (x) in the rows used, so it cannot be a predictor")]
-    [InlineData("use ~ age + offset(urban) + (1 | district)", "formula, column 20: offset 'urban' must be numeric but is categorical")]
+    [InlineData("use ~ age + offset(urban) + (1 | district)", "formula, column 13: the offset 'offset(urban)' must be numeric but is categorical")]
+    [InlineData("one ~ age + (1 | district)", "response 'one' is constant (0 in all 8 rows used); there is nothing to model")]
+    [InlineData("use ~ 1 + (age + I(age^2) | district)", "the term ((Intercept) + age + I(age^2) | district) has 9 random effects but there are only 8 observations; its variance parameters cannot be identified")]
+    [InlineData("use ~ log(age - 20) + (1 | district)", "the fixed-effects column 'log(age - 20)' is -Inf in data row 1; values must be finite")]
+    [InlineData("I(1/(age - 25)) ~ urban + (1 | district)", "the response 'I(1/(age - 25))' is Inf in data row 2; values must be finite")]
+    [InlineData("use ~ urban + offset(log(age - 20)) + (1 | district)", "the offset is -Inf in data row 1; values must be finite")]
+    [InlineData("use ~ urban + (log(age - 20) | district)", "the random-effects column 'log(age - 20)' of ((Intercept) + log(age - 20) | district) is -Inf in data row 1; values must be finite")]
     public void BadInput(string formula, string message)
     {
         var ex = Assert.Throws<GlmmInputException>(() => ModelBuilder.Build(formula, Table()));
