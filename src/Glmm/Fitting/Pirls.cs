@@ -35,7 +35,7 @@ internal sealed class Pirls
     private readonly double[] _chunkDev;      // per chunk deviance
     private readonly ParallelOptions _parallel;
     private readonly bool _observed;          // log|L| from the observed information (non-canonical links)
-    private bool _useObserved;
+    private bool _useObserved;                // the current system uses the observed information
 
     public Pirls(ModelData data, bool withFixed, int threads = 0, bool observedInformation = true)
     {
@@ -127,6 +127,7 @@ internal sealed class Pirls
         if (!_withFixed) fixedBeta.CopyTo(_beta);
         Converged = false;
         Iterations = 0;
+        _useObserved = false;
         ComputeEta(_v, _beta, _eta);
         double pdev = BuildSystem();
         if (!double.IsFinite(pdev))
@@ -138,6 +139,9 @@ internal sealed class Pirls
             if (!double.IsFinite(pdev)) return double.PositiveInfinity;
         }
         int nv = _d.TotalRandom, p = _d.P;
+        // Fisher scoring converges quadratically for a canonical link only; otherwise, near the mode, switch
+        // to Newton steps (the observed information) unless that matrix is not positive definite.
+        bool newton = _d.Family.IsCanonical, fisherOnly = false;
         double previous = double.PositiveInfinity;
         while (true)
         {
@@ -148,9 +152,23 @@ internal sealed class Pirls
             double scale = 1.0 + Math.Abs(pdev);
             if (!double.IsFinite(decrement)) return double.PositiveInfinity;
             if (decrement <= 1e-20 * scale) { Converged = true; break; }
-            // Near the mode Newton steps shrink the decrement quadratically; once they stop doing so we
-            // have reached the rounding floor of the sums and the mode is as accurate as it can be.
-            if (decrement <= 1e-10 * scale && decrement > 1e-3 * previous) { Converged = true; break; }
+            if (!newton && !fisherOnly && decrement <= 1e-6 * scale)
+            {
+                newton = _useObserved = true;
+                pdev = BuildSystem();
+                if (!double.IsFinite(pdev))
+                {
+                    _useObserved = false;
+                    fisherOnly = true;
+                    pdev = BuildSystem();
+                    if (!double.IsFinite(pdev)) return double.PositiveInfinity;
+                }
+                continue;
+            }
+            // Newton steps shrink the decrement quadratically (Fisher steps at least by a constant factor);
+            // once they stop doing so we have reached the rounding floor of the sums.
+            if (newton && decrement <= 1e-10 * scale && decrement > 1e-3 * previous) { Converged = true; break; }
+            if (fisherOnly && decrement <= 1e-14 * scale && decrement > 0.5 * previous) { Converged = true; break; }
             previous = decrement;
             if (Iterations >= MaxIterations) { Converged = decrement <= 1e-6 * scale; break; }
             bool smallStep = decrement <= 1e-8 * scale;
@@ -176,17 +194,27 @@ internal sealed class Pirls
             _vTrial.CopyTo(_v, 0);
             if (_withFixed) _betaTrial.CopyTo(_beta, 0);
             pdev = BuildSystem();
-            if (!double.IsFinite(pdev)) return double.PositiveInfinity;
+            if (!double.IsFinite(pdev))
+            {
+                if (!_useObserved) return double.PositiveInfinity;
+                _useObserved = false;
+                fisherOnly = true;
+                newton = false;
+                pdev = BuildSystem();
+                if (!double.IsFinite(pdev)) return double.PositiveInfinity;
+            }
         }
-        if (_observed)
+        if (_useObserved != _observed)
         {
-            // The mode is the same; the Laplace approximation's curvature is the Hessian of the
-            // log-likelihood (observed information), which differs from the IRLS weights for a
-            // non-canonical link. If it is not positive definite, keep the expected information.
-            _useObserved = true;
-            double check = BuildSystem();
-            _useObserved = false;
-            if (!double.IsFinite(check)) BuildSystem();
+            // The factor for the Laplace approximation: the observed information (the Hessian of the
+            // log-likelihood, exact Laplace) or the expected one (lme4's). They differ only for a
+            // non-canonical link; when the observed one is not positive definite the expected one is kept.
+            _useObserved = _observed;
+            if (!double.IsFinite(BuildSystem()) && _useObserved)
+            {
+                _useObserved = false;
+                BuildSystem();
+            }
         }
         LogDetL = _chol.LogDeterminant(_d.DenseRandom);
         return LaplaceDeviance;
