@@ -151,7 +151,9 @@ internal sealed class Pirls
             double decrement = DenseCholesky.Dot(_grad, _delta);
             double scale = 1.0 + Math.Abs(pdev);
             if (!double.IsFinite(decrement)) return double.PositiveInfinity;
-            if (decrement <= 1e-20 * scale) { Converged = true; break; }
+            // The Laplace deviance is first-order sensitive to errors in ṽ (through log|L|), so iterate to the
+            // rounding floor: a decrement of 1e-30 means ṽ is exact to about 1e-14.
+            if (decrement <= 1e-30 * scale) { Converged = true; break; }
             if (!newton && !fisherOnly && decrement <= 1e-6 * scale)
             {
                 newton = _useObserved = true;
