@@ -36,6 +36,28 @@ public sealed class Binomial : Family
     /// <inheritdoc/>
     public override string Name => "binomial";
 
+    /// <summary>
+    /// Fused logit fast path: one exponential and one logarithm per row, deviance as
+    /// 2wt[y·max(−η,0) + (1−y)·max(η,0) + log(1 + e^−|η|) + y log y + (1−y) log(1−y)]; other links and
+    /// |η| beyond R's clamp at 30 take the general path.
+    /// </summary>
+    public override void IrlsRow(double y, double wt, double eta, out double mu, out double weight, out double score, out double deviance)
+    {
+        if (Link is not LogitLink || eta > 30.0 || eta < -30.0)
+        {
+            base.IrlsRow(y, wt, eta, out mu, out weight, out score, out deviance);
+            return;
+        }
+        double e = Math.Exp(-Math.Abs(eta));
+        double inv = 1.0 / (1.0 + e);
+        mu = eta >= 0 ? inv : e * inv;
+        weight = wt * e * inv * inv;
+        score = wt * (y - mu);
+        double d = NumericalFunctions.Log1P(e) + (eta >= 0 ? (1.0 - y) * eta : -y * eta);
+        if (y > 0 && y < 1) d += y * Math.Log(y) + (1.0 - y) * Math.Log(1.0 - y);
+        deviance = 2.0 * wt * d;
+    }
+
     /// <summary>μ(1 − μ).</summary>
     public override double Variance(double mu) => mu * (1.0 - mu);
 

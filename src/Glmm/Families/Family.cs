@@ -43,6 +43,21 @@ public abstract class Family
     /// recorded apart from the weight (see <see cref="Binomial"/>); the span overload is the whole-data form.</remarks>
     public abstract double LogLikelihood(double y, double mu, double wt);
 
+    /// <summary>
+    /// Everything PIRLS needs from one row at η, in one call: μ, the IRLS weight wt·μ'²/V(μ), the score
+    /// wt·(y − μ)·μ'/V(μ) (d log p/dη) and the deviance contribution. Families override it with fused
+    /// fast paths for their canonical links; the result equals the separate calls.
+    /// </summary>
+    public virtual void IrlsRow(double y, double wt, double eta, out double mu, out double weight, out double score, out double deviance)
+    {
+        mu = Link.Inverse(eta);
+        double me = Link.MuEta(eta);
+        double v = Variance(mu);
+        weight = wt * me * me / v;
+        score = wt * (y - mu) * me / v;
+        deviance = DevianceResidual(y, mu, wt);
+    }
+
     /// <summary>R's <c>mustart</c>: a starting μ for IRLS from y and the weight.</summary>
     public abstract double StartingMu(double y, double wt);
 

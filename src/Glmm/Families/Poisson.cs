@@ -41,6 +41,20 @@ public sealed class Poisson : Family
     public override double DevianceResidual(double y, double mu, double wt) =>
         y > 0 ? 2.0 * (wt * (y * Math.Log(y / mu) - (y - mu))) : 2.0 * (mu * wt);
 
+    /// <summary>Fused log-link fast path (μ = e^η, weight wt·μ, score wt·(y − μ)); other links take the general path.</summary>
+    public override void IrlsRow(double y, double wt, double eta, out double mu, out double weight, out double score, out double deviance)
+    {
+        if (Link is not LogLink)
+        {
+            base.IrlsRow(y, wt, eta, out mu, out weight, out score, out deviance);
+            return;
+        }
+        mu = Math.Max(Math.Exp(eta), Families.Link.DoubleEpsilon);
+        weight = wt * mu;
+        score = wt * (y - mu);
+        deviance = DevianceResidual(y, mu, wt);
+    }
+
     /// <summary>wt·log dpois(y, μ) (R's <c>poisson()$aic</c>); 0 when wt = 0.</summary>
     public override double LogLikelihood(double y, double mu, double wt) =>
         wt == 0 ? 0.0 : wt * SaddlePointDensity.LogDpois(y, mu);

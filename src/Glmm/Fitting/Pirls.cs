@@ -181,8 +181,8 @@ internal sealed class Pirls
                 for (int j = 0; j < nv; j++) _vTrial[j] = _v[j] + step * _delta[j];
                 if (_withFixed) for (int j = 0; j < p; j++) _betaTrial[j] = _beta[j] + step * _delta[nv + j];
                 else _beta.CopyTo(_betaTrial, 0);
+                if (smallStep) { accepted = true; break; } // η is computed inside the next build
                 ComputeEta(_vTrial, _betaTrial, _etaTrial);
-                if (smallStep) { accepted = true; break; }
                 double trial = ComputeDeviance(_etaTrial) + DenseCholesky.Dot(_vTrial, _vTrial);
                 if (double.IsFinite(trial) && trial <= pdev + 1e-12 * scale) { accepted = true; break; }
             }
@@ -192,10 +192,10 @@ internal sealed class Pirls
                 Converged = decrement <= 1e-6 * scale;
                 break;
             }
-            (_eta, _etaTrial) = (_etaTrial, _eta);
+            if (!smallStep) (_eta, _etaTrial) = (_etaTrial, _eta);
             _vTrial.CopyTo(_v, 0);
             if (_withFixed) _betaTrial.CopyTo(_beta, 0);
-            pdev = BuildSystem();
+            pdev = BuildSystem(computeEta: smallStep);
             if (!double.IsFinite(pdev))
             {
                 if (!_useObserved) return double.PositiveInfinity;
@@ -255,10 +255,13 @@ internal sealed class Pirls
     {
         var d = _d;
         var family = d.Family;
-        var link = family.Link;
         int from = d.ClusterStart[_chunkStart[c]], to = d.ClusterStart[_chunkStart[c + 1]];
         double dev = 0;
-        for (int i = from; i < to; i++) dev += family.DevianceResidual(d.Y[i], link.Inverse(eta[i]), d.Weights[i]);
+        for (int i = from; i < to; i++)
+        {
+            family.IrlsRow(d.Y[i], d.Weights[i], eta[i], out _, out _, out _, out double devI);
+            dev += devI;
+        }
         return dev;
     }
 
@@ -296,13 +299,13 @@ internal sealed class Pirls
     /// −½ × penalized deviance; then factors. Returns the penalized deviance (+∞ when μ is invalid or the
     /// factorisation fails).
     /// </summary>
-    private double BuildSystem()
+    private double BuildSystem(bool computeEta = false)
     {
         var d = _d;
         var chol = _chol;
         int m = chol.DenseSize, chunks = _chunkStart.Length - 1;
-        if (chunks == 1) _chunkDev[0] = BuildChunk(0, chol.Dense);
-        else Parallel.For(0, chunks, _parallel, c => _chunkDev[c] = BuildChunk(c, _chunkDense.AsSpan(c * m * m, m * m)));
+        if (chunks == 1) _chunkDev[0] = BuildChunk(0, chol.Dense, computeEta);
+        else Parallel.For(0, chunks, _parallel, c => _chunkDev[c] = BuildChunk(c, _chunkDense.AsSpan(c * m * m, m * m), computeEta));
         double dev = 0;
         for (int c = 0; c < chunks; c++) dev += _chunkDev[c];
         if (!double.IsFinite(dev)) return double.PositiveInfinity;
@@ -341,7 +344,7 @@ internal sealed class Pirls
     }
 
     /// <summary>Accumulates the rows of chunk c; its dense part goes into <paramref name="dense"/> (cleared here).</summary>
-    private double BuildChunk(int c, Span<double> dense)
+    private double BuildChunk(int c, Span<double> dense, bool computeEta)
     {
         var d = _d;
         var family = d.Family;
@@ -368,19 +371,20 @@ internal sealed class Pirls
             gl.Clear();
             for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
             {
-                RandomPart(i, _v, a);
-                double eta = _eta[i];
-                double mu = link.Inverse(eta);
-                _mu[i] = mu;
-                double me = link.MuEta(eta);
-                double var = family.Variance(mu);
+                double ra = RandomPart(i, _v, a);
+                double eta;
+                if (computeEta) _eta[i] = eta = d.Offset[i] + DenseCholesky.Dot(d.X.AsSpan(i * p, p), _beta) + ra;
+                else eta = _eta[i];
                 double wt = d.Weights[i];
                 double y = d.Y[i];
-                dev += family.DevianceResidual(y, mu, wt);
-                double w = wt * me * me / var;
-                double r = wt * (y - mu) * me / var;
+                family.IrlsRow(y, wt, eta, out double mu, out double w, out double r, out double devI);
+                _mu[i] = mu;
+                dev += devI;
                 if (_useObserved)
+                {
+                    double me = link.MuEta(eta), var = family.Variance(mu);
                     w -= wt * (y - mu) * (link.MuEtaDerivative(eta) / var - me * me * family.VarianceDerivative(mu) / (var * var));
+                }
                 var a0 = a[..q0];
                 for (int s = 0; s < q0; s++)
                 {

@@ -1,0 +1,16 @@
+# Fits one model with lme4 or glmmTMB for bench/run and prints "logLik=<value>".
+# Usage: Rscript bench/fit_reference.R ENGINE DATA.csv FORMULA FAMILY LINK [NAGQ]
+args <- commandArgs(trailingOnly = TRUE)
+engine <- args[1]; file <- args[2]; formula <- as.formula(args[3]); fam <- args[4]; link <- args[5]
+nagq <- if (length(args) >= 6) as.integer(args[6]) else 1L
+Sys.setlocale("LC_COLLATE", "C")
+d <- read.csv(file, stringsAsFactors = TRUE)
+family <- get(fam)(link = link)
+if (engine == "lme4") {
+  suppressPackageStartupMessages(library(lme4))
+  fit <- glmer(formula, data = d, family = family, nAGQ = nagq)
+} else {
+  suppressPackageStartupMessages(library(glmmTMB))
+  fit <- glmmTMB(formula, data = d, family = family)
+}
+cat(sprintf("logLik=%.6f\n", as.numeric(logLik(fit))))
