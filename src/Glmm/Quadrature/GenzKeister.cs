@@ -19,7 +19,8 @@ namespace Glmm.Quadrature;
 /// full precision; the weights solve the (even) moment equations Σ_k w_k p_j(z_k) = δ_{j0} in the same
 /// basis. The first extension (1 → 3) gives the 3-point Gauss–Hermite rule. The nodes agree with the
 /// published Genz–Keister values (Burkardt's tables, scaled by √2 to the normal weight) to ~1e-15.
-/// All weights are positive.</para>
+/// Levels 1–3 and 5 have positive weights; level 4 (19 nodes) has one negative pair, at
+/// ±2.0232301911005157·√2, as published.</para>
 /// </remarks>
 public static class GenzKeister
 {
@@ -126,7 +127,64 @@ public static class GenzKeister
             fPrev = fx;
         }
         if (roots.Count != m / 2) throw new InvalidOperationException("Genz-Keister extension has complex or missing nodes");
-        return roots.ToArray();
+        var y = roots.ToArray();
+        Polish(oldNodes, y);
+        return y;
+    }
+
+    /// <summary>
+    /// Newton polish of the new positive nodes y on the defining conditions
+    /// F_r(y) = ∫ Π_old(z) Π_i (z² − y_i²) p_{2r+1}(z) φ(z) dz = 0 (r &lt; m/2), with the integrals done
+    /// exactly by a Gauss–Hermite rule and both polynomials kept in product form, which is far better
+    /// conditioned than the coefficient representation used to bracket the roots.
+    /// </summary>
+    private static void Polish(List<double> oldNodes, double[] y)
+    {
+        int h = y.Length;
+        int m = 2 * h;
+        int n = oldNodes.Count;
+        var gh = GaussHermite.Rule(n + m); // exact to degree 2(n+m)−1 ≥ n + 2m − 2
+        int count = gh.Count;
+        var a = new double[count];
+        var p = new double[count, h];
+        var values = new double[2 * h];
+        for (int k = 0; k < count; k++)
+        {
+            double z = gh.Nodes[k];
+            double prod = gh.Weights[k];
+            foreach (var c in oldNodes) prod *= z - c;
+            a[k] = prod;
+            HermiteValues(z, values);
+            for (int r = 0; r < h; r++) p[k, r] = values[2 * r + 1]; // Π_old is odd (0 is a node), so only odd p_j matter
+        }
+        var f = new double[h];
+        var jac = new double[h, h];
+        double lastNorm = double.PositiveInfinity;
+        for (int iter = 0; iter < 8; iter++)
+        {
+            Array.Clear(f);
+            Array.Clear(jac);
+            for (int k = 0; k < count; k++)
+            {
+                double z2 = gh.Nodes[k] * gh.Nodes[k];
+                double full = a[k];
+                for (int i = 0; i < h; i++) full *= z2 - y[i] * y[i];
+                for (int r = 0; r < h; r++) f[r] += full * p[k, r];
+                for (int i = 0; i < h; i++)
+                {
+                    double partial = a[k] * (-2 * y[i]);
+                    for (int l = 0; l < h; l++) if (l != i) partial *= z2 - y[l] * y[l];
+                    for (int r = 0; r < h; r++) jac[r, i] += partial * p[k, r];
+                }
+            }
+            var step = Solve(jac, f);
+            double norm = 0;
+            for (int i = 0; i < h; i++) norm = Math.Max(norm, Math.Abs(step[i]));
+            if (!(norm < lastNorm)) break;
+            for (int i = 0; i < h; i++) y[i] -= step[i];
+            lastNorm = norm;
+            if (norm < 1e-17) break;
+        }
     }
 
     private static double Bisect(double[] coef, double lo, double hi, double fLo)

@@ -18,9 +18,10 @@ namespace Glmm.Quadrature;
 /// exact polynomial degree (high-order monomials live in the corners); for a bounded integrand the
 /// error added is at most (dropped weight mass) × sup|f|, and for AGQ — where after adaptation the
 /// integrand is close to a constant times φ_q — it is close to the dropped mass times the
-/// integrand's typical value. The tests report the dropped mass and the node counts; with
-/// τ = 1e-12 the rule still integrates smooth integrands to ~1e-12 while removing a large share of
-/// the nodes for q ≥ 3.</para>
+/// integrand's typical value. Measured (tests, q = 3, K = 15, 3375 nodes): τ = 1e-12 keeps 2483
+/// nodes, drops weight mass 3.3e-12 and integrates E[exp(a'z)] (‖a‖² = 0.5, which grows in the tails)
+/// to 6e-11; τ = 1e-8 keeps 1497 nodes (mass 4.4e-8, error 3e-7); τ = 1e-4 keeps 595 (mass 3.7e-4,
+/// error 1e-3). The share removed grows with q.</para>
 /// <para>Rules are cached per (q, K, τ) and safe to share between threads.</para>
 /// </remarks>
 public static class ProductGrid
