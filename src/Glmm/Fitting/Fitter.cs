@@ -31,12 +31,19 @@ internal static class Fitter
         {
             if (data.DenseRandom != 0)
                 throw new GlmmInputException($"nAGQ = {options.NAgq} needs all random-effect terms to share one grouping factor, but this model's terms use crossed or nested factors ({string.Join(", ", re.Terms.Select(t => t.GroupName).Distinct())}); adaptive quadrature integrates each cluster separately, which crossed factors do not allow. Use --nagq 1 (Laplace)");
-            rule = options.Grid switch
+            try
             {
-                "product" => ProductGrid.Create(data.QBlock, options.NAgq),
-                "sparse" => SparseGrid.Create(data.QBlock, options.NAgq),
-                _ => throw new GlmmInputException($"unknown grid '{options.Grid}': use product or sparse"),
-            };
+                rule = options.Grid switch
+                {
+                    "product" => ProductGrid.Create(data.QBlock, options.NAgq),
+                    "sparse" => SparseGrid.Create(data.QBlock, options.NAgq),
+                    _ => throw new GlmmInputException($"unknown grid '{options.Grid}': use product or sparse"),
+                };
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                throw new GlmmInputException($"nAGQ = {options.NAgq} with {data.QBlock} random effects per cluster: {e.Message.Split(" (Parameter")[0]}");
+            }
         }
 
         // Starting β from the GLM without random effects (as glmer starts).

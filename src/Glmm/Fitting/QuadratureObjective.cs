@@ -88,9 +88,9 @@ internal sealed class QuadratureObjective
             for (int k = 0; k < nodes; k++)
             {
                 var dk = delta.AsSpan(k * q, q);
-                z.AsSpan(k * q, q).CopyTo(dk);
+                z.Slice(k * q, q).CopyTo(dk);
                 DenseCholesky.SolveUpper(L, q, dk);
-                double zz = DenseCholesky.Dot(z.AsSpan(k * q, q), z.AsSpan(k * q, q));
+                double zz = DenseCholesky.Dot(z.Slice(k * q, q), z.Slice(k * q, q));
                 double vv = 0;
                 for (int t = 0; t < q; t++) { double u = vl[t] + dk[t]; vv += u * u; }
                 g[k] = 0.5 * zz - 0.5 * vv;
