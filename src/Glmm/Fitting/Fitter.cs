@@ -36,7 +36,7 @@ internal static class Fitter
                 rule = options.Grid switch
                 {
                     "product" => ProductGrid.Create(data.QBlock, options.NAgq),
-                    "sparse" => SparseGrid.Create(data.QBlock, options.NAgq),
+                    "sparse" => SparseGrid.Create(data.QBlock, options.NAgq, SparseGridBase.GenzKeister),
                     _ => throw new GlmmInputException($"unknown grid '{options.Grid}': use product or sparse"),
                 };
             }

@@ -18,7 +18,7 @@ public sealed record GlmmOptions
     /// </summary>
     public int NAgq { get; init; } = 1;
 
-    /// <summary>Quadrature grid for nAGQ &gt; 1: "product" (K^q nodes, default) or "sparse" (Smolyak).</summary>
+    /// <summary>Quadrature grid for nAGQ &gt; 1: "product" (K^q Gauss–Hermite nodes, default) or "sparse" (Smolyak on nested Genz–Keister rules, exact to total degree 2K − 1).</summary>
     public string Grid { get; init; } = "product";
 
     /// <summary>
