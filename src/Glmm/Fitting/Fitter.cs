@@ -350,7 +350,45 @@ internal static class Fitter
             Warnings = warnings,
             Evaluations = evaluations,
             Seconds = seconds,
+            Model = model,
+            FamilyObject = family,
+            Options = options,
+            Beta = beta,
+            RandomEffectModes = ModesByTerm(data, theta, v),
+            LinearPredictor = ToModelOrder(data, eta),
+            Fitted = ToModelOrder(data, mu),
         };
+    }
+
+    /// <summary>b = T v per structure term, level-major (level l, effect j at l*q + j).</summary>
+    private static double[][] ModesByTerm(ModelData data, double[] theta, double[] v)
+    {
+        var re = data.Random;
+        var result = new double[data.K][];
+        for (int k = 0; k < data.K; k++)
+        {
+            int s = data.TermIndex[k], q = data.Q[k];
+            var t = new double[q * q];
+            re.FillFactor(theta, s, t);
+            var b = new double[data.Levels[k] * q];
+            for (int l = 0; l < data.Levels[k]; l++)
+                for (int i = 0; i < q; i++)
+                {
+                    double sum = 0;
+                    for (int r = 0; r <= i; r++) sum += t[i * q + r] * v[data.VIndex(k, l, r)];
+                    b[l * q + i] = sum;
+                }
+            result[s] = b;
+        }
+        return result;
+    }
+
+    /// <summary>Engine-order values back in the model's row order.</summary>
+    private static double[] ToModelOrder(ModelData data, double[] engine)
+    {
+        var r = new double[data.N];
+        for (int i = 0; i < data.N; i++) r[data.Order[i]] = engine[i];
+        return r;
     }
 
     /// <summary>R's default (type 7) quantiles at 0, .25, .5, .75, 1 of sorted values.</summary>

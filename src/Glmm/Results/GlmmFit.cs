@@ -121,6 +121,27 @@ public sealed class GlmmFit
     /// <summary>Wall-clock seconds of the fit.</summary>
     public double Seconds { get; init; }
 
+    /// <summary>β̂ in the order of <see cref="FixedEffects"/>.</summary>
+    public required IReadOnlyList<double> Beta { get; init; }
+
+    /// <summary>Linear predictor η = Xβ̂ + Zb̃ + offset per observation (in the order of the rows kept).</summary>
+    public required IReadOnlyList<double> LinearPredictor { get; init; }
+
+    /// <summary>Fitted means μ = g⁻¹(η) per observation (in the order of the rows kept).</summary>
+    public required IReadOnlyList<double> Fitted { get; init; }
+
+    /// <summary>The model structure the fit was made on (response, X, random-effect terms, rows kept).</summary>
+    public required Model.ModelStructure Model { get; init; }
+
+    /// <summary>The family and link.</summary>
+    public required Families.Family FamilyObject { get; init; }
+
+    /// <summary>The options the fit was made with.</summary>
+    public required Fitting.GlmmOptions Options { get; init; }
+
+    /// <summary>Conditional modes b̃ per random-effects term (in the order of <see cref="RandomEffects"/>), level-major: level l, effect j at l·q + j.</summary>
+    public required IReadOnlyList<double[]> RandomEffectModes { get; init; }
+
     /// <summary>Correlation matrix of β̂.</summary>
     public double[,] FixedEffectsCorrelation
     {

@@ -6,8 +6,11 @@ namespace Glmm.Results;
 /// <summary>Writes a fit as one JSON object (invariant formatting; non-finite numbers as null).</summary>
 public static class JsonWriter
 {
-    /// <summary>The fit as an indented JSON object.</summary>
-    public static string Write(GlmmFit fit, bool includeRanef = false)
+    /// <summary>
+    /// The fit as an indented JSON object; <paramref name="extra"/> may write further properties (predictions,
+    /// intervals, …) into the same object before it is closed.
+    /// </summary>
+    public static string Write(GlmmFit fit, bool includeRanef = false, Action<Utf8JsonWriter>? extra = null)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -91,18 +94,21 @@ public static class JsonWriter
                 }
                 w.WriteEndArray();
             }
+            extra?.Invoke(w);
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    private static void Number(Utf8JsonWriter w, string name, double v)
+    /// <summary>Writes a named number, or null when it is not finite.</summary>
+    public static void Number(Utf8JsonWriter w, string name, double v)
     {
         w.WritePropertyName(name);
         Value(w, v);
     }
 
-    private static void Value(Utf8JsonWriter w, double v)
+    /// <summary>Writes a number, or null when it is not finite.</summary>
+    public static void Value(Utf8JsonWriter w, double v)
     {
         if (double.IsFinite(v)) w.WriteNumberValue(v);
         else w.WriteNullValue();
