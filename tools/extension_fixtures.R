@@ -1,9 +1,11 @@
 # Reference values for the extension issues, from lme4 1.1-31 / glmmTMB 1.1.5:
 #   agq   (issue 4): cbpp with nAGQ = 5, 9, 25           -> cbpp_agq5.json, cbpp_agq9.json, cbpp_agq25.json
 #   reml  (issue 5): glmmTMB REML = TRUE                  -> cbpp_reml_tmb.json, contraception_reml_tmb.json
-#   after (issue 6): ranef, predict, confint, anova, boot -> cbpp_after.json, contraception_after.json
+#   after (issue 6): ranef, predict, confint, anova, boot -> cbpp_after.json, contraception_after.json,
+#                                                            grouseticks_after.json
 # Run from the repository root:  Rscript tools/extension_fixtures.R [agq] [reml] [after]
-# (no arguments = all three parts).
+# (no arguments = all three parts; "after" can also be run as after_cbpp, after_contraception,
+# after_grouseticks).
 source("tools/fixture_helpers.R")
 
 args <- commandArgs(trailingOnly = TRUE)
@@ -115,7 +117,18 @@ ci_table <- function(ci) {
 after_common <- function(fit) {
   n <- min(20L, nobs(fit))
   prof <- NULL
-  secs <- system.time(prof <- with_warnings(confint(fit, method = "profile", oldNames = FALSE)))[["elapsed"]]
+  # Profile one parameter at a time (same intervals as confint(fit, method = "profile",
+  # oldNames = FALSE)), so that a failure in one parameter's profile does not lose the others.
+  np <- length(getME(fit, "theta")) + length(fixef(fit))
+  perr <- character(0); pw <- character(0)
+  rows <- list()
+  secs <- system.time(for (i in seq_len(np)) {
+    r <- tryCatch(with_warnings(confint(profile(fit, which = i, signames = FALSE))),
+                  error = function(e) { perr <<- c(perr, sprintf("parameter %d: %s", i, conditionMessage(e))); NULL })
+    if (!is.null(r)) { rows[[length(rows) + 1]] <- r$value; pw <- c(pw, r$warnings) }
+  })[["elapsed"]]
+  prof <- if (length(rows)) list(value = do.call(rbind, rows), warnings = pw) else NULL
+  if (!length(perr)) perr <- NULL
   list(
     logLik = as.numeric(logLik(fit)),
     fixef = fixef_table(coef(summary(fit))),
@@ -128,8 +141,9 @@ after_common <- function(fit) {
     predictResponseNoRandom = I(unname(predict(fit, type = "response", re.form = NA)[seq_len(n)])),
     confintLevel = 0.95,
     confintWald = ci_table(confint(fit, method = "Wald", oldNames = FALSE)),
-    confintProfile = ci_table(prof$value),
-    confintProfileWarnings = I(unique(prof$warnings)),
+    confintProfile = if (is.null(prof)) NULL else ci_table(prof$value),
+    confintProfileError = if (is.null(perr)) NULL else I(perr),
+    confintProfileWarnings = I(as.character(unique(prof$warnings))),
     confintProfileSeconds = round(secs, 3))
 }
 
@@ -142,7 +156,8 @@ anova_table <- function(a) {
   })
 }
 
-if ("after" %in% parts) {
+if ("after" %in% parts) parts <- c(parts, "after_cbpp", "after_contraception", "after_grouseticks")
+if ("after_cbpp" %in% parts) {
   # cbpp
   message("== cbpp_after")
   fit <- glmer(as.formula(cbpp_formula), data = cbpp, family = binomial)
@@ -177,12 +192,18 @@ if ("after" %in% parts) {
     seconds = round(bsecs, 3))
   out$versions <- versions
   write_fixture(out, "cbpp_after")
+}
 
-  # Contraception
+if ("after_contraception" %in% parts) {
+  # Contraception. With glmer's default optimiser (Nelder_Mead in stage 2) the profile stops with
+  # "profiling detected new, lower deviance"; this fit uses bobyqa for stage 2, which reaches the
+  # same optimum (logLik equal to 1e-7) without the gradient warning, and profiles cleanly.
   message("== contraception_after")
-  fit1 <- glmer(as.formula(contra_formula), data = contra, family = binomial)
-  fit0 <- glmer(as.formula(contra0_formula), data = contra, family = binomial)
+  ctrl <- glmerControl(optimizer = "bobyqa", optCtrl = list(maxfun = 1e5))
+  fit1 <- glmer(as.formula(contra_formula), data = contra, family = binomial, control = ctrl)
+  fit0 <- glmer(as.formula(contra0_formula), data = contra, family = binomial, control = ctrl)
   out <- header("contraception_after", "Contraception.csv", contra_formula)
+  out$lme4Control <- 'glmerControl(optimizer = "bobyqa", optCtrl = list(maxfun = 1e5))'
   out$lme4 <- after_common(fit1)
   a <- anova(fit0, fit1)
   out$lme4$anova <- list(
@@ -191,4 +212,16 @@ if ("after" %in% parts) {
     table = anova_table(a))
   out$versions <- versions
   write_fixture(out, "contraception_after")
+}
+
+if ("after_grouseticks" %in% parts) {
+  # grouseticks: a third profiled model (crossed-style scalar terms, Poisson; LOCATION's profile
+  # interval reaches the boundary 0).
+  message("== grouseticks_after")
+  gt_formula <- "TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | LOCATION)"
+  fit <- glmer(as.formula(gt_formula), data = read_fixture("grouseticks.csv"), family = poisson)
+  out <- header("grouseticks_after", "grouseticks.csv", gt_formula, family = "poisson", link = "log")
+  out$lme4 <- after_common(fit)
+  out$versions <- versions
+  write_fixture(out, "grouseticks_after")
 }

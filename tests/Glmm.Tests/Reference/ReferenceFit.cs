@@ -58,6 +58,7 @@ internal sealed record ReferenceFit
     [JsonPropertyName("confintLevel")] public double? ConfintLevel { get; init; }
     [JsonPropertyName("confintWald")] public IReadOnlyList<ConfidenceIntervalReference>? ConfintWald { get; init; }
     [JsonPropertyName("confintProfile")] public IReadOnlyList<ConfidenceIntervalReference>? ConfintProfile { get; init; }
+    [JsonPropertyName("confintProfileError")] public IReadOnlyList<string>? ConfintProfileError { get; init; }
     [JsonPropertyName("confintProfileWarnings")] public IReadOnlyList<string>? ConfintProfileWarnings { get; init; }
     [JsonPropertyName("confintProfileSeconds")] public double? ConfintProfileSeconds { get; init; }
     [JsonPropertyName("anova")] public AnovaReference? Anova { get; init; }

@@ -16,6 +16,8 @@ internal sealed record ReferenceFixture
     [JsonPropertyName("family")] public required string Family { get; init; }
     [JsonPropertyName("link")] public required string Link { get; init; }
     [JsonPropertyName("weights")] public string? Weights { get; init; }
+    /// <summary>Non-default glmerControl used for the lme4 fit, as R code (contraception_after).</summary>
+    [JsonPropertyName("lme4Control")] public string? Lme4Control { get; init; }
 
     /// <summary>lme4's glmer fit (nAGQ as in <see cref="ReferenceFit.NAgq"/>); for *_after files the fit the post-fit values come from.</summary>
     [JsonPropertyName("lme4")] public ReferenceFit? Lme4 { get; init; }

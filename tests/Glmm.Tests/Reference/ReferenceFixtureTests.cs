@@ -7,7 +7,7 @@ public class ReferenceFixtureTests
     [
         "cbpp", "contraception", "verbagg", "grouseticks", "contraception_probit", "cbpp_cloglog", "poisson_offset",
         "cbpp_agq5", "cbpp_agq9", "cbpp_agq25", "cbpp_reml_tmb", "contraception_reml_tmb",
-        "cbpp_after", "contraception_after",
+        "cbpp_after", "contraception_after", "grouseticks_after",
     ];
 
     public static TheoryData<string> AllNames()
@@ -116,8 +116,22 @@ public class ReferenceFixtureTests
         var con = ReferenceFixture.Load("contraception_after").Lme4!;
         Assert.Equal(2 * 60, con.Ranef!.Count);
         Assert.Contains(con.ConfintProfile!, c => c.Name == "cor_(Intercept).urbanY|district");
+        Assert.Null(con.ConfintProfileError);
         var row = con.Anova!.Table[1];
         Assert.Equal(2, row.Df);
         Assert.True(row.Chisq > 0 && row.P is > 0 and < 1);
+        Assert.Equal(row.Deviance, -2 * row.LogLik, 1e-6);
+    }
+
+    [Fact]
+    public void CrossCheckShowsWhereThePackagesDiffer()
+    {
+        // canonical link: both objectives at the same estimates differ by < 1e-3 (glmmTMB's is the exact Laplace)
+        var cbpp = ReferenceFixture.Load("cbpp").CrossCheck!;
+        Assert.Equal(cbpp.Lme4ObjectiveAtLme4!.Value, ReferenceFixture.Load("cbpp").Lme4!.LogLik, 1e-9);
+        Assert.InRange(cbpp.GlmmTmbObjectiveAtLme4!.Value - cbpp.Lme4ObjectiveAtLme4.Value, 0, 1e-3);
+        // cloglog: the objectives differ by ~0.044 at the same estimates (expected vs observed information)
+        var clog = ReferenceFixture.Load("cbpp_cloglog").CrossCheck!;
+        Assert.InRange(clog.GlmmTmbObjectiveAtLme4!.Value - clog.Lme4ObjectiveAtLme4!.Value, 0.04, 0.05);
     }
 }
