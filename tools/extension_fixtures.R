@@ -5,7 +5,7 @@
 #                                                            grouseticks_after.json
 # Run from the repository root:  Rscript tools/extension_fixtures.R [agq] [reml] [after]
 # (no arguments = all three parts; "after" can also be run as after_cbpp, after_contraception,
-# after_grouseticks).
+# after_grouseticks; add "noprofile" to skip the profile intervals).
 source("tools/fixture_helpers.R")
 
 args <- commandArgs(trailingOnly = TRUE)
@@ -119,7 +119,7 @@ after_common <- function(fit) {
   prof <- NULL
   # Profile one parameter at a time (same intervals as confint(fit, method = "profile",
   # oldNames = FALSE)), so that a failure in one parameter's profile does not lose the others.
-  np <- length(getME(fit, "theta")) + length(fixef(fit))
+  np <- if ("noprofile" %in% parts) 0L else length(getME(fit, "theta")) + length(fixef(fit))
   perr <- character(0); pw <- character(0)
   rows <- list()
   secs <- system.time(for (i in seq_len(np)) {
@@ -128,6 +128,7 @@ after_common <- function(fit) {
     if (!is.null(r)) { rows[[length(rows) + 1]] <- r$value; pw <- c(pw, r$warnings) }
   })[["elapsed"]]
   prof <- if (length(rows)) list(value = do.call(rbind, rows), warnings = pw) else NULL
+  if ("noprofile" %in% parts) perr <- "profile skipped (run with the 'noprofile' argument)"
   if (!length(perr)) perr <- NULL
   list(
     logLik = as.numeric(logLik(fit)),
