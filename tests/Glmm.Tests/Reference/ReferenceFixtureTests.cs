@@ -126,6 +126,12 @@ public class ReferenceFixtureTests
         Assert.Equal(2, row.Df);
         Assert.True(row.Chisq > 0 && row.P is > 0 and < 1);
         Assert.Equal(row.Deviance, -2 * row.LogLik, 1e-6);
+
+        var gt = ReferenceFixture.Load("grouseticks_after").Lme4!;
+        Assert.Null(gt.ConfintProfileError);
+        Assert.Equal(6, gt.ConfintProfile!.Count);
+        Assert.Equal(0.0, gt.ConfintProfile.Single(c => c.Name == "sd_(Intercept)|LOCATION").Lower);
+        Assert.All(gt.ConfintProfile, c => Assert.True(c.Lower < c.Upper, c.Name));
     }
 
     [Fact]
