@@ -10,7 +10,7 @@ namespace Glmm.Tests.Inference;
 /// relative at lme4's estimates (fitted data and new data with a new level) and within 1e-3 at ours;
 /// delta-method SEs, coef() and residuals.
 /// </summary>
-public class PredictionReferenceTests
+public class PredictionReferenceTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     public static TheoryData<string> Models() => new() { "cbpp", "contraception", "contraception_scaled" };
 
@@ -29,6 +29,7 @@ public class PredictionReferenceTests
             worstMode = Math.Max(worstMode, Math.Abs(m.Mode - r.Mode));
             worstSd = Math.Max(worstSd, Math.Abs(m.ConditionalSD - r.CondSD));
         }
+        output.WriteLine($"{name}: max |mode − lme4| = {worstMode:E3}, max |condSD − lme4| = {worstSd:E3}");
         Assert.True(worstMode < 1e-3, $"max |mode − lme4| = {worstMode:E3}");
         Assert.True(worstSd < 1e-3, $"max |condSD − lme4| = {worstSd:E3}");
     }
@@ -55,6 +56,7 @@ public class PredictionReferenceTests
         foreach (var (what, ours, lme4) in checks)
         {
             double d = PredictionFixture.MaxRelative(ours, lme4);
+            output.WriteLine($"{name} {what} at lme4's estimates: max relative difference {d:E3}");
             Assert.True(d < 1e-6, $"{name} {what}: max relative difference {d:E3}");
         }
     }
@@ -74,6 +76,7 @@ public class PredictionReferenceTests
         foreach (var (what, ours, lme4) in checks)
         {
             double d = PredictionFixture.MaxAbsolute(ours, lme4);
+            output.WriteLine($"{name} {what} at our estimates: max |difference| {d:E3}");
             Assert.True(d < 1e-3, $"{name} {what}: max |difference| {d:E3}");
         }
         // The fit's own η and μ are the predictions for the fitted data.
@@ -122,11 +125,13 @@ public class PredictionReferenceTests
             // At lme4's η: the same formulas.
             var exact = Residuals.Compute(family, y, w, eta, type);
             double d = PredictionFixture.MaxRelative(exact, lme4);
+            output.WriteLine($"{name} {type} residuals at lme4's η: max relative difference {d:E3}");
             Assert.True(d < 1e-8, $"{name} {type} at lme4's η: max relative difference {d:E3}");
             // At our estimates.
             var ours = Residuals.Compute(f.Fit, type);
             double worst = 0;
             for (int i = 0; i < lme4.Length; i++) worst = Math.Max(worst, Math.Abs(ours[i] - lme4[i]) / Math.Max(1, Math.Abs(lme4[i])));
+            output.WriteLine($"{name} {type} residuals at our estimates: max difference {worst:E3}");
             Assert.True(worst < 1e-3, $"{name} {type}: max difference {worst:E3}");
         }
     }
