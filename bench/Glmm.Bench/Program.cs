@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Glmm.Bench;
 
-/// <summary>Benchmark helper: <c>generate DIR</c> writes the simulated data sets used by bench/run.</summary>
+/// <summary>Benchmark helper: <c>generate DIR</c> writes the simulated data sets used by bench/run; <c>reml-study</c> runs the REML simulation study.</summary>
 internal static class Program
 {
     private static int Main(string[] args)
@@ -16,7 +16,13 @@ internal static class Program
             SimulatedData.Crossed(Path.Combine(args[1], "crossed200k.csv"), 200000, 2000, 500, 20261126);
             return 0;
         }
-        Console.Error.WriteLine("usage: Glmm.Bench generate DIR");
+        if (args.Length >= 2 && args[0] == "reml-study")
+        {
+            int replicates = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;
+            RemlStudy.Run(args[1], replicates, 20261124);
+            return 0;
+        }
+        Console.Error.WriteLine("usage: Glmm.Bench generate DIR | reml-study OUTPUT.md [REPLICATES]");
         return 2;
     }
 }

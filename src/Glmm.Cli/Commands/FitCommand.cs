@@ -26,6 +26,10 @@ internal sealed class FitCommand : Command
         "curvature of the Laplace approximation for non-canonical links: observed (exact, as glmmTMB) or expected (as lme4)")
     { Default = "observed", Allowed = new[] { "observed", "expected" } };
 
+    private static readonly OptionSpec Reml = new("reml", "VARIANT",
+        "restricted maximum likelihood: laplace (beta integrated out by Laplace, as glmmTMB), profile (Cox-Reid adjusted profile likelihood; with --nagq K > 1 based on quadrature) or pql (REML of the working linear mixed model)")
+    { Allowed = new[] { "laplace", "profile", "pql" } };
+
     private static readonly OptionSpec Threads = new("threads", "N", "threads to use (results do not depend on it); default: all cores");
 
     private static readonly OptionSpec Ranef = new("ranef", null, "add the conditional modes of the random effects (with conditional SDs) to the JSON output");
@@ -40,7 +44,7 @@ internal sealed class FitCommand : Command
         "then over (theta, beta) jointly. Prints an lme4-style summary (--format text) or one JSON object.";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
-        CommonOptions.Model.Concat(new[] { Family, Link, NAgq, Grid, Information, Threads, CommonOptions.Format, Ranef })
+        CommonOptions.Model.Concat(new[] { Family, Link, NAgq, Grid, Information, Reml, Threads, CommonOptions.Format, Ranef })
             // After the fit (issue 6): --ranef-out, --predict, --type, --no-random, --allow-new-levels, --residuals, --save.
             .Concat(PredictionOutput.FitOptions)
             .ToArray();
@@ -60,6 +64,7 @@ internal sealed class FitCommand : Command
             NAgq = nagq,
             Grid = options.Get(Grid) ?? "product",
             ObservedInformation = options.Get(Information) != "expected",
+            Reml = options.Get(Reml),
             Threads = threads,
             DataName = Path.GetFileName(path),
         };

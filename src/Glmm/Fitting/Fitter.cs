@@ -26,25 +26,7 @@ internal static class Fitter
         var re = model.Random;
         int nth = re.ThetaLength, p = data.P, threads = options.Threads;
         var warnings = new List<string>();
-        QuadratureRule? rule = null;
-        if (options.NAgq > 1)
-        {
-            if (data.DenseRandom != 0)
-                throw new GlmmInputException($"nAGQ = {options.NAgq} needs all random-effect terms to share one grouping factor, but this model's terms use crossed or nested factors ({string.Join(", ", re.Terms.Select(t => t.GroupName).Distinct())}); adaptive quadrature integrates each cluster separately, which crossed factors do not allow. Use --nagq 1 (Laplace)");
-            try
-            {
-                rule = options.Grid switch
-                {
-                    "product" => ProductGrid.Create(data.QBlock, options.NAgq),
-                    "sparse" => SparseGrid.Create(data.QBlock, options.NAgq, SparseGridBase.GenzKeister),
-                    _ => throw new GlmmInputException($"unknown grid '{options.Grid}': use product or sparse"),
-                };
-            }
-            catch (ArgumentOutOfRangeException e)
-            {
-                throw new GlmmInputException($"nAGQ = {options.NAgq} with {data.QBlock} random effects per cluster: {e.Message.Split(" (Parameter")[0]}");
-            }
-        }
+        QuadratureRule? rule = options.NAgq > 1 ? Rule(data, options) : null;
 
         // Starting β from the GLM without random effects (as glmer starts).
         var glm = GlmIrls.Fit(family, model.X, model.Y, model.Weights, model.Offset);
@@ -151,6 +133,27 @@ internal static class Fitter
             converged && warnings.Count == 0, singular, warnings, evaluations, clock.Elapsed.TotalSeconds);
     }
 
+    /// <summary>The quadrature rule nAGQ &gt; 1 asks for; a clear error when the model or the grid does not allow it.</summary>
+    internal static QuadratureRule Rule(ModelData data, GlmmOptions options)
+    {
+        var re = data.Random;
+        if (data.DenseRandom != 0)
+            throw new GlmmInputException($"nAGQ = {options.NAgq} needs all random-effect terms to share one grouping factor, but this model's terms use crossed or nested factors ({string.Join(", ", re.Terms.Select(t => t.GroupName).Distinct())}); adaptive quadrature integrates each cluster separately, which crossed factors do not allow. Use --nagq 1 (Laplace)");
+        try
+        {
+            return options.Grid switch
+            {
+                "product" => ProductGrid.Create(data.QBlock, options.NAgq),
+                "sparse" => SparseGrid.Create(data.QBlock, options.NAgq, SparseGridBase.GenzKeister),
+                _ => throw new GlmmInputException($"unknown grid '{options.Grid}': use product or sparse"),
+            };
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new GlmmInputException($"nAGQ = {options.NAgq} with {data.QBlock} random effects per cluster: {e.Message.Split(" (Parameter")[0]}");
+        }
+    }
+
     /// <summary>
     /// Minimises a deviance over (θ, β) from (θ0, β0) with BOBYQA, β measured in units of <paramref name="scale"/>
     /// (its standard errors) so that one trust region suits every coordinate.
@@ -206,7 +209,7 @@ internal static class Fitter
     }
 
     /// <summary>(R_X'R_X)⁻¹ from the β block at the end of a bordered factor's dense part.</summary>
-    private static double[,] FixedBlockCovariance(BlockedCholesky factor, ModelData data)
+    internal static double[,] FixedBlockCovariance(BlockedCholesky factor, ModelData data)
     {
         int p = data.P, m = factor.DenseSize, off = m - p;
         var dense = factor.Dense;
@@ -221,7 +224,7 @@ internal static class Fitter
     }
 
     /// <summary>Covariance of β̂ conditional on θ, from the bordered PIRLS system at the optimum.</summary>
-    private static double[,] PirlsCovariance(ModelData data, double[] theta, double[] beta, double[] v)
+    internal static double[,] PirlsCovariance(ModelData data, double[] theta, double[] beta, double[] v)
     {
         var pirls = new Pirls(data, withFixed: true);
         pirls.SetBeta(beta);
@@ -234,7 +237,7 @@ internal static class Fitter
     /// Conditional covariances of v at the mode, (LL')⁻¹ restricted to each term and level: for structure
     /// term s, a levels × q × q array (row-major blocks).
     /// </summary>
-    private static double[][] ConditionalVariances(Pirls pirls, ModelData data)
+    internal static double[][] ConditionalVariances(Pirls pirls, ModelData data)
     {
         var f = pirls.Factor;
         var result = new double[data.K][];
@@ -266,10 +269,10 @@ internal static class Fitter
         return result;
     }
 
-    private static GlmmFit Results(ModelStructure model, Family family, GlmmOptions options, ModelData data, string method, QuadratureRule? rule,
+    internal static GlmmFit Results(ModelStructure model, Family family, GlmmOptions options, ModelData data, string method, QuadratureRule? rule,
         double[] theta, double[] beta, double[,] covariance, string covSource, double deviance, double[] v,
         double[] eta, double[] mu, double[][] condVar, bool converged, bool singular, List<string> warnings,
-        int evaluations, double seconds)
+        int evaluations, double seconds, string? reml = null, double restrictedLogLik = double.NaN)
     {
         var re = model.Random;
         int p = data.P;
@@ -350,6 +353,8 @@ internal static class Fitter
             Warnings = warnings,
             Evaluations = evaluations,
             Seconds = seconds,
+            Reml = reml,
+            RestrictedLogLik = restrictedLogLik,
             Model = model,
             FamilyObject = family,
             Options = options,

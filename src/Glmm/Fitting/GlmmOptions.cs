@@ -29,6 +29,13 @@ public sealed record GlmmOptions
     /// </summary>
     public bool ObservedInformation { get; init; } = true;
 
+    /// <summary>
+    /// Restricted maximum likelihood variant: null for maximum likelihood (default), "laplace" (β integrated
+    /// out with v in one Laplace approximation, glmmTMB's REML), "profile" (Cox–Reid adjusted profile
+    /// likelihood, Laplace or AGQ) or "pql" (REML of the working linear mixed model, Breslow–Clayton).
+    /// </summary>
+    public string? Reml { get; init; }
+
     /// <summary>Threads for the per-cluster work; 0 for all cores. Results do not depend on it.</summary>
     public int Threads { get; init; }
 

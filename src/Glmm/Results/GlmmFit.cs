@@ -46,6 +46,12 @@ public sealed class GlmmFit
     /// <summary>Quadrature nodes per cluster (1 for Laplace).</summary>
     public int NodesPerCluster { get; init; } = 1;
 
+    /// <summary>The REML variant ("laplace", "profile", "pql"), or null for a maximum-likelihood fit.</summary>
+    public string? Reml { get; init; }
+
+    /// <summary>The restricted log-likelihood criterion at the REML optimum (NaN for ML fits). Not comparable with <see cref="LogLik"/>.</summary>
+    public double RestrictedLogLik { get; init; } = double.NaN;
+
     /// <summary>Family name.</summary>
     public required string Family { get; init; }
 
@@ -67,7 +73,10 @@ public sealed class GlmmFit
     /// <summary>Why rows were dropped.</summary>
     public string DroppedReason { get; init; } = "";
 
-    /// <summary>The maximised log-likelihood (Laplace approximation), with every constant.</summary>
+    /// <summary>
+    /// The maximised log-likelihood (Laplace or AGQ), with every constant; for a REML fit, the marginal
+    /// log-likelihood at the REML estimates (not maximised: not for likelihood-ratio tests).
+    /// </summary>
     public required double LogLik { get; init; }
 
     /// <summary>−2 logLik.</summary>

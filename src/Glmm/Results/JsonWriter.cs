@@ -23,6 +23,11 @@ public static class JsonWriter
                 w.WriteString("grid", fit.Grid);
                 w.WriteNumber("nodesPerCluster", fit.NodesPerCluster);
             }
+            if (fit.Reml is not null)
+            {
+                w.WriteString("reml", fit.Reml);
+                Number(w, "restrictedLogLik", fit.RestrictedLogLik);
+            }
             w.WriteString("family", fit.Family);
             w.WriteString("link", fit.Link);
             w.WriteString("formula", fit.Formula);

@@ -12,7 +12,7 @@ public static class SummaryWriter
     public static string Write(GlmmFit fit)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(fit.Method switch
+        sb.AppendLine(fit.Reml is not null ? RemlTitle(fit) : fit.Method switch
         {
             "nAGQ=0" => "Generalized linear mixed model fit by maximum likelihood (nAGQ = 0: fixed effects estimated within PIRLS)",
             "Laplace" => "Generalized linear mixed model fit by maximum likelihood (Laplace Approximation)",
@@ -23,6 +23,8 @@ public static class SummaryWriter
         if (fit.DataName.Length > 0) sb.AppendLine($"   Data: {fit.DataName}");
         if (fit.DroppedRows > 0) sb.AppendLine($"Rows dropped: {fit.DroppedRows} ({fit.DroppedReason})");
         sb.AppendLine();
+        if (fit.Reml is not null)
+            sb.AppendLine(string.Create(Inv, $"REML criterion (restricted logLik): {fit.RestrictedLogLik:F4}; the logLik below is the marginal likelihood at these estimates (not for likelihood-ratio tests)"));
         AppendTable(sb, null, new[] { "AIC", "BIC", "logLik", "deviance", "df.resid" },
             new[] { new[] { F(fit.AIC, 1), F(fit.BIC, 1), F(fit.LogLik, 1), F(fit.Deviance, 1), fit.DfResidual.ToString(Inv) } }, null);
         sb.AppendLine();
@@ -83,6 +85,13 @@ public static class SummaryWriter
             sb.AppendLine(string.Create(Inv, $"Converged in {fit.Evaluations} deviance evaluations ({fit.Seconds:0.000} s)."));
         return sb.ToString();
     }
+
+    private static string RemlTitle(GlmmFit fit) => fit.Reml switch
+    {
+        "laplace" => "Generalized linear mixed model fit by restricted maximum likelihood (REML variant 'laplace': beta integrated out with the random effects by one Laplace approximation)",
+        "profile" => $"Generalized linear mixed model fit by restricted maximum likelihood (REML variant 'profile': Cox-Reid adjusted profile likelihood, {(fit.NAgq > 1 ? $"adaptive Gauss-Hermite quadrature, nAGQ = {fit.NAgq}" : "Laplace approximation")})",
+        _ => "Generalized linear mixed model fit by restricted maximum likelihood (REML variant 'pql': REML of the working linear mixed model, penalized quasi-likelihood)",
+    };
 
     private static string F(double v, int digits) => v.ToString("F" + digits.ToString(Inv), Inv);
 
