@@ -135,4 +135,16 @@ public class PredictionReferenceTests(Xunit.Abstractions.ITestOutputHelper outpu
             Assert.True(worst < 1e-3, $"{name} {type}: max difference {worst:E3}");
         }
     }
+
+    [Fact]
+    public void PredictionFixtureIsTheSameLme4FitAsCbppAfter()
+    {
+        // Both scripts fit cbpp with glmer's defaults; their fitted values must agree. (cbpp_after's `ranef`
+        // is read after profile() has changed the fit's state, so ranef is checked against fixtures/prediction.)
+        var after = Glmm.Tests.Reference.ReferenceFixture.Load("cbpp_after").Lme4!;
+        var f = PredictionFixture.Load("cbpp");
+        for (int i = 0; i < after.PredictRows!.Count; i++)
+            Assert.Equal(after.PredictLink![i], f.Fitted["link"][after.PredictRows[i] - 1], 1e-9);
+        for (int j = 0; j < f.Fixef.Length; j++) Assert.Equal(after.Fixef[j].Estimate, f.Fixef[j], 1e-9);
+    }
 }

@@ -177,4 +177,24 @@ public class PredictionTests
             "group,level,term,mode,condSD\nherd,1,(Intercept),0.694043315227843,0.4098887820647\na:b,\"x,y\",urbanY,-1E-20,NA\n",
             RandomEffectTable.ToCsv(modes));
     }
+
+    [Fact]
+    public void OffsetAndRandomSlopesEnterNewDataPredictions()
+    {
+        var data = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "data", "poisson_offset.csv"));
+        var fit = GlmmModel.Fit("y ~ x + offset(log(t)) + (1 + x | g)", data, new Glmm.Fitting.GlmmOptions { Family = "poisson" });
+        var link = Prediction.Predict(fit, data);
+        for (int i = 0; i < fit.Nobs; i++) Assert.Equal(fit.LinearPredictor[i], link.Values[fit.Model.RowIndex[i]], 9);
+        // One row by hand: β0 + β1 x + log t + b0[g] + b1[g] x.
+        var x = ((NumericColumn)data["x"]).Values[7];
+        var t = ((NumericColumn)data["t"]).Values[7];
+        var g = ((CategoricalColumn)data["g"]);
+        string level = g.Levels[g.Codes[7]];
+        double b0 = fit.ConditionalModes.Single(m => m.Level == level && m.Term == "(Intercept)").Mode;
+        double b1 = fit.ConditionalModes.Single(m => m.Level == level && m.Term == "x").Mode;
+        Assert.Equal(fit.Beta[0] + fit.Beta[1] * x + Math.Log(t) + b0 + b1 * x, link.Values[7], 12);
+        var noT = new DataTable(new Column[] { new NumericColumn("x", new[] { x }), CategoricalColumn.FromStrings("g", new[] { level }) });
+        var e = Assert.Throws<GlmmInputException>(() => Prediction.Predict(fit, noT));
+        Assert.Contains("no column 't'", e.Message);
+    }
 }
