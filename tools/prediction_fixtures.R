@@ -12,9 +12,9 @@ out_dir <- "tests/Glmm.Tests/fixtures/prediction"
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
 rd <- function(f) read.csv(file.path(data_dir, f), stringsAsFactors = TRUE)
 
-one <- function(name, data_file, formula, newdata, control = glmerControl()) {
+one <- function(name, data_file, formula, newdata, control = glmerControl(), family = "binomial") {
   d <- rd(data_file)
-  fit <- glmer(as.formula(formula), data = d, family = binomial, control = control)
+  fit <- glmer(as.formula(formula), data = d, family = get(family), control = control)
   nd_path <- file.path(out_dir, paste0(name, "_newdata.csv"))
   write.csv(newdata, nd_path, row.names = FALSE)
   nd <- read.csv(nd_path, stringsAsFactors = TRUE)
@@ -23,7 +23,7 @@ one <- function(name, data_file, formula, newdata, control = glmerControl()) {
   V <- as.matrix(vcov(fit))
   X0 <- model.matrix(delete.response(terms(fit, fixed.only = TRUE)), model.frame(delete.response(terms(fit, fixed.only = TRUE)), nd, xlev = fit@frame[, -1, drop = FALSE] |> lapply(levels) |> Filter(f = Negate(is.null))))
   out <- list(
-    name = name, data = data_file, formula = formula, family = "binomial", link = "logit",
+    name = name, data = data_file, formula = formula, family = family, link = family(fit)$link,
     newdata = basename(nd_path),
     logLik = as.numeric(logLik(fit)),
     fixefNames = I(names(fixef(fit))), fixef = I(unname(fixef(fit))),
@@ -63,3 +63,6 @@ one("contraception", "Contraception.csv", "use ~ age + I(age^2) + urban + livch 
                age = c(-10.5, 0, 3.25, 12, -2), urban = c("Y", "N", "Y", "N", "N")), control = ctl)
 one("contraception_scaled", "Contraception.csv", "use ~ scale(age) + urban + (1 | district)",
     data.frame(district = c(1L, 61L, 999L), age = c(-10.5, 0, 20), urban = c("Y", "N", "N")), control = ctl)
+one("grouseticks", "grouseticks.csv", "TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | LOCATION)",
+    data.frame(YEAR = c(95L, 96L, 97L, 96L), cHEIGHT = c(-10.5, 0, 25.25, 3),
+               BROOD = c(501L, 999L, 632L, 601L), LOCATION = c(63L, 4L, 9999L, 20L)), family = "poisson")

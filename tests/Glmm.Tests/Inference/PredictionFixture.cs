@@ -14,6 +14,8 @@ internal sealed class PredictionFixture
 
     public required string Name { get; init; }
     public required string Formula { get; init; }
+    public required string Family { get; init; }
+    public required string Link { get; init; }
     public required DataTable Data { get; init; }
     public required DataTable NewData { get; init; }
     public required string[] FixefNames { get; init; }
@@ -47,6 +49,8 @@ internal sealed class PredictionFixture
             {
                 Name = name,
                 Formula = formula,
+                Family = r.GetProperty("family").GetString()!,
+                Link = r.GetProperty("link").GetString()!,
                 Data = data,
                 NewData = CsvTableReader.Read(Path.Combine(Directory, r.GetProperty("newdata").GetString()!)),
                 FixefNames = Strs(r.GetProperty("fixefNames")),
@@ -59,7 +63,7 @@ internal sealed class PredictionFixture
                 Fitted = Dict(r.GetProperty("fitted")),
                 Residuals = Dict(r.GetProperty("residuals")),
                 NewDataPredictions = Dict(r.GetProperty("newdataPredictions")),
-                Fit = GlmmModel.Fit(formula, data),
+                Fit = GlmmModel.Fit(formula, data, new Glmm.Fitting.GlmmOptions { Family = r.GetProperty("family").GetString()!, Link = r.GetProperty("link").GetString() }),
             };
             Cache[name] = f;
             return f;
