@@ -44,7 +44,10 @@ internal sealed class FitCommand : Command
         "then over (theta, beta) jointly. Prints an lme4-style summary (--format text) or one JSON object.";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
-        CommonOptions.Model.Concat(new[] { Family, Link, NAgq, Grid, Information, Reml, Threads, CommonOptions.Format, Ranef }).ToArray();
+        CommonOptions.Model.Concat(new[] { Family, Link, NAgq, Grid, Information, Reml, Threads, CommonOptions.Format, Ranef })
+            // After the fit (issue 6): --ranef-out, --predict, --type, --no-random, --allow-new-levels, --residuals, --save.
+            .Concat(PredictionOutput.FitOptions)
+            .ToArray();
 
     public override int Execute(ParsedOptions options, TextWriter stdout, TextWriter stderr)
     {
@@ -66,8 +69,10 @@ internal sealed class FitCommand : Command
             DataName = Path.GetFileName(path),
         };
         var fit = GlmmModel.Fit(options.Require(CommonOptions.Formula), data, fitOptions);
-        if (CommonOptions.IsJson(options)) stdout.WriteLine(JsonWriter.Write(fit, includeRanef: options.Has(Ranef)));
-        else stdout.Write(SummaryWriter.Write(fit));
+        // After the fit (issue 6): ranef CSV, predictions, residuals, saved model.
+        var (afterJson, afterText) = PredictionOutput.AfterFit(options, fit, stderr);
+        if (CommonOptions.IsJson(options)) stdout.WriteLine(JsonWriter.Write(fit, includeRanef: options.Has(Ranef), extra: afterJson));
+        else stdout.Write(SummaryWriter.Write(fit) + afterText);
         return 0;
     }
 }
