@@ -213,6 +213,26 @@ internal sealed class LaplaceGradient
         }
     }
 
+    /// <summary>
+    /// Maps θ to the equivalent θ with non-negative diagonal entries: flipping the sign of a column of a term's T leaves
+    /// TT' — and so the whole Laplace deviance (v → Sv, H → SHS) — unchanged. This lets stage 2 run without the lower
+    /// bounds on the diagonal (where the deviance is even in a scalar term's θ, so its gradient vanishes at 0 and a
+    /// quasi-Newton method projected onto the bound can stall there) and normalise afterwards.
+    /// </summary>
+    public static void NormalizeThetaSigns(Model.RandomEffectsStructure re, Span<double> theta)
+    {
+        for (int k = 0; k < re.Terms.Count; k++)
+        {
+            int q = re.Terms[k].Q, pos = re.ThetaOffsets[k];
+            for (int c = 0; c < q; c++)
+            {
+                // Column c holds T[c..q-1, c]; its first entry is the diagonal.
+                if (theta[pos] < 0) for (int r = 0; r < q - c; r++) theta[pos + r] = -theta[pos + r];
+                pos += q - c;
+            }
+        }
+    }
+
     /// <summary>Engine term and effect index of the e-th dense entry of a row (terms after the block, in order).</summary>
     private int TermOfDenseEntry(int e, out int j)
     {
