@@ -50,8 +50,10 @@ public sealed class LbfgsB
         var gBest = new double[n];
         string message = "maximum iterations reached";
         bool converged = false;
+        int iterations = 0;
         for (int iter = 0; iter < options.MaxIterations; iter++)
         {
+            iterations = iter;
             if (ProjectedGradientNorm(x, g, lower, upper) <= options.ProjectedGradientTolerance * (1.0 + Math.Abs(f)))
             {
                 converged = true; message = "projected gradient below tolerance"; break;
@@ -136,7 +138,7 @@ public sealed class LbfgsB
             }
             if (evaluations >= options.MaxEvaluations) { message = "maximum evaluations reached"; break; }
         }
-        return new OptimizationResult(x, f, evaluations, converged, message);
+        return new OptimizationResult(x, f, evaluations, converged, $"{message} ({iterations} iterations)");
     }
 
     private static double[] Point(double[] x, double[] d, double step, double[] lower, double[] upper, double[] into)
