@@ -91,13 +91,45 @@ public class LaplaceGradientTests
         CheckGradient(data, [0.9, 0.7], [0.1, 0, -0.1], 1e-6);
     }
 
+    /// <summary>A simulated crossed binary data set large enough (20,000 rows) to be split into several chunks.</summary>
+    private static ModelData Simulated()
+    {
+        var rng = new Random(11);
+        var path = Path.Combine(Path.GetTempPath(), $"glmm-gradient-sim-{Environment.ProcessId}.csv");
+        var ug = Enumerable.Range(0, 400).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var uh = Enumerable.Range(0, 30).Select(_ => 2 * (rng.NextDouble() - 0.5)).ToArray();
+        using (var w = new StreamWriter(path))
+        {
+            w.WriteLine("y,x,g,h");
+            for (int i = 0; i < 20000; i++)
+            {
+                int g = rng.Next(400), h = rng.Next(30);
+                double x = rng.NextDouble() - 0.5;
+                double eta = -0.3 + 0.8 * x + ug[g] + uh[h] * (1 + x);
+                int y = rng.NextDouble() < 1 / (1 + Math.Exp(-eta)) ? 1 : 0;
+                w.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{y},{x:R},g{g},h{h}"));
+            }
+        }
+        var table = CsvTableReader.Read(path);
+        File.Delete(path);
+        return new ModelData(ModelBuilder.Build("y ~ x + (1 | g) + (1 + x | h)", table), Family.Create("binomial"));
+    }
+
+    [Fact]
+    public void SimulatedCrossedInSeveralChunks()
+    {
+        var data = Simulated();
+        Assert.True(data.ChunkLevels(data.DenseRandom).Length > 2);
+        CheckGradient(data, [0.4, 0.9, 0.2, 0.5], [0.1], 1e-6);
+    }
+
     [Fact]
     public void SameWithOneAndTwoThreads()
     {
-        var data = Data("VerbAgg.csv", "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)", "binomial");
+        var data = Simulated();
         var model = data.Model;
         var beta = GlmIrls.Fit(data.Family, model.X, model.Y, model.Weights, model.Offset).Coefficients.ToArray();
-        double[] theta = [1.1, 0.4];
+        double[] theta = [0.5, 1.0, 0.1, 0.4];
         double[] Run(int threads)
         {
             var pirls = new Pirls(data, withFixed: false, threads);
