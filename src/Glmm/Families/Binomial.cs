@@ -58,6 +58,15 @@ public sealed class Binomial : Family
         deviance = 2.0 * wt * d;
     }
 
+    /// <summary>Logit fast path of the deviance at η: one exponential and one logarithm.</summary>
+    public override double DevianceAt(double y, double wt, double eta)
+    {
+        if (Link is not LogitLink || eta > 30.0 || eta < -30.0) return base.DevianceAt(y, wt, eta);
+        double d = NumericalFunctions.Log1P(Math.Exp(-Math.Abs(eta))) + (eta >= 0 ? (1.0 - y) * eta : -y * eta);
+        if (y > 0 && y < 1) d += y * Math.Log(y) + (1.0 - y) * Math.Log(1.0 - y);
+        return 2.0 * wt * d;
+    }
+
     /// <summary>μ(1 − μ).</summary>
     public override double Variance(double mu) => mu * (1.0 - mu);
 

@@ -43,6 +43,9 @@ public abstract class Family
     /// recorded apart from the weight (see <see cref="Binomial"/>); the span overload is the whole-data form.</remarks>
     public abstract double LogLikelihood(double y, double mu, double wt);
 
+    /// <summary>The deviance contribution at the linear predictor η (fused fast paths for canonical links).</summary>
+    public virtual double DevianceAt(double y, double wt, double eta) => DevianceResidual(y, Link.Inverse(eta), wt);
+
     /// <summary>
     /// Everything PIRLS needs from one row at η, in one call: μ, the IRLS weight wt·μ'²/V(μ), the score
     /// wt·(y − μ)·μ'/V(μ) (d log p/dη) and the deviance contribution. Families override it with fused

@@ -50,8 +50,14 @@ internal sealed class ConvergenceCheck
     /// </summary>
     public static ConvergenceCheck Run(Func<double[], double[], double> valueAndGradient, double[] theta, double[] beta, RandomEffectsStructure re)
     {
-        int nth = theta.Length, p = beta.Length, n = nth + p;
-        var x0 = theta.Concat(beta).ToArray();
+        var (g, h) = GradientAndHessian(valueAndGradient, theta.Concat(beta).ToArray());
+        return Assess(g, h, theta, beta, re);
+    }
+
+    /// <summary>The gradient at x0 and the Hessian from central differences of the gradient (symmetrised).</summary>
+    public static (double[] Gradient, double[,] Hessian) GradientAndHessian(Func<double[], double[], double> valueAndGradient, double[] x0)
+    {
+        int n = x0.Length;
         var g = new double[n];
         valueAndGradient((double[])x0.Clone(), g);
         var h = new double[n, n];
@@ -75,7 +81,7 @@ internal sealed class ConvergenceCheck
                 h[i, j] = v;
                 h[j, i] = v;
             }
-        return Assess(g, h, theta, beta, re);
+        return (g, h);
     }
 
     private static ConvergenceCheck Assess(double[] g, double[,] h, double[] theta, double[] beta, RandomEffectsStructure re)

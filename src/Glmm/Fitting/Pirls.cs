@@ -259,8 +259,7 @@ internal sealed class Pirls
         double dev = 0;
         for (int i = from; i < to; i++)
         {
-            family.IrlsRow(d.Y[i], d.Weights[i], eta[i], out _, out _, out _, out double devI);
-            dev += devI;
+            dev += family.DevianceAt(d.Y[i], d.Weights[i], eta[i]);
         }
         return dev;
     }

@@ -68,7 +68,6 @@ internal sealed class QuadratureObjective
     {
         var d = _d;
         var family = d.Family;
-        var link = family.Link;
         int q = d.QBlock, nodes = _rule.Count;
         var z = _rule.Nodes;
         var w = _rule.Weights;
@@ -103,7 +102,7 @@ internal sealed class QuadratureObjective
                 {
                     double e = e0;
                     for (int t = 0; t < q; t++) e += a[t] * delta[k * q + t];
-                    g[k] -= 0.5 * family.DevianceResidual(y, link.Inverse(e), wt);
+                    g[k] -= 0.5 * family.DevianceAt(y, wt, e);
                 }
             }
             double gmax = double.NegativeInfinity;
