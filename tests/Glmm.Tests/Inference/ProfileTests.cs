@@ -53,4 +53,24 @@ public class ProfileTests
         for (int i = 0; i < one.Count; i++)
             Assert.True(one[i].Lower > lme4[i].Lower && one[i].Upper < lme4[i].Upper, one[i].Name);
     }
+
+    [Fact]
+    public void CovarianceParameterizationRoundTripsAndNamesAsLme4()
+    {
+        var fit = LikelihoodRatioTests.Fit("use ~ age + urban + (1 + urban | district)");
+        var re = fit.Model.Random;
+        Assert.Equal(new[] { "sd_(Intercept)|district", "cor_urbanY.(Intercept)|district", "sd_urbanY|district" }, CovarianceParameterization.Names(re));
+        var theta = new[] { 0.6, -0.5, 0.45 };
+        var sdcor = CovarianceParameterization.FromTheta(re, theta);
+        // Σ = TT': var1 = 0.36, cov = 0.6·(−0.5) = −0.3, var2 = 0.25 + 0.2025 = 0.4525.
+        Assert.Equal(0.6, sdcor[0], 1e-14);
+        Assert.Equal(Math.Sqrt(0.4525), sdcor[2], 1e-14);
+        Assert.Equal(-0.3 / (0.6 * Math.Sqrt(0.4525)), sdcor[1], 1e-14);
+        var back = new double[3];
+        CovarianceParameterization.ToTheta(re, sdcor, back);
+        for (int i = 0; i < 3; i++) Assert.Equal(theta[i], back[i], 1e-14);
+        // A perfect correlation gives a zero second pivot.
+        CovarianceParameterization.ToTheta(re, new[] { 0.5, 1.0, 0.8 }, back);
+        Assert.Equal(new[] { 0.5, 0.8, 0.0 }, back.Select(v => Math.Round(v, 12)));
+    }
 }
