@@ -34,10 +34,12 @@ public class LikelihoodRatioTests
         }
     }
 
-    [Fact]
-    public void ContraceptionRandomSlopeTestMatchesLme4Anova()
+    [Theory]
+    [InlineData("contraception_anova")] // tools/anova_fixture.R
+    [InlineData("contraception_after")] // tools/extension_fixtures.R after
+    public void ContraceptionRandomSlopeTestMatchesLme4Anova(string fixture)
     {
-        var f = ReferenceFixture.Load("contraception_anova");
+        var f = ReferenceFixture.Load(fixture);
         var table = f.Lme4!.Anova!.Table;
         var fit0 = Fit(Fixed + " + (1 | district)");
         var fit1 = Fit(Fixed + " + (1 + urban | district)");
