@@ -45,4 +45,22 @@ public class WaldTests
         Assert.Equal(b.Estimate - 1.6448536269514722 * b.StdError, ci90[1].Lower, 1e-12);
         Assert.Throws<GlmmInputException>(() => Wald.Intervals(fit, 1.5));
     }
+
+    [Fact]
+    public void ContraceptionWaldRowsAndNamesMatchLme4()
+    {
+        var f = ReferenceFixture.Load("contraception_after");
+        var fit = LaplaceReferenceTests.FitFixture(f);
+        var ours = Wald.Intervals(fit);
+        var lme4 = f.Lme4!.ConfintWald!;
+        Assert.Equal(lme4.Select(r => r.Name), ours.Select(r => r.Name)); // incl. cor_urbanY.(Intercept)|district
+        for (int i = 0; i < 3; i++) Assert.True(lme4[i].Lower is null && double.IsNaN(ours[i].Lower));
+        for (int i = 3; i < ours.Count; i++)
+        {
+            double width = lme4[i].Upper!.Value - lme4[i].Lower!.Value;
+            // Our estimates/SEs differ from lme4's by the small gap between the two Laplace objectives.
+            Assert.True(Math.Abs(ours[i].Lower - lme4[i].Lower!.Value) < 0.02 * width, ours[i].Name);
+            Assert.True(Math.Abs(ours[i].Upper - lme4[i].Upper!.Value) < 0.02 * width, ours[i].Name);
+        }
+    }
 }
