@@ -116,6 +116,20 @@ ci_table <- function(ci) {
 
 after_common <- function(fit, do_profile = TRUE) {
   n <- min(20L, nobs(fit))
+  # Everything read off the fit comes first: profile() below updates the fitted object's internal
+  # state (its conditional modes) in place, so ranef() after it would not belong to the estimates.
+  out <- list(
+    logLik = as.numeric(logLik(fit)),
+    fixef = fixef_table(coef(summary(fit))),
+    theta = I(unname(getME(fit, "theta"))), thetaNames = I(names(getME(fit, "theta"))),
+    ranef = ranef_table(fit),
+    predictRows = I(seq_len(n)),
+    predictLink = I(unname(predict(fit, type = "link")[seq_len(n)])),
+    predictLinkNoRandom = I(unname(predict(fit, type = "link", re.form = NA)[seq_len(n)])),
+    predictResponse = I(unname(predict(fit, type = "response")[seq_len(n)])),
+    predictResponseNoRandom = I(unname(predict(fit, type = "response", re.form = NA)[seq_len(n)])),
+    confintLevel = 0.95,
+    confintWald = ci_table(confint(fit, method = "Wald", oldNames = FALSE)))
   prof <- NULL
   # Profile one parameter at a time (same intervals as confint(fit, method = "profile",
   # oldNames = FALSE)), so that a failure in one parameter's profile does not lose the others.
@@ -131,22 +145,11 @@ after_common <- function(fit, do_profile = TRUE) {
   if (!do_profile) perr <- paste("profile skipped: lme4 1.1-31 fails to profile this model",
                                  "(see the README); add the argument profile_contraception to try")
   if (!length(perr)) perr <- NULL
-  list(
-    logLik = as.numeric(logLik(fit)),
-    fixef = fixef_table(coef(summary(fit))),
-    theta = I(unname(getME(fit, "theta"))), thetaNames = I(names(getME(fit, "theta"))),
-    ranef = ranef_table(fit),
-    predictRows = I(seq_len(n)),
-    predictLink = I(unname(predict(fit, type = "link")[seq_len(n)])),
-    predictLinkNoRandom = I(unname(predict(fit, type = "link", re.form = NA)[seq_len(n)])),
-    predictResponse = I(unname(predict(fit, type = "response")[seq_len(n)])),
-    predictResponseNoRandom = I(unname(predict(fit, type = "response", re.form = NA)[seq_len(n)])),
-    confintLevel = 0.95,
-    confintWald = ci_table(confint(fit, method = "Wald", oldNames = FALSE)),
+  c(out, list(
     confintProfile = if (is.null(prof)) NULL else ci_table(prof$value),
     confintProfileError = if (is.null(perr)) NULL else I(perr),
     confintProfileWarnings = I(as.character(unique(prof$warnings))),
-    confintProfileSeconds = round(secs, 3))
+    confintProfileSeconds = round(secs, 3)))
 }
 
 anova_table <- function(a) {

@@ -12,6 +12,7 @@ internal static class CommandLine
     {
         new FitCommand(),
         new DescribeCommand(),
+        new PredictCommand(),
         new CompareCommand(),
     };
 

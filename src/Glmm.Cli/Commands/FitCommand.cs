@@ -111,7 +111,11 @@ internal sealed class FitCommand : Command
         "then over (theta, beta) jointly. Prints an lme4-style summary (--format text) or one JSON object.";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
-        CommonOptions.Model.Concat(new[] { Family, Link, NAgq, Grid, Information, Reml, Threads, CommonOptions.Format, Ranef }).Concat(ConfintOptions).ToArray();
+        CommonOptions.Model.Concat(new[] { Family, Link, NAgq, Grid, Information, Reml, Threads, CommonOptions.Format, Ranef })
+            // After the fit (issue 6): --ranef-out, --predict, --type, --no-random, --allow-new-levels, --residuals, --save.
+            .Concat(PredictionOutput.FitOptions)
+            .Concat(ConfintOptions) // --confint, --level, --nsim, --seed
+            .ToArray();
 
     public override int Execute(ParsedOptions options, TextWriter stdout, TextWriter stderr)
     {
@@ -134,13 +138,21 @@ internal sealed class FitCommand : Command
             DataName = Path.GetFileName(path),
         };
         var fit = GlmmModel.Fit(options.Require(CommonOptions.Formula), data, fitOptions);
+        // After the fit (issue 6): ranef CSV, predictions, residuals, saved model.
+        var (afterJson, afterText) = PredictionOutput.AfterFit(options, fit, stderr);
+        // Confidence intervals (issue 6): --confint.
         var intervals = ConfidenceIntervals(options, fit, threads, stderr);
-        if (CommonOptions.IsJson(options))
-            stdout.WriteLine(JsonWriter.Write(fit, includeRanef: options.Has(Ranef),
-                extra: intervals is null ? null : w => Glmm.Inference.ConfidenceInterval.WriteJson(w, intervals)));
+        Action<System.Text.Json.Utf8JsonWriter>? extra = afterJson;
+        if (intervals is not null)
+            extra = w =>
+            {
+                afterJson?.Invoke(w);
+                Glmm.Inference.ConfidenceInterval.WriteJson(w, intervals);
+            };
+        if (CommonOptions.IsJson(options)) stdout.WriteLine(JsonWriter.Write(fit, includeRanef: options.Has(Ranef), extra: extra));
         else
         {
-            stdout.Write(SummaryWriter.Write(fit));
+            stdout.Write(SummaryWriter.Write(fit) + afterText);
             if (intervals is not null)
                 stdout.Write($"\nConfidence intervals ({confint}, level {options.GetDouble(Level, 0.95).ToString(System.Globalization.CultureInfo.InvariantCulture)}):\n"
                     + Glmm.Inference.ConfidenceInterval.Format(intervals, options.GetDouble(Level, 0.95)));

@@ -31,7 +31,7 @@ internal sealed class ConvergenceCheck
     public double Decrement { get; }
     public double MaxAbsGradient { get; }
 
-    /// <summary>Checks the optimum x0 = (θ, β) of the deviance <paramref name="f"/>.</summary>
+    /// <summary>Checks the optimum x0 = (θ, β) of the deviance <paramref name="f"/> (finite-difference gradient and Hessian).</summary>
     public static ConvergenceCheck Run(Func<double[], double> f, double[] theta, double[] beta, RandomEffectsStructure re)
     {
         int nth = theta.Length, p = beta.Length, n = nth + p;
@@ -41,7 +41,46 @@ internal sealed class ConvergenceCheck
         var lower = new double[n];
         for (int j = 0; j < n; j++) lower[j] = j < nth ? re.LowerBounds[j] : double.NegativeInfinity;
         var (g, h) = FiniteDifferences.GradientAndHessian(f, x0, lower);
+        return Assess(g, h, theta, beta, re);
+    }
 
+    /// <summary>
+    /// Checks the optimum with an analytic gradient: the Hessian from central differences of the gradient
+    /// (2n gradients, symmetrised), as accurate as lme4's and far cheaper than differences of the deviance.
+    /// </summary>
+    public static ConvergenceCheck Run(Func<double[], double[], double> valueAndGradient, double[] theta, double[] beta, RandomEffectsStructure re)
+    {
+        int nth = theta.Length, p = beta.Length, n = nth + p;
+        var x0 = theta.Concat(beta).ToArray();
+        var g = new double[n];
+        valueAndGradient((double[])x0.Clone(), g);
+        var h = new double[n, n];
+        var gp = new double[n];
+        var gm = new double[n];
+        const double delta = 1e-4;
+        for (int j = 0; j < n; j++)
+        {
+            var xp = (double[])x0.Clone();
+            var xm = (double[])x0.Clone();
+            xp[j] += delta;
+            xm[j] -= delta;
+            valueAndGradient(xp, gp);
+            valueAndGradient(xm, gm);
+            for (int i = 0; i < n; i++) h[i, j] = (gp[i] - gm[i]) / (2 * delta);
+        }
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < i; j++)
+            {
+                double v = 0.5 * (h[i, j] + h[j, i]);
+                h[i, j] = v;
+                h[j, i] = v;
+            }
+        return Assess(g, h, theta, beta, re);
+    }
+
+    private static ConvergenceCheck Assess(double[] g, double[,] h, double[] theta, double[] beta, RandomEffectsStructure re)
+    {
+        int nth = theta.Length, p = beta.Length, n = nth + p;
         // Free parameters: everything not sitting on its bound.
         var free = Enumerable.Range(0, n).Where(j => !(j < nth && re.IsDiagonal(j) && theta[j] == 0.0)).ToArray();
         int nf = free.Length;

@@ -36,6 +36,12 @@ public sealed record GlmmOptions
     /// </summary>
     public string? Reml { get; init; }
 
+    /// <summary>
+    /// Use the exact gradient of the Laplace deviance (canonical links: binomial-logit, Poisson-log) with
+    /// L-BFGS-B in stage 2 and for the Hessian (default); false keeps derivative-free BOBYQA throughout.
+    /// </summary>
+    public bool UseGradient { get; init; } = true;
+
     /// <summary>Threads for the per-cluster work; 0 for all cores. Results do not depend on it.</summary>
     public int Threads { get; init; }
 

@@ -22,6 +22,20 @@ internal sealed class ExprEvaluator
         _n = data.RowCount;
     }
 
+    /// <summary>
+    /// An evaluator for new data: <c>scale()</c> uses the centre and scale of the fitted data
+    /// (keyed by the deparsed call), as R's <c>makepredictcall</c> arranges, instead of the new data's.
+    /// </summary>
+    public ExprEvaluator(DataTable data, IReadOnlyDictionary<string, (double Center, double Scale)> fixedScales) : this(data)
+    {
+        _fixedScales = fixedScales;
+    }
+
+    private readonly IReadOnlyDictionary<string, (double Center, double Scale)>? _fixedScales;
+
+    /// <summary>Centre and scale of every <c>scale()</c> call evaluated so far, keyed by the deparsed call.</summary>
+    public Dictionary<string, (double Center, double Scale)> Scales { get; } = new(StringComparer.Ordinal);
+
     private enum Kind { Numeric, Logical, Factor, Text }
 
     private sealed class Val
@@ -234,12 +248,21 @@ internal sealed class ExprEvaluator
             case "scale":
             {
                 var x = AsNumeric(Eval(arg), arg, "scale");
+                string key = c.Deparse();
+                if (_fixedScales is not null)
+                {
+                    if (!_fixedScales.TryGetValue(key, out var fixedScale))
+                        throw Lexer.Error(c.Column, $"no centre and scale were saved for '{key}'");
+                    Scales[key] = fixedScale;
+                    return new Val { Kind = Kind.Numeric, Num = Map(x, v => (v - fixedScale.Center) / fixedScale.Scale) };
+                }
                 double sum = 0; int m = 0;
                 foreach (var v in x) if (!double.IsNaN(v)) { sum += v; m++; }
                 double mean = m > 0 ? sum / m : double.NaN;
                 double ss = 0;
                 foreach (var v in x) if (!double.IsNaN(v)) ss += (v - mean) * (v - mean);
                 double sd = Math.Sqrt(ss / (m - 1));
+                Scales[key] = (mean, sd);
                 return new Val { Kind = Kind.Numeric, Num = Map(x, v => (v - mean) / sd) };
             }
             default:

@@ -127,6 +127,7 @@ public sealed class BlockedCholesky
     private bool FactorLevels(int from, int to, Span<double> schur)
     {
         int q = BlockSize, m = DenseSize;
+        if (q == 1) return FactorScalarLevels(from, to, schur);
         for (int l = from; l < to; l++)
         {
             var dl = DiagonalBlock(l);
@@ -144,6 +145,32 @@ public sealed class BlockedCholesky
                 var crow = schur.Slice(pat[a] * m, m);
                 for (int bIdx = 0; bIdx <= a; bIdx++)
                     crow[pat[bIdx]] -= DenseCholesky.Dot(ra, bl.Slice(bIdx * q, q));
+            }
+        }
+        return true;
+    }
+
+    /// <summary>The common case q = 1 (random intercepts): scalar blocks, a rank-one Schur update per level.</summary>
+    private bool FactorScalarLevels(int from, int to, Span<double> schur)
+    {
+        int m = DenseSize;
+        for (int l = from; l < to; l++)
+        {
+            double d = _d[l];
+            if (!(d > 0.0) || !double.IsFinite(d)) return false;
+            double ljj = Math.Sqrt(d);
+            _d[l] = ljj;
+            int start = _patternStart[l], s = _patternStart[l + 1] - start;
+            if (s == 0) continue;
+            var bl = _b.AsSpan(start, s);
+            double inv = 1.0 / ljj;
+            for (int a = 0; a < s; a++) bl[a] *= inv;
+            var pat = _patternIndex.AsSpan(start, s);
+            for (int a = 0; a < s; a++)
+            {
+                double ra = bl[a];
+                var crow = schur.Slice(pat[a] * m, m);
+                for (int b = 0; b <= a; b++) crow[pat[b]] -= ra * bl[b];
             }
         }
         return true;

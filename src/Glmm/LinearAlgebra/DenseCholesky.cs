@@ -73,11 +73,23 @@ public static class DenseCholesky
         }
     }
 
-    /// <summary>Dot product of two spans of equal length.</summary>
+    /// <summary>Dot product of two spans of equal length (SIMD for long spans; a fixed summation order).</summary>
     public static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
+        int n = x.Length, k = 0;
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int k = 0, n = x.Length;
+        if (System.Numerics.Vector.IsHardwareAccelerated && n >= 4 * System.Numerics.Vector<double>.Count)
+        {
+            int w = System.Numerics.Vector<double>.Count;
+            var acc0 = System.Numerics.Vector<double>.Zero;
+            var acc1 = System.Numerics.Vector<double>.Zero;
+            for (; k + 2 * w <= n; k += 2 * w)
+            {
+                acc0 += new System.Numerics.Vector<double>(x.Slice(k, w)) * new System.Numerics.Vector<double>(y.Slice(k, w));
+                acc1 += new System.Numerics.Vector<double>(x.Slice(k + w, w)) * new System.Numerics.Vector<double>(y.Slice(k + w, w));
+            }
+            s0 = System.Numerics.Vector.Dot(acc0 + acc1, System.Numerics.Vector<double>.One);
+        }
         for (; k + 3 < n; k += 4)
         {
             s0 += x[k] * y[k];

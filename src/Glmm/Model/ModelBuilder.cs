@@ -145,7 +145,25 @@ public static class ModelBuilder
             RowIndex = rows,
             DroppedRows = dropped,
             DroppedReason = reason,
+            Encoding = Encode(f, frame, rows),
         };
+    }
+
+    /// <summary>The levels of each factor model variable among the kept rows, the numeric variables and scale() parameters.</summary>
+    private static ModelEncoding Encode(Formula f, ModelFrame frame, int[] rows)
+    {
+        var levels = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        var numeric = new List<string>();
+        var exprs = f.Fixed.Variables.Concat(f.RandomTerms.SelectMany(rt => rt.Lhs.Variables));
+        foreach (var e in exprs)
+        {
+            var v = frame.Variable(e);
+            if (levels.ContainsKey(v.Label) || numeric.Contains(v.Label)) continue;
+            if (v is FactorVariable fv) levels[v.Label] = ModelMatrix.UsedLevels(fv, rows).Levels;
+            else numeric.Add(v.Label);
+        }
+        var scales = frame.Scales.ToDictionary(kv => kv.Key, kv => new ScaleParameters(kv.Value.Center, kv.Value.Scale), StringComparer.Ordinal);
+        return new ModelEncoding(levels, numeric, scales);
     }
 
     private static void RequireFinite(double[] values, int[] rows, string what)

@@ -22,6 +22,9 @@ internal sealed class ModelFrame
         _eval = new ExprEvaluator(data);
     }
 
+    /// <summary>Centre and scale of each <c>scale()</c> call evaluated so far (for prediction on new data).</summary>
+    public IReadOnlyDictionary<string, (double Center, double Scale)> Scales => _eval.Scales;
+
     /// <summary>The variable for <paramref name="e"/>, evaluated once.</summary>
     public EvaluatedVariable Variable(Expr e)
     {

@@ -10,12 +10,17 @@ namespace Glmm.Model;
 /// </summary>
 internal static class ModelMatrix
 {
-    public static (string[] Names, double[][] Columns) Build(TermSet terms, IReadOnlyList<EvaluatedVariable> variables, int[] rows)
+    /// <remarks>
+    /// With <paramref name="keepLevels"/> the factors' levels are used as given (prediction on new data:
+    /// the variables already carry the fitted data's levels) instead of the levels used in <paramref name="rows"/>.
+    /// </remarks>
+    public static (string[] Names, double[][] Columns) Build(TermSet terms, IReadOnlyList<EvaluatedVariable> variables, int[] rows, bool keepLevels = false)
     {
         int n = rows.Length;
         var factorLevels = new Dictionary<int, (int[] Codes, string[] Levels)>();
         for (int v = 0; v < variables.Count; v++)
-            if (variables[v] is FactorVariable f) factorLevels[v] = UsedLevels(f, rows);
+            if (variables[v] is FactorVariable f)
+                factorLevels[v] = keepLevels ? (rows.Select(r => f.Codes[r]).ToArray(), f.Levels) : UsedLevels(f, rows);
         bool IsFactor(int v) => variables[v] is FactorVariable;
 
         var names = new List<string>();

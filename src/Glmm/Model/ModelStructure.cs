@@ -53,6 +53,9 @@ public sealed class ModelStructure
     /// <summary>Why rows were dropped, e.g. <c>missing values in age (3), urban (1)</c>; empty when none were.</summary>
     public string DroppedReason { get; init; } = "";
 
+    /// <summary>Factor levels, numeric variables and scale() parameters of the fitted data, for encoding new data.</summary>
+    public ModelEncoding Encoding { get; init; } = ModelEncoding.Empty;
+
     /// <summary>The number of kept rows, n.</summary>
     public int N => Y.Length;
 }

@@ -113,6 +113,17 @@ public class LaplaceReferenceTests
     }
 
     [Fact]
+    public void ProportionWithTrialsAsWeightsEqualsCbind()
+    {
+        var f = ReferenceFixture.Load("cbpp");
+        var data = CsvTableReader.Read(f.DataPath);
+        var fit = GlmmModel.Fit("I(incidence/size) ~ factor(period) + (1 | herd)", data, new GlmmOptions { WeightsColumn = "size" });
+        var cbind = FitFixture(f);
+        Assert.Equal(cbind.LogLik, fit.LogLik, 6);
+        Assert.Equal(cbind.Theta[0], fit.Theta[0], 4);
+    }
+
+    [Fact]
     public void NAgqZeroMatchesLme4()
     {
         var f = ReferenceFixture.Load("cbpp");

@@ -1,0 +1,247 @@
+using Glmm.LinearAlgebra;
+
+namespace Glmm.Fitting;
+
+/// <summary>
+/// Exact gradient of the Laplace deviance D(θ, β) = −2 Σ ℓ_i(η̃_i) + ‖ṽ‖² + log|H|, H = A'WA + I, A = ZΛ(θ),
+/// with respect to (θ, β), for canonical links (where the IRLS weight w_i = −d²ℓ_i/dη_i² and dw_i/dη_i =
+/// wt·V'(μ)V(μ)). With s_i = dℓ_i/dη_i, the envelope theorem gives the first part,
+/// −2 Σ s_i ∂η_i/∂γ|_v; the log-determinant gives 2 Σ w_i (∂a_i/∂γ)'H⁻¹a_i + Σ c_i dη̃_i/dγ with
+/// c_i = w'_i a_i'H⁻¹a_i and dη̃/dγ = ∂η/∂γ|_v + A dṽ/dγ, dṽ/dγ = H⁻¹[(∂A/∂γ)'s − A'W ∂η/∂γ|_v]. The last term
+/// is taken by the adjoint u = H⁻¹A'c, so one gradient is: a selected inversion of H, one pass over the rows
+/// (h_i, c_i, everything not involving u), one solve, and a second pass. Rows are processed in the same fixed
+/// chunks as <see cref="Pirls"/> and reduced in chunk order, so the result does not depend on the thread count.
+/// </summary>
+internal sealed class LaplaceGradient
+{
+    private readonly ModelData _d;
+    private readonly Pirls _pirls;
+    private readonly SelectedInversion _inv;
+    private readonly int[] _chunkStart;
+    private readonly ParallelOptions _parallel;
+    private readonly int _nTheta, _nGrad, _aLen;
+    private readonly int[] _aOff;
+    private readonly int[] _thetaOff;       // θ offset of each engine term
+    private readonly double[] _chunkGrad;   // per chunk, nθ + p
+    private readonly double[] _chunkAtc;    // per chunk, dense part of A'c
+    private readonly double[] _u;           // A'c, then H⁻¹A'c
+
+    public LaplaceGradient(ModelData data, Pirls pirls, int threads = 0)
+    {
+        if (!data.Family.IsCanonical)
+            throw new NotSupportedException("the analytic Laplace gradient needs a canonical link (binomial-logit, poisson-log)");
+        _d = data;
+        _pirls = pirls;
+        var factor = pirls.Factor;
+        if (factor.DenseSize != data.DenseRandom) throw new ArgumentException("the PIRLS must be the one with β outside (withFixed = false)", nameof(pirls));
+        _chunkStart = data.ChunkLevels(factor.DenseSize);
+        int chunks = _chunkStart.Length - 1;
+        _inv = new SelectedInversion(factor, chunks);
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        _nTheta = data.Random.ThetaLength;
+        _nGrad = _nTheta + data.P;
+        _aOff = new int[data.K + 1];
+        _thetaOff = new int[data.K];
+        for (int k = 0; k < data.K; k++)
+        {
+            _aOff[k + 1] = _aOff[k] + data.Q[k];
+            _thetaOff[k] = data.Random.ThetaOffsets[data.TermIndex[k]];
+        }
+        _aLen = _aOff[data.K];
+        _chunkGrad = new double[chunks * _nGrad];
+        _chunkAtc = new double[chunks * Math.Max(1, data.DenseRandom)];
+        _u = new double[data.TotalRandom];
+    }
+
+    /// <summary>
+    /// After <c>pirls.Solve(theta, beta)</c> has converged: writes dD/dθ (length ThetaLength) then dD/dβ (length P)
+    /// into <paramref name="gradient"/>.
+    /// </summary>
+    public void Compute(ReadOnlySpan<double> theta, ReadOnlySpan<double> beta, Span<double> gradient)
+    {
+        if (gradient.Length < _nGrad) throw new ArgumentException("gradient too short", nameof(gradient));
+        int chunks = _chunkStart.Length - 1;
+        if (chunks == 1) _inv.Compute();
+        else _inv.Compute(_chunkStart, _parallel);
+
+        int m = _d.DenseRandom;
+        if (chunks == 1) Pass1(0);
+        else Parallel.For(0, chunks, _parallel, Pass1);
+        // u = A'c: block part written per level; dense part reduced in chunk order.
+        var uDense = _u.AsSpan(_d.Q0Total, m);
+        uDense.Clear();
+        for (int c = 0; c < chunks; c++)
+        {
+            var part = _chunkAtc.AsSpan(c * m, m);
+            for (int j = 0; j < m; j++) uDense[j] += part[j];
+        }
+        _pirls.Factor.Solve(_u);
+        if (chunks == 1) Pass2(0);
+        else Parallel.For(0, chunks, _parallel, Pass2);
+
+        gradient[.._nGrad].Clear();
+        for (int c = 0; c < chunks; c++)
+        {
+            var g = _chunkGrad.AsSpan(c * _nGrad, _nGrad);
+            for (int j = 0; j < _nGrad; j++) gradient[j] += g[j];
+        }
+    }
+
+    /// <summary>
+    /// Fills a (the design row a_i), and returns μ-derived quantities of row i: s = dℓ/dη, w = −d²ℓ/dη², w' = dw/dη.
+    /// </summary>
+    private void RowQuantities(int i, out double s, out double w, out double wPrime)
+    {
+        var family = _d.Family;
+        double mu = _pirls.Mu[i];
+        double wt = _d.Weights[i];
+        double var = family.Variance(mu);
+        s = wt * (_d.Y[i] - mu);
+        w = wt * var;
+        wPrime = wt * var * family.VarianceDerivative(mu);
+    }
+
+    /// <summary>Accumulates g[θ(k, r, c)] += z_k[r] · coef_k[c] for every term k, and g[β_j] += x_ij · cx.</summary>
+    private void Scatter(int i, Span<double> g, ReadOnlySpan<double> coef, double cx)
+    {
+        var d = _d;
+        for (int k = 0; k < d.K; k++)
+        {
+            int q = d.Q[k];
+            var z = d.Z[k].AsSpan(i * q, q);
+            var ck = coef.Slice(_aOff[k], q);
+            int pos = _thetaOff[k];
+            for (int c = 0; c < q; c++)
+                for (int r = c; r < q; r++) g[pos++] += z[r] * ck[c];
+        }
+        int p = d.P;
+        var x = d.X.AsSpan(i * p, p);
+        var gb = g.Slice(_nTheta, p);
+        for (int j = 0; j < p; j++) gb[j] += x[j] * cx;
+    }
+
+    /// <summary>Pass 1: h_i = a_i'H⁻¹a_i, c_i = w'_i h_i, A'c, and the gradient terms that do not involve u.</summary>
+    private void Pass1(int chunk)
+    {
+        var d = _d;
+        var v = _pirls.V;
+        int q0 = d.QBlock, m = d.DenseRandom, nd = d.QRest, aLen = _aLen;
+        Span<double> a = stackalloc double[aLen];
+        Span<double> ha = stackalloc double[aLen];    // (H⁻¹a_i) at a_i's positions
+        Span<double> coef = stackalloc double[aLen];
+        Span<int> idx = stackalloc int[nd];
+        var g = _chunkGrad.AsSpan(chunk * _nGrad, _nGrad);
+        g.Clear();
+        var atcDense = _chunkAtc.AsSpan(chunk * m, m);
+        atcDense.Clear();
+        var sinv = _inv.Dense;
+        for (int l = _chunkStart[chunk]; l < _chunkStart[chunk + 1]; l++)
+        {
+            var hll = _inv.DiagonalBlock(l);
+            var hpl = _inv.OffDiagonalBlock(l);
+            var atcBlock = _u.AsSpan(l * q0, q0);
+            atcBlock.Clear();
+            for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
+            {
+                _pirls.FillDesignRow(i, a);
+                RowQuantities(i, out double s, out double w, out double wp);
+                var a0 = a[..q0];
+                var h0 = ha[..q0];
+                for (int t = 0; t < q0; t++) h0[t] = DenseCholesky.Dot(hll.Slice(t * q0, q0), a0);
+                for (int e = 0; e < nd; e++)
+                {
+                    int slot = d.RowSlot[i * nd + e];
+                    var hrow = hpl.Slice(slot * q0, q0);
+                    double ae = a[q0 + e];
+                    // Dense index of entry e.
+                    int k = TermOfDenseEntry(e, out int j);
+                    idx[e] = d.DenseOffset[k] + d.Codes[k][i] * d.Q[k] + j;
+                    double sum = DenseCholesky.Dot(hrow, a0);
+                    for (int t = 0; t < q0; t++) h0[t] += hrow[t] * ae;
+                    ha[q0 + e] = sum;
+                }
+                for (int e = 0; e < nd; e++)
+                {
+                    var crow = sinv.Slice(idx[e] * m, m);
+                    double sum = 0;
+                    for (int e2 = 0; e2 < nd; e2++) sum += crow[idx[e2]] * a[q0 + e2];
+                    ha[q0 + e] += sum;
+                }
+                double h = DenseCholesky.Dot(a, ha);
+                double ci = wp * h;
+                for (int t = 0; t < q0; t++) atcBlock[t] += ci * a0[t];
+                for (int e = 0; e < nd; e++) atcDense[idx[e]] += ci * a[q0 + e];
+                // coef[c] = (−2s + c_i) v[c] + 2 w (H⁻¹a)[c] for each term's effect c at the row's level.
+                double cv = -2.0 * s + ci;
+                for (int k = 0; k < d.K; k++)
+                {
+                    int vi = d.VIndex(k, d.Codes[k][i], 0);
+                    for (int c = 0; c < d.Q[k]; c++)
+                        coef[_aOff[k] + c] = cv * v[vi + c] + 2.0 * w * ha[_aOff[k] + c];
+                }
+                Scatter(i, g, coef, cv);
+            }
+        }
+    }
+
+    /// <summary>Pass 2: the adjoint terms Σ s_i (∂a_i/∂γ)'u − Σ w_i (a_i'u) ∂η_i/∂γ.</summary>
+    private void Pass2(int chunk)
+    {
+        var d = _d;
+        var v = _pirls.V;
+        Span<double> a = stackalloc double[_aLen];
+        Span<double> coef = stackalloc double[_aLen];
+        var g = _chunkGrad.AsSpan(chunk * _nGrad, _nGrad);
+        int from = d.ClusterStart[_chunkStart[chunk]], to = d.ClusterStart[_chunkStart[chunk + 1]];
+        for (int i = from; i < to; i++)
+        {
+            _pirls.FillDesignRow(i, a);
+            RowQuantities(i, out double s, out double w, out _);
+            double au = 0;
+            for (int k = 0; k < d.K; k++)
+            {
+                int vi = d.VIndex(k, d.Codes[k][i], 0);
+                for (int c = 0; c < d.Q[k]; c++) au += a[_aOff[k] + c] * _u[vi + c];
+            }
+            double cv = -w * au;
+            for (int k = 0; k < d.K; k++)
+            {
+                int vi = d.VIndex(k, d.Codes[k][i], 0);
+                for (int c = 0; c < d.Q[k]; c++) coef[_aOff[k] + c] = cv * v[vi + c] + s * _u[vi + c];
+            }
+            Scatter(i, g, coef, cv);
+        }
+    }
+
+    /// <summary>
+    /// Maps θ to the equivalent θ with non-negative diagonal entries: flipping the sign of a column of a term's T leaves
+    /// TT' — and so the whole Laplace deviance (v → Sv, H → SHS) — unchanged. This lets stage 2 run without the lower
+    /// bounds on the diagonal (where the deviance is even in a scalar term's θ, so its gradient vanishes at 0 and a
+    /// quasi-Newton method projected onto the bound can stall there) and normalise afterwards.
+    /// </summary>
+    public static void NormalizeThetaSigns(Model.RandomEffectsStructure re, Span<double> theta)
+    {
+        for (int k = 0; k < re.Terms.Count; k++)
+        {
+            int q = re.Terms[k].Q, pos = re.ThetaOffsets[k];
+            for (int c = 0; c < q; c++)
+            {
+                // Column c holds T[c..q-1, c]; its first entry is the diagonal.
+                if (theta[pos] < 0) for (int r = 0; r < q - c; r++) theta[pos + r] = -theta[pos + r];
+                pos += q - c;
+            }
+        }
+    }
+
+    /// <summary>Engine term and effect index of the e-th dense entry of a row (terms after the block, in order).</summary>
+    private int TermOfDenseEntry(int e, out int j)
+    {
+        var d = _d;
+        for (int k = d.BlockTerms; k < d.K; k++)
+        {
+            if (e < d.Q[k]) { j = e; return k; }
+            e -= d.Q[k];
+        }
+        throw new InvalidOperationException("dense entry out of range");
+    }
+}

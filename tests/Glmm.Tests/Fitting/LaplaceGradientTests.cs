@@ -1,0 +1,154 @@
+using Glmm.Data;
+using Glmm.Families;
+using Glmm.Fitting;
+using Glmm.Model;
+
+namespace Glmm.Tests.Fitting;
+
+public class LaplaceGradientTests
+{
+    private static ModelData Data(string file, string formula, string family)
+    {
+        var table = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "data", file));
+        return new ModelData(ModelBuilder.Build(formula, table), Family.Create(family));
+    }
+
+    /// <summary>Analytic gradient against a Richardson-extrapolated central difference of the Laplace deviance.</summary>
+    private static void CheckGradient(ModelData data, double[] theta, double[] betaShift, double tolerance, int threads = 0)
+    {
+        var model = data.Model;
+        var glm = GlmIrls.Fit(data.Family, model.X, model.Y, model.Weights, model.Offset);
+        var beta = glm.Coefficients.ToArray();
+        for (int j = 0; j < beta.Length && j < betaShift.Length; j++) beta[j] += betaShift[j];
+        int nth = theta.Length, p = beta.Length, n = nth + p;
+        var pirls = new Pirls(data, withFixed: false, threads);
+        var x0 = theta.Concat(beta).ToArray();
+        Func<double[], double> f = x => pirls.Solve(x.AsSpan(0, nth), x.AsSpan(nth));
+        double d0 = f(x0);
+        Assert.True(double.IsFinite(d0));
+        var grad = new double[n];
+        var lg = new LaplaceGradient(data, pirls, threads);
+        lg.Compute(x0.AsSpan(0, nth), x0.AsSpan(nth), grad);
+        var fd = new double[n];
+        for (int j = 0; j < n; j++)
+        {
+            double Central(double h)
+            {
+                var xp = (double[])x0.Clone(); xp[j] += h;
+                var xm = (double[])x0.Clone(); xm[j] -= h;
+                return (f(xp) - f(xm)) / (2 * h);
+            }
+            // Steps in the scale of η: a β step is divided by its column's largest |x|.
+            double colScale = 1.0;
+            if (j >= nth) for (int i = 0; i < data.N; i++) colScale = Math.Max(colScale, Math.Abs(data.X[i * p + j - nth]));
+            double h0 = 1e-3 * Math.Max(1.0, Math.Abs(x0[j])) / colScale;
+            fd[j] = (4 * Central(h0 / 2) - Central(h0)) / 3;
+        }
+        double scale = 1.0 + fd.Max(Math.Abs);
+        for (int j = 0; j < n; j++)
+            Assert.True(Math.Abs(grad[j] - fd[j]) <= tolerance * scale,
+                $"component {j}: analytic {grad[j]:R} vs finite difference {fd[j]:R}");
+    }
+
+    [Theory]
+    [InlineData(0.64, 0.0)]
+    [InlineData(1.0, 0.3)]
+    [InlineData(0.2, -0.5)]
+    public void Cbpp(double theta, double shift)
+    {
+        var data = Data("cbpp.csv", "cbind(incidence, size - incidence) ~ factor(period) + (1 | herd)", "binomial");
+        CheckGradient(data, [theta], [shift, -shift, 0.1], 1e-6);
+    }
+
+    [Theory]
+    [InlineData(0.5, 0.3, 0.6)]
+    [InlineData(1.0, 0.0, 1.0)]
+    [InlineData(0.4, -0.7, 0.2)]
+    public void ContraceptionCorrelated(double t11, double t21, double t22)
+    {
+        var data = Data("Contraception.csv", "use ~ age + I(age^2) + urban + livch + (1 + urban | district)", "binomial");
+        CheckGradient(data, [t11, t21, t22], [0.1, 0, 0, -0.2], 1e-6);
+    }
+
+    [Fact]
+    public void ContraceptionUncorrelated()
+    {
+        var data = Data("Contraception.csv", "use ~ age + urban + (1 + age || district)", "binomial");
+        CheckGradient(data, [0.6, 0.04], [0.05], 1e-6);
+    }
+
+    [Fact]
+    public void VerbAggCrossed()
+    {
+        var data = Data("VerbAgg.csv", "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)", "binomial");
+        CheckGradient(data, [1.2, 0.5], [0.1], 1e-6);
+    }
+
+    [Fact]
+    public void GrouseticksPoisson()
+    {
+        var data = Data("grouseticks.csv", "TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | LOCATION)", "poisson");
+        CheckGradient(data, [0.9, 0.7], [0.1, 0, -0.1], 1e-6);
+    }
+
+    /// <summary>A simulated crossed binary data set large enough (20,000 rows) to be split into several chunks.</summary>
+    private static ModelData Simulated()
+    {
+        var rng = new Random(11);
+        var path = Path.Combine(Path.GetTempPath(), $"glmm-gradient-sim-{Environment.ProcessId}.csv");
+        var ug = Enumerable.Range(0, 400).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var uh = Enumerable.Range(0, 30).Select(_ => 2 * (rng.NextDouble() - 0.5)).ToArray();
+        using (var w = new StreamWriter(path))
+        {
+            w.WriteLine("y,x,g,h");
+            for (int i = 0; i < 20000; i++)
+            {
+                int g = rng.Next(400), h = rng.Next(30);
+                double x = rng.NextDouble() - 0.5;
+                double eta = -0.3 + 0.8 * x + ug[g] + uh[h] * (1 + x);
+                int y = rng.NextDouble() < 1 / (1 + Math.Exp(-eta)) ? 1 : 0;
+                w.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{y},{x:R},g{g},h{h}"));
+            }
+        }
+        var table = CsvTableReader.Read(path);
+        File.Delete(path);
+        return new ModelData(ModelBuilder.Build("y ~ x + (1 | g) + (1 + x | h)", table), Family.Create("binomial"));
+    }
+
+    [Fact]
+    public void SimulatedCrossedInSeveralChunks()
+    {
+        var data = Simulated();
+        Assert.True(data.ChunkLevels(data.DenseRandom).Length > 2);
+        CheckGradient(data, [0.4, 0.9, 0.2, 0.5], [0.1], 1e-6);
+    }
+
+    [Fact]
+    public void SameWithOneAndTwoThreads()
+    {
+        var data = Simulated();
+        var model = data.Model;
+        var beta = GlmIrls.Fit(data.Family, model.X, model.Y, model.Weights, model.Offset).Coefficients.ToArray();
+        double[] theta = [0.5, 1.0, 0.1, 0.4];
+        double[] Run(int threads)
+        {
+            var pirls = new Pirls(data, withFixed: false, threads);
+            pirls.Solve(theta, beta);
+            var g = new double[theta.Length + beta.Length];
+            new LaplaceGradient(data, pirls, threads).Compute(theta, beta, g);
+            return g;
+        }
+        var g1 = Run(1);
+        var g2 = Run(2);
+        Assert.Equal(g1, g2);
+        Assert.Contains(g1, x => Math.Abs(x) > 1e-3);
+    }
+
+    [Fact]
+    public void NonCanonicalLinkIsRejected()
+    {
+        var table = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "data", "cbpp.csv"));
+        var data = new ModelData(ModelBuilder.Build("cbind(incidence, size - incidence) ~ period + (1 | herd)", table), Family.Create("binomial", "probit"));
+        Assert.Throws<NotSupportedException>(() => new LaplaceGradient(data, new Pirls(data, withFixed: false)));
+    }
+}
