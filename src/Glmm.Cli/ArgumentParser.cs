@@ -35,7 +35,7 @@ internal static class ArgumentParser
             {
                 throw new GlmmInputException($"unexpected argument '{arg}' for '{command.Name}' (options start with --); see 'glmm {command.Name} --help'");
             }
-            if (values.ContainsKey(spec.Name))
+            if (values.ContainsKey(spec.Name) && !spec.Repeatable)
                 throw new GlmmInputException($"option --{spec.Name} is given more than once");
             string value;
             if (spec.IsFlag)
@@ -52,7 +52,7 @@ internal static class ArgumentParser
             }
             if (spec.Allowed is { } allowed && !allowed.Contains(value, StringComparer.Ordinal))
                 throw new GlmmInputException($"option --{spec.Name} must be one of {string.Join(", ", allowed)}, not '{value}'");
-            values[spec.Name] = value;
+            values[spec.Name] = spec.Repeatable && values.TryGetValue(spec.Name, out var earlier) ? earlier + "\n" + value : value;
         }
         foreach (var o in command.Options)
             if (o.Required && !values.ContainsKey(o.Name))

@@ -13,6 +13,7 @@ internal static class CommandLine
         new FitCommand(),
         new DescribeCommand(),
         new PredictCommand(),
+        new CompareCommand(),
     };
 
     /// <summary>Runs the tool; returns the exit code (0 ok, 2 bad input, 1 internal error).</summary>

@@ -34,6 +34,73 @@ internal sealed class FitCommand : Command
 
     private static readonly OptionSpec Ranef = new("ranef", null, "add the conditional modes of the random effects (with conditional SDs) to the JSON output");
 
+    // ---- Confidence intervals (issue 6): --confint wald|profile|boot, --level, --nsim, --seed ----
+    private static readonly OptionSpec Confint = new("confint", "METHOD",
+        "add confidence intervals for the random-effect SDs/correlations and the fixed effects: wald (beta +- z SE; none for SDs, as lme4), profile (profile likelihood, as lme4's confint) or boot (parametric bootstrap percentiles)")
+    { Allowed = new[] { "wald", "profile", "boot" } };
+
+    private static readonly OptionSpec Level = new("level", "P", "confidence level of --confint") { Default = "0.95" };
+
+    private static readonly OptionSpec NSim = new("nsim", "N", "bootstrap replicates for --confint boot") { Default = "500" };
+
+    private static readonly OptionSpec Seed = new("seed", "S", "random seed for --confint boot (same seed, same numbers, whatever --threads)") { Default = "1" };
+
+    private static readonly OptionSpec[] ConfintOptions = { Confint, Level, NSim, Seed };
+
+    /// <summary>Checks the interval options before the fit; returns the method (null when none was asked for).</summary>
+    private static string? CheckConfint(ParsedOptions options)
+    {
+        var method = options.Get(Confint);
+        double level = options.GetDouble(Level, 0.95);
+        if (!(level > 0 && level < 1)) throw new GlmmInputException($"--level must lie strictly between 0 and 1, not {options.Get(Level)}");
+        if (options.GetInt(NSim, 500) < 2) throw new GlmmInputException($"--nsim must be at least 2, not {options.Get(NSim)}");
+        options.GetInt(Seed, 1);
+        if (method is null && (options.Has(Level) || options.Has(NSim) || options.Has(Seed)))
+            throw new GlmmInputException("--level, --nsim and --seed need --confint");
+        if (method != "boot" && (options.Has(NSim) || options.Has(Seed)))
+            throw new GlmmInputException("--nsim and --seed apply to --confint boot only");
+        return method;
+    }
+
+    /// <summary>The intervals --confint asks for (null when none), with a bootstrap progress line on a terminal's stderr.</summary>
+    private static IReadOnlyList<Glmm.Inference.ConfidenceInterval>? ConfidenceIntervals(ParsedOptions options, GlmmFit fit, int threads, TextWriter stderr)
+    {
+        double level = options.GetDouble(Level, 0.95);
+        switch (options.Get(Confint))
+        {
+            case "wald": return Glmm.Inference.Wald.Intervals(fit, level);
+            case "profile": return Glmm.Inference.Profile.Intervals(fit, level, threads);
+            case "boot":
+                int nsim = options.GetInt(NSim, 500);
+                bool show = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
+                var gate = new object();
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                long last = -1000;
+                IProgress<int>? progress = show ? new SynchronousProgress(done =>
+                {
+                    lock (gate)
+                    {
+                        if (done < nsim && clock.ElapsedMilliseconds - last < 200) return;
+                        last = clock.ElapsedMilliseconds;
+                        stderr.Write($"\rbootstrap: {done}/{nsim} refits, {clock.Elapsed.TotalSeconds:F1} s");
+                        if (done == nsim) stderr.WriteLine();
+                        stderr.Flush();
+                    }
+                }) : null;
+                var boot = Glmm.Inference.Bootstrap.Run(fit, nsim, options.GetInt(Seed, 1), level, threads, progress);
+                if (boot.Failed > 0) stderr.WriteLine($"glmm: warning: {boot.Failed} of {nsim} bootstrap refits failed and were left out");
+                return boot.Intervals;
+            default: return null;
+        }
+    }
+
+    /// <summary>Reports on the calling thread (System.Progress would post to the thread pool, out of order).</summary>
+    private sealed class SynchronousProgress(Action<int> report) : IProgress<int>
+    {
+        public void Report(int value) => report(value);
+    }
+    // ---- end of confidence intervals ----
+
     public override string Name => "fit";
 
     public override string Summary => "fit a generalized linear mixed model by maximum likelihood";
@@ -47,6 +114,7 @@ internal sealed class FitCommand : Command
         CommonOptions.Model.Concat(new[] { Family, Link, NAgq, Grid, Information, Reml, Threads, CommonOptions.Format, Ranef })
             // After the fit (issue 6): --ranef-out, --predict, --type, --no-random, --allow-new-levels, --residuals, --save.
             .Concat(PredictionOutput.FitOptions)
+            .Concat(ConfintOptions) // --confint, --level, --nsim, --seed
             .ToArray();
 
     public override int Execute(ParsedOptions options, TextWriter stdout, TextWriter stderr)
@@ -55,6 +123,7 @@ internal sealed class FitCommand : Command
         int nagq = options.GetInt(NAgq, 1);
         int threads = options.GetInt(Threads, 0);
         if (threads < 0) throw new GlmmInputException($"--threads must be 0 or more, not {threads}");
+        var confint = CheckConfint(options);
         var data = CommonOptions.ReadData(options);
         var fitOptions = new GlmmOptions
         {
@@ -71,8 +140,23 @@ internal sealed class FitCommand : Command
         var fit = GlmmModel.Fit(options.Require(CommonOptions.Formula), data, fitOptions);
         // After the fit (issue 6): ranef CSV, predictions, residuals, saved model.
         var (afterJson, afterText) = PredictionOutput.AfterFit(options, fit, stderr);
-        if (CommonOptions.IsJson(options)) stdout.WriteLine(JsonWriter.Write(fit, includeRanef: options.Has(Ranef), extra: afterJson));
-        else stdout.Write(SummaryWriter.Write(fit) + afterText);
+        // Confidence intervals (issue 6): --confint.
+        var intervals = ConfidenceIntervals(options, fit, threads, stderr);
+        Action<System.Text.Json.Utf8JsonWriter>? extra = afterJson;
+        if (intervals is not null)
+            extra = w =>
+            {
+                afterJson?.Invoke(w);
+                Glmm.Inference.ConfidenceInterval.WriteJson(w, intervals);
+            };
+        if (CommonOptions.IsJson(options)) stdout.WriteLine(JsonWriter.Write(fit, includeRanef: options.Has(Ranef), extra: extra));
+        else
+        {
+            stdout.Write(SummaryWriter.Write(fit) + afterText);
+            if (intervals is not null)
+                stdout.Write($"\nConfidence intervals ({confint}, level {options.GetDouble(Level, 0.95).ToString(System.Globalization.CultureInfo.InvariantCulture)}):\n"
+                    + Glmm.Inference.ConfidenceInterval.Format(intervals, options.GetDouble(Level, 0.95)));
+        }
         return 0;
     }
 }

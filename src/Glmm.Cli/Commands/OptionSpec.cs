@@ -11,5 +11,8 @@ internal sealed record OptionSpec(string Name, string? ValueName, string Help)
     public IReadOnlyList<string>? Allowed { get; init; }
     public string? Alias { get; init; }
 
+    /// <summary>May be given more than once; <see cref="ParsedOptions.GetAll"/> returns every value in order.</summary>
+    public bool Repeatable { get; init; }
+
     public bool IsFlag => ValueName is null;
 }

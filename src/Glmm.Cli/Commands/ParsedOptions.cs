@@ -21,6 +21,10 @@ internal sealed class ParsedOptions
     /// <summary>The value of a required option (the parser has checked that it is there).</summary>
     public string Require(OptionSpec option) => Get(option) ?? throw new GlmmInputException($"'{Command}' needs --{option.Name}");
 
+    /// <summary>Every value of a repeatable option, in the order given (empty when absent).</summary>
+    public IReadOnlyList<string> GetAll(OptionSpec option) =>
+        _values.TryGetValue(option.Name, out var v) ? v.Split('\n') : Array.Empty<string>();
+
     /// <summary>True when the flag was given.</summary>
     public bool Has(OptionSpec option) => _values.ContainsKey(option.Name);
 

@@ -1,0 +1,118 @@
+using Glmm.Fitting;
+using Glmm.Results;
+
+namespace Glmm.Inference;
+
+/// <summary>The replicates and percentile intervals of a parametric bootstrap.</summary>
+public sealed class BootstrapResult
+{
+    /// <summary>Parameter names: the SDs/correlations (lme4's <c>oldNames = FALSE</c> names), then the fixed effects.</summary>
+    public required IReadOnlyList<string> Names { get; init; }
+
+    /// <summary>Per replicate, the refitted parameters in the order of <see cref="Names"/> (NaN when the refit failed).</summary>
+    public required IReadOnlyList<double[]> Replicates { get; init; }
+
+    /// <summary>Percentile intervals (R's type-7 quantiles of the finite replicates).</summary>
+    public required IReadOnlyList<ConfidenceInterval> Intervals { get; init; }
+
+    /// <summary>Replicates whose refit failed (non-finite deviance); left out of the intervals.</summary>
+    public required int Failed { get; init; }
+
+    /// <summary>The seed.</summary>
+    public required long Seed { get; init; }
+
+    /// <summary>The confidence level.</summary>
+    public required double Level { get; init; }
+
+    /// <summary>Wall-clock seconds.</summary>
+    public double Seconds { get; init; }
+}
+
+/// <summary>
+/// Parametric bootstrap as lme4's <c>bootMer(type = "parametric", use.u = FALSE)</c>: each replicate simulates
+/// a response from the fitted model with new random effects (<see cref="Simulation"/>), refits from the
+/// estimates, and records the SDs/correlations and β; intervals are percentiles. Replicate i draws from the
+/// stream (seed, i), and each refit is single-threaded, so the numbers depend on the seed only, never on
+/// the number of threads.
+/// </summary>
+public static class Bootstrap
+{
+    /// <summary>
+    /// Runs <paramref name="nsim"/> replicates on <paramref name="threads"/> threads (0: all cores).
+    /// <paramref name="progress"/>, if given, receives the number of replicates finished (from worker threads).
+    /// </summary>
+    public static BootstrapResult Run(GlmmFit fit, int nsim, long seed, double level = 0.95, int threads = 0, IProgress<int>? progress = null)
+    {
+        Wald.CheckLevel(level);
+        if (nsim < 2) throw new GlmmInputException($"the bootstrap needs at least 2 replicates (--nsim), not {nsim}");
+        JointCriterion.CheckFit(fit, "the parametric bootstrap");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var re = fit.Model.Random;
+        var names = CovarianceParameterization.Names(re).Concat(fit.FixedEffects.Select(b => b.Name)).ToArray();
+        int nth = re.ThetaLength, p = fit.Beta.Count;
+        var theta0 = fit.Theta.ToArray();
+        var beta0 = fit.Beta.ToArray();
+        var scale = JointCriterion.BetaScale(fit);
+        var options = fit.Options;
+        var replicates = new double[nsim][];
+        int done = 0;
+        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : -1 };
+        Parallel.For(0, nsim, po, () => (Eta: new double[fit.Nobs], Y: (double[]?)null), (i, _, ws) =>
+        {
+            var y = new double[fit.Nobs];
+            Simulation.SimulateInto(fit, new SeededRandom(seed, i), false, ws.Eta, y);
+            var row = new double[nth + p];
+            try
+            {
+                var data = new ModelData(JointCriterion.WithResponse(fit.Model, y), fit.FamilyObject);
+                var crit = new JointCriterion(data, options);
+                var (theta, beta, dev, _) = crit.Refit(theta0, beta0, scale, options);
+                if (double.IsFinite(dev))
+                {
+                    CovarianceParameterization.FromTheta(re, theta).CopyTo(row, 0);
+                    beta.CopyTo(row, nth);
+                }
+                else Array.Fill(row, double.NaN);
+            }
+            catch (GlmmInputException)
+            {
+                Array.Fill(row, double.NaN);
+            }
+            replicates[i] = row;
+            int d = Interlocked.Increment(ref done);
+            progress?.Report(d);
+            return ws;
+        }, _ => { });
+
+        int failed = replicates.Count(r => !double.IsFinite(r[0]));
+        var estimates = CovarianceParameterization.FromTheta(re, theta0).Concat(beta0).ToArray();
+        var intervals = new ConfidenceInterval[names.Length];
+        double a = (1 - level) / 2;
+        for (int k = 0; k < names.Length; k++)
+        {
+            var values = replicates.Select(r => r[k]).Where(double.IsFinite).OrderBy(v => v).ToArray();
+            intervals[k] = new ConfidenceInterval(names[k], estimates[k], Quantile(values, a), Quantile(values, 1 - a));
+        }
+        return new BootstrapResult
+        {
+            Names = names,
+            Replicates = replicates,
+            Intervals = intervals,
+            Failed = failed,
+            Seed = seed,
+            Level = level,
+            Seconds = clock.Elapsed.TotalSeconds,
+        };
+    }
+
+    /// <summary>R's type-7 quantile of sorted values (NaN when empty).</summary>
+    public static double Quantile(IReadOnlyList<double> sorted, double prob)
+    {
+        int n = sorted.Count;
+        if (n == 0) return double.NaN;
+        double h = (n - 1) * prob;
+        int lo = (int)Math.Floor(h);
+        int hi = Math.Min(lo + 1, n - 1);
+        return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+    }
+}

@@ -1,0 +1,33 @@
+using Glmm.Results;
+
+namespace Glmm.Inference;
+
+/// <summary>
+/// Wald intervals, as lme4's <c>confint(fit, method = "Wald")</c>: β̂ ± z·SE for the fixed effects; the
+/// random-effect SDs and correlations get no Wald interval (NaN, lme4's NA), but keep their rows.
+/// </summary>
+public static class Wald
+{
+    /// <summary>Intervals at <paramref name="level"/> (default 0.95): the SD/correlation rows (NaN limits), then β.</summary>
+    public static IReadOnlyList<ConfidenceInterval> Intervals(GlmmFit fit, double level = 0.95)
+    {
+        CheckLevel(level);
+        double z = NormalQuantile(0.5 + level / 2);
+        var re = fit.Model.Random;
+        var names = CovarianceParameterization.Names(re);
+        var sdcor = CovarianceParameterization.FromTheta(re, fit.Theta.ToArray());
+        var result = new List<ConfidenceInterval>();
+        for (int i = 0; i < names.Length; i++) result.Add(new ConfidenceInterval(names[i], sdcor[i], double.NaN, double.NaN));
+        foreach (var b in fit.FixedEffects)
+            result.Add(new ConfidenceInterval(b.Name, b.Estimate, b.Estimate - z * b.StdError, b.Estimate + z * b.StdError));
+        return result;
+    }
+
+    /// <summary>The standard normal quantile (as R's qnorm).</summary>
+    public static double NormalQuantile(double p) => Families.NormalDistribution.Quantile(p);
+
+    internal static void CheckLevel(double level)
+    {
+        if (!(level > 0 && level < 1)) throw new GlmmInputException($"the confidence level must lie strictly between 0 and 1, not {level.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+    }
+}
