@@ -40,7 +40,7 @@ internal static class Fitter
             new OptimizerOptions
             {
                 InitialTrustRadius = 0.2,
-                FinalTrustRadius = options.NAgq == 0 ? options.Tolerance : Math.Max(options.Tolerance, family.IsCanonical && options.UseGradient ? 2e-3 : 1e-4),
+                FinalTrustRadius = options.NAgq == 0 ? options.Tolerance : Math.Max(options.Tolerance, family.IsCanonical && options.UseGradient ? 5e-2 : 1e-4),
                 MaxEvaluations = options.MaxEvaluations,
             });
         var theta = opt1.X;
