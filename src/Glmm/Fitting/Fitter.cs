@@ -35,20 +35,22 @@ internal static class Fitter
 
         var bobyqa = new Bobyqa();
         var upperTheta = Enumerable.Repeat(double.PositiveInfinity, nth).ToArray();
-        // Stage 1 is only the start of stage 2 unless nAGQ = 0, so it need not be tight.
+        // Stage 1 is only the start of stage 2 unless nAGQ = 0, so it need not be tight; when the gradient-based
+        // stage 2 follows, a few quadratic-model steps (2nθ + 4 evaluations) are start enough.
+        bool gradientStage = family.IsCanonical && options.UseGradient && options.NAgq != 0;
         var opt1 = bobyqa.Minimize(x => stage1.Evaluate(x), (double[])re.InitialTheta.Clone(), re.LowerBounds, upperTheta,
             new OptimizerOptions
             {
                 InitialTrustRadius = 0.2,
-                FinalTrustRadius = options.NAgq == 0 ? options.Tolerance : Math.Max(options.Tolerance, family.IsCanonical && options.UseGradient ? 5e-2 : 1e-4),
-                MaxEvaluations = options.MaxEvaluations,
+                FinalTrustRadius = options.NAgq == 0 ? options.Tolerance : Math.Max(options.Tolerance, gradientStage ? 5e-2 : 1e-4),
+                MaxEvaluations = gradientStage ? 2 * nth + 4 : options.MaxEvaluations,
             });
         var theta = opt1.X;
         double deviance = stage1.Evaluate(theta);
         if (!double.IsFinite(deviance)) throw new GlmmInputException("the model could not be fitted: PIRLS failed at the stage-1 optimum (check the response and the family)");
         var beta = (double[])stage1.Pirls.Beta.Clone();
         int evaluations = stage1.Evaluations;
-        if (!opt1.Converged) warnings.Add($"stage 1 optimiser did not converge: {opt1.Message}");
+        if (!opt1.Converged && !gradientStage) warnings.Add($"stage 1 optimiser did not converge: {opt1.Message}");
 
         // The criterion of the final stage as a function of (θ, β), and the PIRLS holding its modes.
         Func<double[], double>? criterion = null;

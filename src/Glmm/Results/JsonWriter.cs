@@ -33,6 +33,9 @@ public static class JsonWriter
             w.WriteString("formula", fit.Formula);
             w.WriteNumber("nobs", fit.Nobs);
             w.WriteNumber("droppedRows", fit.DroppedRows);
+            w.WriteStartArray("droppedColumns");
+            foreach (var c in fit.Model.X.DroppedColumns) w.WriteStringValue(c);
+            w.WriteEndArray();
             Number(w, "logLik", fit.LogLik);
             Number(w, "deviance", fit.Deviance);
             Number(w, "AIC", fit.AIC);

@@ -22,6 +22,9 @@ public static class SummaryWriter
         sb.AppendLine($"Formula: {fit.Formula}");
         if (fit.DataName.Length > 0) sb.AppendLine($"   Data: {fit.DataName}");
         if (fit.DroppedRows > 0) sb.AppendLine($"Rows dropped: {fit.DroppedRows} ({fit.DroppedReason})");
+        var droppedColumns = fit.Model.X.DroppedColumns;
+        if (droppedColumns.Count > 0)
+            sb.AppendLine($"fixed-effect model matrix is rank deficient so dropping {droppedColumns.Count} column{(droppedColumns.Count == 1 ? "" : "s")}: {string.Join(", ", droppedColumns)}");
         sb.AppendLine();
         if (fit.Reml is not null)
             sb.AppendLine(string.Create(Inv, $"REML criterion (restricted logLik): {fit.RestrictedLogLik:F4}; the logLik below is the marginal likelihood at these estimates (not for likelihood-ratio tests)"));
