@@ -57,9 +57,13 @@ public static class SummaryWriter
         sb.AppendLine();
 
         sb.AppendLine("Fixed effects:");
+        // As R's printCoefmat: each column with a common number of decimals, enough for 4 significant digits
+        // of its smallest entry.
+        string estFmt = ColumnFormat(fit.FixedEffects.Select(f => f.Estimate));
+        string seFmt = ColumnFormat(fit.FixedEffects.Select(f => f.StdError));
         var feRows = fit.FixedEffects.Select(f => new[]
         {
-            f.Name, G4(f.Estimate), G4(f.StdError), f.Z.ToString("0.000", Inv), FormatP(f.P), Stars(f.P),
+            f.Name, f.Estimate.ToString(estFmt, Inv), f.StdError.ToString(seFmt, Inv), f.Z.ToString("0.000", Inv), FormatP(f.P), Stars(f.P),
         }).ToArray();
         AppendTable(sb, "", new[] { "Estimate", "Std. Error", "z value", "Pr(>|z|)", "" }, feRows, null, rowNames: true);
         sb.AppendLine("---");
@@ -97,6 +101,14 @@ public static class SummaryWriter
     };
 
     private static string F(double v, int digits) => v.ToString("F" + digits.ToString(Inv), Inv);
+
+    private static string ColumnFormat(IEnumerable<double> values)
+    {
+        var finite = values.Where(v => double.IsFinite(v) && v != 0).Select(Math.Abs).ToArray();
+        if (finite.Length == 0) return "F4";
+        int decimals = Math.Clamp(3 - (int)Math.Floor(Math.Log10(finite.Min())), 0, 8);
+        return "F" + decimals.ToString(Inv);
+    }
 
     private static string G4(double v)
     {
