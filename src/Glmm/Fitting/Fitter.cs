@@ -195,7 +195,7 @@ internal static class Fitter
     /// Minimises a deviance over (θ, β) from (θ0, β0) with BOBYQA, β measured in units of <paramref name="scale"/>
     /// (its standard errors) so that one trust region suits every coordinate.
     /// </summary>
-    private static (double[] Theta, double[] Beta, double Deviance, bool Converged) Joint(Func<double[], double> f,
+    internal static (double[] Theta, double[] Beta, double Deviance, bool Converged) Joint(Func<double[], double> f,
         double[] theta0, double[] beta0, double[] scale, Model.RandomEffectsStructure re, GlmmOptions options, Bobyqa bobyqa, out int evaluations)
     {
         int nth = theta0.Length, p = beta0.Length;

@@ -65,33 +65,8 @@ internal sealed class JointCriterion
     /// Minimises the criterion over (θ, β) from (θ0, β0) with BOBYQA; β measured in units of <paramref name="scale"/>.
     /// Returns θ, β and the deviance.
     /// </summary>
-    public (double[] Theta, double[] Beta, double Deviance, bool Converged) Refit(double[] theta0, double[] beta0, double[] scale, GlmmOptions options)
-    {
-        var re = Data.Random;
-        int nth = theta0.Length, p = beta0.Length;
-        var x = new double[nth + p];
-        Func<double[], double> scaled = z =>
-        {
-            for (int j = 0; j < nth; j++) x[j] = z[j];
-            for (int j = 0; j < p; j++) x[nth + j] = beta0[j] + scale[j] * z[nth + j];
-            return Evaluate(x);
-        };
-        var start = new double[nth + p];
-        Array.Copy(theta0, start, nth);
-        var lower = new double[nth + p];
-        var upper = new double[nth + p];
-        for (int j = 0; j < nth + p; j++)
-        {
-            lower[j] = j < nth ? re.LowerBounds[j] : double.NegativeInfinity;
-            upper[j] = double.PositiveInfinity;
-        }
-        var opt = new Bobyqa().Minimize(scaled, start, lower, upper,
-            new OptimizerOptions { InitialTrustRadius = 0.1, FinalTrustRadius = options.Tolerance, MaxEvaluations = options.MaxEvaluations });
-        var theta = opt.X[..nth];
-        var beta = new double[p];
-        for (int j = 0; j < p; j++) beta[j] = beta0[j] + scale[j] * opt.X[nth + j];
-        return (theta, beta, opt.Value, opt.Converged);
-    }
+    public (double[] Theta, double[] Beta, double Deviance, bool Converged) Refit(double[] theta0, double[] beta0, double[] scale, GlmmOptions options) =>
+        Fitter.Joint(Evaluate, theta0, beta0, scale, Data.Random, options, new Bobyqa(), out _);
 
     /// <summary>The fit's β standard errors (1 where not finite), the scale of β in the optimisers.</summary>
     public static double[] BetaScale(GlmmFit fit)
