@@ -88,7 +88,7 @@ internal static class Fitter
                 // Laplace Hessian converge in a few iterations, each needing only a difference gradient.
                 var xL = theta.Concat(beta).ToArray();
                 double[,] hL = valueAndGradient is not null
-                    ? ConvergenceCheck.GradientAndHessian(valueAndGradient, xL).Hessian
+                    ? ConvergenceCheck.GradientAndHessian(valueAndGradient, xL, forward: true).Hessian
                     : FiniteDifferences.GradientAndHessian(x => stage2.Evaluate(x), xL).Hessian;
                 (theta, beta, deviance, var ok3, int ev3) = QuadratureNewton(x => agq.Evaluate(x), theta, beta, hL, re);
                 evaluations += ev3;
@@ -150,7 +150,7 @@ internal static class Fitter
                 return criterion(x);
             };
             var check = valueAndGradient is null
-                ? ConvergenceCheck.Run(atMode, theta, beta, re)
+                ? rule is not null ? ConvergenceCheck.RunEconomical(atMode, theta, beta, re) : ConvergenceCheck.Run(atMode, theta, beta, re)
                 : ConvergenceCheck.Run((x, g) =>
                 {
                     finalPirls.SetModes(v);
@@ -273,7 +273,7 @@ internal static class Fitter
     /// <summary>
     /// Newton iterations x ← x − H⁻¹g on a deviance f with a fixed positive-definite H (the Laplace Hessian at the
     /// Laplace optimum) and central-difference gradients, with backtracking; θ unbounded (column signs are
-    /// normalised at the end). Stops when the Newton decrement ½g'H⁻¹g falls below 1e-8.
+    /// normalised at the end). Stops when the Newton decrement ½g'H⁻¹g falls below 1e-6.
     /// </summary>
     private static (double[] Theta, double[] Beta, double Deviance, bool Converged, int Evaluations) QuadratureNewton(
         Func<double[], double> f, double[] theta0, double[] beta0, double[,] h, Model.RandomEffectsStructure re)
@@ -304,7 +304,7 @@ internal static class Fitter
             DenseCholesky.SolveUpper(l, n, step);
             double decrement = 0.5 * DenseCholesky.Dot(g, step);
             if (!double.IsFinite(decrement)) break;
-            if (decrement < 1e-8) { converged = true; break; }
+            if (decrement < 1e-6) { converged = true; break; }
             double t = 1.0;
             bool moved = false;
             for (int k = 0; k < 20; k++, t *= 0.5)
