@@ -104,6 +104,7 @@ internal static class FieldValueParser
     /// decimal exponent within ±22 are computed as one exact integer times or divided by an exact power
     /// of ten (Clinger's fast path: correctly rounded); others are handed to <see cref="double.TryParse(ReadOnlySpan{char}, NumberStyles, IFormatProvider?, out double)"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryParseDecimal(ReadOnlySpan<char> body, out double value)
     {
         value = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Glmm.Families;
 
 /// <summary>
@@ -41,6 +42,7 @@ public sealed class Binomial : Family
     /// 2wt[y·max(−η,0) + (1−y)·max(η,0) + log(1 + e^−|η|) + y log y + (1−y) log(1−y)]; other links and
     /// |η| beyond R's clamp at 30 take the general path.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void IrlsRow(double y, double wt, double eta, out double mu, out double weight, out double score, out double deviance)
     {
         if (Link is not LogitLink || eta > 30.0 || eta < -30.0)
@@ -59,6 +61,7 @@ public sealed class Binomial : Family
     }
 
     /// <summary>Logit fast path of the deviance at η: one exponential and one logarithm.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override double DevianceAt(double y, double wt, double eta)
     {
         if (Link is not LogitLink || eta > 30.0 || eta < -30.0) return base.DevianceAt(y, wt, eta);
@@ -78,6 +81,7 @@ public sealed class Binomial : Family
 
     /// <summary>2·wt·(y log(y/μ) + (1−y) log((1−y)/(1−μ))), with 0·log 0 = 0 (R's <c>binomial_dev_resids</c>);
     /// 0 when wt = 0 (R zeroes y on such rows, so whatever y they hold cannot make this NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override double DevianceResidual(double y, double mu, double wt) =>
         wt == 0 ? 0.0 : 2.0 * wt * (YLogY(y, mu) + YLogY(1.0 - y, 1.0 - mu));
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Glmm.Families;
 
 /// <summary>
@@ -21,6 +22,7 @@ public sealed class LogitLink : Link
     public override double Apply(double mu) => Math.Log(mu / (1.0 - mu));
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override double Inverse(double eta)
     {
         double t = eta < -Threshold ? DoubleEpsilon : eta > Threshold ? 1.0 / DoubleEpsilon : Math.Exp(eta);
@@ -28,6 +30,7 @@ public sealed class LogitLink : Link
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override double MuEta(double eta)
     {
         if (eta > Threshold || eta < -Threshold) return DoubleEpsilon;

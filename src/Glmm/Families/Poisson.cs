@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Glmm.Families;
 
 /// <summary>
@@ -38,10 +39,12 @@ public sealed class Poisson : Family
     public override bool IsCanonical => Link.Name == "log";
 
     /// <summary>2·wt·(y log(y/μ) − (y − μ)), which is 2·wt·μ at y = 0 (R's <c>poisson()$dev.resids</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override double DevianceResidual(double y, double mu, double wt) =>
         y > 0 ? 2.0 * (wt * (y * Math.Log(y / mu) - (y - mu))) : 2.0 * (mu * wt);
 
     /// <summary>Fused log-link fast path (μ = e^η, weight wt·μ, score wt·(y − μ)); other links take the general path.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void IrlsRow(double y, double wt, double eta, out double mu, out double weight, out double score, out double deviance)
     {
         if (Link is not LogLink)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Glmm.LinearAlgebra;
 
 namespace Glmm.Fitting;
@@ -90,6 +91,7 @@ internal sealed class LaplaceGradient
     /// <summary>
     /// Fills a (the design row a_i), and returns μ-derived quantities of row i: s = dℓ/dη, w = −d²ℓ/dη², w' = dw/dη.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RowQuantities(int i, out double s, out double w, out double wPrime)
     {
         var family = _d.Family;
@@ -102,6 +104,7 @@ internal sealed class LaplaceGradient
     }
 
     /// <summary>Accumulates g[θ(k, r, c)] += z_k[r] · coef_k[c] for every term k, and g[β_j] += x_ij · cx.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Scatter(int i, Span<double> g, ReadOnlySpan<double> coef, double cx)
     {
         var d = _d;
@@ -121,6 +124,7 @@ internal sealed class LaplaceGradient
     }
 
     /// <summary>Pass 1: h_i = a_i'H⁻¹a_i, c_i = w'_i h_i, A'c, and the gradient terms that do not involve u.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pass1(int chunk)
     {
         var d = _d;
@@ -185,6 +189,7 @@ internal sealed class LaplaceGradient
     }
 
     /// <summary>Pass 2: the adjoint terms Σ s_i (∂a_i/∂γ)'u − Σ w_i (a_i'u) ∂η_i/∂γ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pass2(int chunk)
     {
         var d = _d;

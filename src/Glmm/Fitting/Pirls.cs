@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Glmm.LinearAlgebra;
 
 namespace Glmm.Fitting;
@@ -121,6 +122,7 @@ internal sealed class Pirls
     }
 
     /// <summary>Runs PIRLS at θ (and β when it is fixed); returns the Laplace deviance (+∞ on failure).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double Solve(ReadOnlySpan<double> theta, ReadOnlySpan<double> fixedBeta = default)
     {
         SetTheta(theta);
@@ -230,6 +232,7 @@ internal sealed class Pirls
         else Parallel.For(0, chunks, _parallel, c => ComputeEtaChunk(c, v, beta, eta));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ComputeEtaChunk(int c, double[] v, double[] beta, double[] eta)
     {
         var d = _d;
@@ -251,6 +254,7 @@ internal sealed class Pirls
         return double.IsFinite(dev) ? dev : double.PositiveInfinity;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double DevianceChunk(int c, double[] eta)
     {
         var d = _d;
@@ -265,12 +269,14 @@ internal sealed class Pirls
     }
 
     /// <summary>Fills <paramref name="a"/> (length Σq) with a_k = T_k' z_k(i) for every engine term at the last θ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void FillDesignRow(int i, Span<double> a) => RandomPart(i, _v, a);
 
     /// <summary>Length of the vector <see cref="FillDesignRow"/> fills.</summary>
     public int DesignRowLength => _aLen;
 
     /// <summary>Fills a with a_k = T_k' z_k(i) for every term and returns Σ_k a_k' v_k(level).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double RandomPart(int i, double[] v, Span<double> a)
     {
         var d = _d;
@@ -298,6 +304,7 @@ internal sealed class Pirls
     /// −½ × penalized deviance; then factors. Returns the penalized deviance (+∞ when μ is invalid or the
     /// factorisation fails).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double BuildSystem(bool computeEta = false)
     {
         var d = _d;
@@ -343,6 +350,7 @@ internal sealed class Pirls
     }
 
     /// <summary>Accumulates the rows of chunk c; its dense part goes into <paramref name="dense"/> (cleared here).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double BuildChunk(int c, Span<double> dense, bool computeEta)
     {
         var d = _d;

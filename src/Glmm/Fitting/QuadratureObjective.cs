@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Glmm.LinearAlgebra;
 using Glmm.Quadrature;
 
@@ -64,6 +65,7 @@ internal sealed class QuadratureObjective
     }
 
     /// <summary>Σ over the chunk's clusters of log ∫ exp(−½ d(y_i, v) − ½‖v‖²) (2π)^(−q/2) dv.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double Chunk(int c)
     {
         var d = _d;

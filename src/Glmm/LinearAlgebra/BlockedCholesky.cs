@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Glmm.LinearAlgebra;
 
 /// <summary>
@@ -124,6 +125,7 @@ public sealed class BlockedCholesky
     }
 
     /// <summary>Factors the diagonal blocks of levels [from, to) and subtracts their L_B L_B' from <paramref name="schur"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool FactorLevels(int from, int to, Span<double> schur)
     {
         int q = BlockSize, m = DenseSize;
@@ -151,6 +153,7 @@ public sealed class BlockedCholesky
     }
 
     /// <summary>The common case q = 1 (random intercepts): scalar blocks, a rank-one Schur update per level.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool FactorScalarLevels(int from, int to, Span<double> schur)
     {
         int m = DenseSize;
@@ -184,6 +187,7 @@ public sealed class BlockedCholesky
     }
 
     /// <summary>Solves L y = r in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SolveLower(Span<double> x)
     {
         int q = BlockSize, m = DenseSize, n1 = Levels * q;
@@ -200,6 +204,7 @@ public sealed class BlockedCholesky
     }
 
     /// <summary>Solves L' x = y in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SolveUpper(Span<double> x)
     {
         int q = BlockSize, m = DenseSize, n1 = Levels * q;
@@ -221,6 +226,7 @@ public sealed class BlockedCholesky
     }
 
     /// <summary>log|L|² over the diagonal blocks and the first <paramref name="denseCount"/> dense rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double LogDeterminant(int denseCount)
     {
         int q = BlockSize;

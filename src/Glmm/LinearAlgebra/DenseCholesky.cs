@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Glmm.LinearAlgebra;
 
 /// <summary>
@@ -8,6 +9,7 @@ namespace Glmm.LinearAlgebra;
 public static class DenseCholesky
 {
     /// <summary>Factors the n×n matrix in place; returns false when it is not positive definite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool Factor(Span<double> a, int n)
     {
         for (int j = 0; j < n; j++)
@@ -31,6 +33,7 @@ public static class DenseCholesky
     }
 
     /// <summary>Solves L x = b in place (forward substitution) with the factor from <see cref="Factor"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SolveLower(ReadOnlySpan<double> l, int n, Span<double> b)
     {
         for (int i = 0; i < n; i++)
@@ -41,6 +44,7 @@ public static class DenseCholesky
     }
 
     /// <summary>Solves L' x = b in place (back substitution) with the factor from <see cref="Factor"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SolveUpper(ReadOnlySpan<double> l, int n, Span<double> b)
     {
         for (int i = n - 1; i >= 0; i--)
@@ -74,6 +78,7 @@ public static class DenseCholesky
     }
 
     /// <summary>Dot product of two spans of equal length (SIMD for long spans; a fixed summation order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
         int n = x.Length, k = 0;

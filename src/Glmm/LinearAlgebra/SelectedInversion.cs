@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Glmm.LinearAlgebra;
 
 /// <summary>
@@ -63,6 +64,7 @@ public sealed class SelectedInversion
         else Parallel.For(0, chunks, parallel, c => ComputeLevels(chunkStart[c], chunkStart[c + 1], _scratch[c]));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ComputeLevels(int from, int to, double[] scratch)
     {
         int q = _f.BlockSize, m = _f.DenseSize;
