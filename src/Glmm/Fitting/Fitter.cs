@@ -236,6 +236,12 @@ internal static class Fitter
     {
         int nth = theta0.Length, p = beta0.Length, n = nth + p;
         var y0 = theta0.Concat(beta0).ToArray();
+        // The deviance is even in each column of a factor T, so at a diagonal θ of exactly 0 its gradient in that
+        // direction vanishes and a gradient method could never leave the boundary that stage 1 may have stopped
+        // on: start such entries a little inside (if 0 is right, the search returns there and the singular-fit
+        // check below sets it back to 0).
+        for (int j = 0; j < nth; j++)
+            if (re.IsDiagonal(j) && Math.Abs(y0[j]) < 1e-3) y0[j] = 0.1;
         var g0 = new double[n];
         var gh = new double[n];
         valueAndGradient((double[])y0.Clone(), g0);
