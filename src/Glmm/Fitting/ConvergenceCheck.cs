@@ -45,12 +45,13 @@ internal sealed class ConvergenceCheck
     }
 
     /// <summary>
-    /// Checks the optimum with an analytic gradient: the Hessian from central differences of the gradient
-    /// (2n gradients, symmetrised), as accurate as lme4's and far cheaper than differences of the deviance.
+    /// Checks the optimum with an analytic gradient: the Hessian from forward differences of the exact gradient
+    /// (n gradients, symmetrised; standard errors agree with central differences to about 1e-5 relative), far
+    /// cheaper than second differences of the deviance.
     /// </summary>
     public static ConvergenceCheck Run(Func<double[], double[], double> valueAndGradient, double[] theta, double[] beta, RandomEffectsStructure re)
     {
-        var (g, h) = GradientAndHessian(valueAndGradient, theta.Concat(beta).ToArray());
+        var (g, h) = GradientAndHessian(valueAndGradient, theta.Concat(beta).ToArray(), forward: true);
         return Assess(g, h, theta, beta, re);
     }
 
