@@ -155,15 +155,6 @@ public sealed class Binomial : Family
     }
 
     /// <inheritdoc/>
-    public override double Deviance(ReadOnlySpan<double> y, ReadOnlySpan<double> mu, ReadOnlySpan<double> wt)
-    {
-        CheckLengths(y.Length, mu.Length, wt.Length);
-        double sum = 0;
-        for (int i = 0; i < y.Length; i++) sum += DevianceResidual(y[i], mu[i], wt[i]);
-        return sum;
-    }
-
-    /// <inheritdoc/>
     public override void WorkingWeights(ReadOnlySpan<double> mu, ReadOnlySpan<double> muEta, ReadOnlySpan<double> wt, Span<double> w)
     {
         CheckLengths(mu.Length, muEta.Length, wt.Length);
