@@ -16,11 +16,27 @@ internal static class CommonOptions
     public static readonly OptionSpec Format = new("format", "FORMAT", "output format")
     { Default = "text", Allowed = new[] { "text", "json" } };
 
+    public static readonly OptionSpec Family = new("family", "NAME", "response distribution")
+    { Default = "binomial", Allowed = new[] { "binomial", "poisson" } };
+
+    public static readonly OptionSpec Link = new("link", "NAME",
+        "link function (binomial: logit, probit, cloglog, cauchit; poisson: log, sqrt, identity); default: the canonical link");
+
+    public static readonly OptionSpec Threads = new("threads", "N", "threads to use (results do not depend on it); default: all cores");
+
     /// <summary>The data, formula and weights options, in the order the help lists them.</summary>
     public static readonly IReadOnlyList<OptionSpec> Model = new[] { Data, Formula, Weights };
 
     /// <summary>Reads the table named by --data.</summary>
     public static DataTable ReadData(ParsedOptions options) => CsvTableReader.Read(options.Require(Data));
+
+    /// <summary>The --threads value (0 = all cores); a negative number is an input error.</summary>
+    public static int ReadThreads(ParsedOptions options)
+    {
+        int threads = options.GetInt(Threads, 0);
+        if (threads < 0) throw new GlmmInputException($"--threads must be 0 or more, not {threads}");
+        return threads;
+    }
 
     /// <summary>True when --format json was given.</summary>
     public static bool IsJson(ParsedOptions options) => options.Get(Format) == "json";

@@ -14,15 +14,8 @@ internal sealed class CompareCommand : Command
     private static readonly OptionSpec Formulas = new("formula", "FORMULA", "a model formula; give it twice (the two nested models, in either order)")
     { Required = true, Alias = "f", Repeatable = true };
 
-    private static readonly OptionSpec Family = new("family", "NAME", "response distribution")
-    { Default = "binomial", Allowed = new[] { "binomial", "poisson" } };
-
-    private static readonly OptionSpec Link = new("link", "NAME", "link function; default: the canonical link");
-
     private static readonly OptionSpec NAgq = new("nagq", "K", "1: Laplace approximation; K > 1: adaptive Gauss-Hermite quadrature (both models)")
     { Default = "1" };
-
-    private static readonly OptionSpec Threads = new("threads", "N", "threads to use (results do not depend on it); default: all cores");
 
     public override string Name => "compare";
 
@@ -34,7 +27,7 @@ internal sealed class CompareCommand : Command
         "be nested (fixed-effect columns and random terms of the smaller inside the larger).";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
-        new[] { CommonOptions.Data, Formulas, CommonOptions.Weights, Family, Link, NAgq, Threads, CommonOptions.Format };
+        new[] { CommonOptions.Data, Formulas, CommonOptions.Weights, CommonOptions.Family, CommonOptions.Link, NAgq, CommonOptions.Threads, CommonOptions.Format };
 
     public override int Execute(ParsedOptions options, TextWriter stdout, TextWriter stderr)
     {
@@ -44,13 +37,12 @@ internal sealed class CompareCommand : Command
             throw new GlmmInputException($"'compare' needs --formula exactly twice (two nested models), not {formulas.Count} time{(formulas.Count == 1 ? "" : "s")}");
         int nagq = options.GetInt(NAgq, 1);
         if (nagq < 1) throw new GlmmInputException($"'compare' needs --nagq 1 or more (a likelihood), not {nagq}");
-        int threads = options.GetInt(Threads, 0);
-        if (threads < 0) throw new GlmmInputException($"--threads must be 0 or more, not {threads}");
+        int threads = CommonOptions.ReadThreads(options);
         var data = CommonOptions.ReadData(options);
         var fitOptions = new GlmmOptions
         {
-            Family = options.Get(Family) ?? "binomial",
-            Link = options.Get(Link),
+            Family = options.Get(CommonOptions.Family) ?? "binomial",
+            Link = options.Get(CommonOptions.Link),
             WeightsColumn = options.Get(CommonOptions.Weights),
             NAgq = nagq,
             Threads = threads,

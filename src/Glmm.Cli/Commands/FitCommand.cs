@@ -9,12 +9,6 @@ namespace Glmm.Cli.Commands;
 /// </summary>
 internal sealed class FitCommand : Command
 {
-    private static readonly OptionSpec Family = new("family", "NAME", "response distribution")
-    { Default = "binomial", Allowed = new[] { "binomial", "poisson" } };
-
-    private static readonly OptionSpec Link = new("link", "NAME",
-        "link function (binomial: logit, probit, cloglog, cauchit; poisson: log, sqrt, identity); default: the canonical link");
-
     private static readonly OptionSpec NAgq = new("nagq", "K",
         "0: fixed effects inside PIRLS only (fast, approximate); 1: Laplace approximation; K > 1: adaptive Gauss-Hermite quadrature with K points per random effect (one grouping factor)")
     { Default = "1" };
@@ -29,8 +23,6 @@ internal sealed class FitCommand : Command
     private static readonly OptionSpec Reml = new("reml", "VARIANT",
         "restricted maximum likelihood: laplace (beta integrated out by Laplace, as glmmTMB), profile (Cox-Reid adjusted profile likelihood; with --nagq K > 1 based on quadrature) or pql (REML of the working linear mixed model)")
     { Allowed = new[] { "laplace", "profile", "pql" } };
-
-    private static readonly OptionSpec Threads = new("threads", "N", "threads to use (results do not depend on it); default: all cores");
 
     private static readonly OptionSpec Ranef = new("ranef", null, "add the conditional modes of the random effects (with conditional SDs) to the JSON output");
 
@@ -111,7 +103,7 @@ internal sealed class FitCommand : Command
         "then over (theta, beta) jointly. Prints an lme4-style summary (--format text) or one JSON object.";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
-        CommonOptions.Model.Concat(new[] { Family, Link, NAgq, Grid, Information, Reml, Threads, CommonOptions.Format, Ranef })
+        CommonOptions.Model.Concat(new[] { CommonOptions.Family, CommonOptions.Link, NAgq, Grid, Information, Reml, CommonOptions.Threads, CommonOptions.Format, Ranef })
             // After the fit (issue 6): --ranef-out, --predict, --type, --no-random, --allow-new-levels, --residuals, --save.
             .Concat(PredictionOutput.FitOptions)
             .Concat(ConfintOptions) // --confint, --level, --nsim, --seed
@@ -121,14 +113,13 @@ internal sealed class FitCommand : Command
     {
         string path = options.Require(CommonOptions.Data);
         int nagq = options.GetInt(NAgq, 1);
-        int threads = options.GetInt(Threads, 0);
-        if (threads < 0) throw new GlmmInputException($"--threads must be 0 or more, not {threads}");
+        int threads = CommonOptions.ReadThreads(options);
         var confint = CheckConfint(options);
         var data = CommonOptions.ReadData(options);
         var fitOptions = new GlmmOptions
         {
-            Family = options.Get(Family) ?? "binomial",
-            Link = options.Get(Link),
+            Family = options.Get(CommonOptions.Family) ?? "binomial",
+            Link = options.Get(CommonOptions.Link),
             WeightsColumn = options.Get(CommonOptions.Weights),
             NAgq = nagq,
             Grid = options.Get(Grid) ?? "product",
