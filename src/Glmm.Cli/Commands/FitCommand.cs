@@ -99,8 +99,9 @@ internal sealed class FitCommand : Command
 
     public override string Description =>
         "Fits the formula to the data as lme4's glmer does: PIRLS for the conditional modes, the Laplace\n" +
-        "approximation (or adaptive Gauss-Hermite quadrature), BOBYQA over the covariance parameters and\n" +
-        "then over (theta, beta) jointly. Prints an lme4-style summary (--format text) or one JSON object.";
+        "approximation (or adaptive Gauss-Hermite quadrature), BOBYQA over the covariance parameters, then\n" +
+        "(theta, beta) jointly (L-BFGS-B with the exact gradient for logit and log links). Prints an lme4-style\n" +
+        "summary (--format text) or one JSON object.";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
         CommonOptions.Model.Concat(new[] { CommonOptions.Family, CommonOptions.Link, NAgq, Grid, Information, Reml, CommonOptions.Threads, CommonOptions.Format, Ranef })

@@ -24,15 +24,7 @@ public sealed class Binomial : Family
 
     /// <summary>Creates the family; <paramref name="link"/> null means logit.</summary>
     /// <exception cref="GlmmInputException">The link is not one of <see cref="LinkNames"/>.</exception>
-    public Binomial(Link? link = null) : base(CheckLink(link ?? LogitLink.Instance)) { }
-
-    private static Link CheckLink(Link link)
-    {
-        if (!LinkNames.Contains(link.Name))
-            throw new GlmmInputException(
-                $"link '{link.Name}' is not available for the binomial family; valid links are: {string.Join(", ", LinkNames)}");
-        return link;
-    }
+    public Binomial(Link? link = null) : base(AllowedLink(link ?? LogitLink.Instance, "binomial", LinkNames)) { }
 
     /// <inheritdoc/>
     public override string Name => "binomial";

@@ -20,6 +20,12 @@ public abstract class Family
     /// <summary>The family names accepted by <see cref="Create"/>.</summary>
     public static IReadOnlyList<string> Names { get; } = ["binomial", "poisson"];
 
+    /// <summary>Returns <paramref name="link"/> when the family allows it; a one-line input error listing the allowed links otherwise.</summary>
+    protected static Link AllowedLink(Link link, string family, IReadOnlyList<string> allowed) =>
+        allowed.Contains(link.Name)
+            ? link
+            : throw new GlmmInputException($"link '{link.Name}' is not available for the {family} family; valid links are: {string.Join(", ", allowed)}");
+
     /// <summary>R's name: "binomial" or "poisson".</summary>
     public abstract string Name { get; }
 

@@ -16,15 +16,7 @@ public sealed class Poisson : Family
 
     /// <summary>Creates the family; <paramref name="link"/> null means log.</summary>
     /// <exception cref="GlmmInputException">The link is not one of <see cref="LinkNames"/>.</exception>
-    public Poisson(Link? link = null) : base(CheckLink(link ?? LogLink.Instance)) { }
-
-    private static Link CheckLink(Link link)
-    {
-        if (!LinkNames.Contains(link.Name))
-            throw new GlmmInputException(
-                $"link '{link.Name}' is not available for the poisson family; valid links are: {string.Join(", ", LinkNames)}");
-        return link;
-    }
+    public Poisson(Link? link = null) : base(AllowedLink(link ?? LogLink.Instance, "poisson", LinkNames)) { }
 
     /// <inheritdoc/>
     public override string Name => "poisson";
