@@ -67,6 +67,30 @@ public abstract class Family
         deviance = DevianceResidual(y, mu, wt);
     }
 
+    /// <summary>
+    /// <see cref="IrlsRow"/> over a range of rows: fills μ, the IRLS weights and the scores, returns Σ deviance.
+    /// Families override it with vectorised kernels for their canonical links.
+    /// </summary>
+    internal virtual double IrlsRows(ReadOnlySpan<double> y, ReadOnlySpan<double> wt, ReadOnlySpan<double> eta,
+        Span<double> mu, Span<double> weight, Span<double> score)
+    {
+        double dev = 0;
+        for (int i = 0; i < y.Length; i++)
+        {
+            IrlsRow(y[i], wt[i], eta[i], out mu[i], out weight[i], out score[i], out double d);
+            dev += d;
+        }
+        return dev;
+    }
+
+    /// <summary>Σ <see cref="DevianceAt"/> over a range of rows.</summary>
+    internal virtual double DevianceRows(ReadOnlySpan<double> y, ReadOnlySpan<double> wt, ReadOnlySpan<double> eta)
+    {
+        double dev = 0;
+        for (int i = 0; i < y.Length; i++) dev += DevianceAt(y[i], wt[i], eta[i]);
+        return dev;
+    }
+
     /// <summary>R's <c>mustart</c>: a starting μ for IRLS from y and the weight.</summary>
     public abstract double StartingMu(double y, double wt);
 

@@ -72,6 +72,16 @@ internal sealed class ModelData
             }
         }
 
+        // The block terms' covariates side by side: row i's z for the whole level block.
+        if (BlockTerms == 1) ZBlock = Z[0];
+        else
+        {
+            ZBlock = new double[N * QBlock];
+            for (int k = 0; k < BlockTerms; k++)
+                for (int i = 0; i < N; i++)
+                    for (int j = 0; j < Q[k]; j++) ZBlock[i * QBlock + TermOffsetInBlock[k] + j] = Z[k][i * Q[k] + j];
+        }
+
         // Dense index space: the terms after the block, level-major.
         DenseOffset = new int[K];
         int m = 0;
@@ -143,6 +153,8 @@ internal sealed class ModelData
     public int[][] Codes { get; }
     /// <summary>Per term, row-major n×q covariates.</summary>
     public double[][] Z { get; }
+    /// <summary>Row-major n×QBlock: the block terms' covariates of each row, side by side.</summary>
+    public double[] ZBlock { get; }
     public int[] DenseOffset { get; }
     public int DenseRandom { get; }
     public int QRest { get; }

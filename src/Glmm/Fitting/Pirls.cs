@@ -28,6 +28,9 @@ internal sealed class Pirls
     private readonly double[] _v, _beta, _vTrial, _betaTrial;
     private double[] _eta, _etaTrial;
     private readonly double[] _mu;
+    private readonly double[] _w, _r;         // IRLS weight and score per row at the last build
+    private readonly double[] _fixedEta;      // offset + Xβ per row for the fixed β of a solve (β outside)
+    private readonly double[] _l0;            // Λ of one level block: q0×q0 lower triangular, row-major
     private readonly double[] _grad, _delta;
     private readonly double _saturatedLogLik;
     private readonly int[] _chunkStart;       // level boundaries of the chunks
@@ -61,6 +64,10 @@ internal sealed class Pirls
         _eta = new double[data.N];
         _etaTrial = new double[data.N];
         _mu = new double[data.N];
+        _w = new double[data.N];
+        _r = new double[data.N];
+        _fixedEta = withFixed ? [] : new double[data.N];
+        _l0 = new double[data.QBlock * data.QBlock];
         _grad = new double[_chol.Size];
         _delta = new double[_chol.Size];
         _saturatedLogLik = SaturatedLogLikelihood(data);
@@ -119,6 +126,15 @@ internal sealed class Pirls
     public void SetTheta(ReadOnlySpan<double> theta)
     {
         for (int k = 0; k < _d.K; k++) _d.Random.FillFactor(theta, _d.TermIndex[k], _t.AsSpan(_tOff[k], _tOff[k + 1] - _tOff[k]));
+        int q0 = _d.QBlock;
+        Array.Clear(_l0);
+        for (int k = 0; k < _d.BlockTerms; k++)
+        {
+            int q = _d.Q[k], o = _d.TermOffsetInBlock[k];
+            var t = _t.AsSpan(_tOff[k], q * q);
+            for (int r = 0; r < q; r++)
+                for (int j = 0; j <= r; j++) _l0[(o + r) * q0 + o + j] = t[r * q + j];
+        }
     }
 
     /// <summary>Runs PIRLS at θ (and β when it is fixed); returns the Laplace deviance (+∞ on failure).</summary>
@@ -126,7 +142,11 @@ internal sealed class Pirls
     public double Solve(ReadOnlySpan<double> theta, ReadOnlySpan<double> fixedBeta = default)
     {
         SetTheta(theta);
-        if (!_withFixed) fixedBeta.CopyTo(_beta);
+        if (!_withFixed)
+        {
+            fixedBeta.CopyTo(_beta);
+            ComputeFixedEta();
+        }
         Converged = false;
         Iterations = 0;
         _useObserved = false;
@@ -232,15 +252,68 @@ internal sealed class Pirls
         else Parallel.For(0, chunks, _parallel, c => ComputeEtaChunk(c, v, beta, eta));
     }
 
+    /// <summary>offset + Xβ per row for the β of this solve (β outside PIRLS).</summary>
+    private void ComputeFixedEta()
+    {
+        var d = _d;
+        int p = d.P;
+        for (int i = 0; i < d.N; i++) _fixedEta[i] = d.Offset[i] + DenseCholesky.Dot(d.X.AsSpan(i * p, p), _beta);
+    }
+
+    /// <summary>η over the rows of chunk c: per level u = Λ₀v_l once, then η_i = offset + x_i'β + z_i'u + the other terms.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ComputeEtaChunk(int c, double[] v, double[] beta, double[] eta)
     {
         var d = _d;
-        int p = d.P;
-        Span<double> a = stackalloc double[_aLen];
-        int from = d.ClusterStart[_chunkStart[c]], to = d.ClusterStart[_chunkStart[c + 1]];
-        for (int i = from; i < to; i++)
-            eta[i] = d.Offset[i] + DenseCholesky.Dot(d.X.AsSpan(i * p, p), beta) + RandomPart(i, v, a);
+        int p = d.P, q0 = d.QBlock;
+        var zb = d.ZBlock;
+        var l0 = _l0;
+        bool other = d.BlockTerms < d.K;
+        Span<double> u = stackalloc double[q0];
+        for (int l = _chunkStart[c]; l < _chunkStart[c + 1]; l++)
+        {
+            for (int s = 0; s < q0; s++)
+            {
+                double sum = 0;
+                for (int j = 0; j <= s; j++) sum += l0[s * q0 + j] * v[l * q0 + j];
+                u[s] = sum;
+            }
+            int from = d.ClusterStart[l], to = d.ClusterStart[l + 1];
+            for (int i = from; i < to; i++)
+            {
+                double e = _withFixed ? d.Offset[i] + DenseCholesky.Dot(d.X.AsSpan(i * p, p), beta) : _fixedEta[i];
+                if (q0 == 1) e += zb[i] * u[0];
+                else
+                {
+                    var z = zb.AsSpan(i * q0, q0);
+                    for (int s = 0; s < q0; s++) e += z[s] * u[s];
+                }
+                if (other) e += OtherTerms(i, v);
+                eta[i] = e;
+            }
+        }
+    }
+
+    /// <summary>Σ over the terms after the block of (T_k'z_k(i))'v_k(level).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private double OtherTerms(int i, double[] v)
+    {
+        var d = _d;
+        double s = 0;
+        for (int k = d.BlockTerms; k < d.K; k++)
+        {
+            int q = d.Q[k];
+            int vi = d.Q0Total + d.DenseOffset[k] + d.Codes[k][i] * q;
+            var t = _t.AsSpan(_tOff[k], q * q);
+            var z = d.Z[k].AsSpan(i * q, q);
+            for (int j = 0; j < q; j++)
+            {
+                double sum = 0;
+                for (int r = j; r < q; r++) sum += t[r * q + j] * z[r];
+                s += sum * v[vi + j];
+            }
+        }
+        return s;
     }
 
     /// <summary>Σ deviance residuals at η (+∞ when μ is invalid).</summary>
@@ -254,18 +327,11 @@ internal sealed class Pirls
         return double.IsFinite(dev) ? dev : double.PositiveInfinity;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double DevianceChunk(int c, double[] eta)
     {
         var d = _d;
-        var family = d.Family;
         int from = d.ClusterStart[_chunkStart[c]], to = d.ClusterStart[_chunkStart[c + 1]];
-        double dev = 0;
-        for (int i = from; i < to; i++)
-        {
-            dev += family.DevianceAt(d.Y[i], d.Weights[i], eta[i]);
-        }
-        return dev;
+        return d.Family.DevianceRows(d.Y.AsSpan(from, to - from), d.Weights.AsSpan(from, to - from), eta.AsSpan(from, to - from));
     }
 
     /// <summary>Fills <paramref name="a"/> (length Σq) with a_k = T_k' z_k(i) for every engine term at the last θ.</summary>
@@ -349,7 +415,11 @@ internal sealed class Pirls
         return ok ? dev + SquaredLengthV : double.PositiveInfinity;
     }
 
-    /// <summary>Accumulates the rows of chunk c; its dense part goes into <paramref name="dense"/> (cleared here).</summary>
+    /// <summary>
+    /// Accumulates the rows of chunk c; its dense part goes into <paramref name="dense"/> (cleared here). Each level's
+    /// sums are taken in the covariates' own space (Σ w z z', Σ r z, Σ w x z') and mapped by Λ₀ once per level, so
+    /// the per-row work is a few multiply-adds: D_l = Λ₀'(Σ w z z')Λ₀ + I, g_l = Λ₀'Σ r z − v_l, B_l rows b ← Λ₀'b.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double BuildChunk(int c, Span<double> dense, bool computeEta)
     {
@@ -359,82 +429,156 @@ internal sealed class Pirls
         var chol = _chol;
         int q0 = d.QBlock, m = chol.DenseSize, p = d.P, pin = _withFixed ? p : 0;
         int nDense = d.QRest + pin;
-        Span<double> a = stackalloc double[_aLen];
+        int rowFrom = d.ClusterStart[_chunkStart[c]], rowTo = d.ClusterStart[_chunkStart[c + 1]], rows = rowTo - rowFrom;
+        if (computeEta) ComputeEtaChunk(c, _v, _beta, _eta);
+        double dev = family.IrlsRows(d.Y.AsSpan(rowFrom, rows), d.Weights.AsSpan(rowFrom, rows), _eta.AsSpan(rowFrom, rows),
+            _mu.AsSpan(rowFrom, rows), _w.AsSpan(rowFrom, rows), _r.AsSpan(rowFrom, rows));
+        if (_useObserved)
+            for (int i = rowFrom; i < rowTo; i++)
+            {
+                double eta = _eta[i], mu = _mu[i], wt = d.Weights[i], y = d.Y[i];
+                double me = link.MuEta(eta), var = family.Variance(mu);
+                _w[i] -= wt * (y - mu) * (link.MuEtaDerivative(eta) / var - me * me * family.VarianceDerivative(mu) / (var * var));
+            }
         Span<int> idx = stackalloc int[nDense];
         Span<int> slot = stackalloc int[nDense];
         Span<double> val = stackalloc double[nDense];
+        Span<double> sz = stackalloc double[q0 * q0];
+        Span<double> tmp = stackalloc double[q0 * q0];
+        Span<double> rz = stackalloc double[q0];
         var gDense = _chunkGrad.AsSpan(c * m, m);
+        var zb = d.ZBlock;
+        var l0 = _l0;
         dense.Clear();
         gDense.Clear();
-        double dev = 0;
         for (int l = _chunkStart[c]; l < _chunkStart[c + 1]; l++)
         {
             var dl = chol.DiagonalBlock(l);
             var bl = chol.OffDiagonalBlock(l);
             dl.Clear();
             bl.Clear();
+            sz.Clear();
+            rz.Clear();
             int nzRandom = d.PatternStart[l + 1] - d.PatternStart[l];
-            var gl = _grad.AsSpan(l * q0, q0);
-            gl.Clear();
-            for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
+            int from = d.ClusterStart[l], to = d.ClusterStart[l + 1];
+            if (nDense == 0 && q0 == 1)
             {
-                double ra = RandomPart(i, _v, a);
-                double eta;
-                if (computeEta) _eta[i] = eta = d.Offset[i] + DenseCholesky.Dot(d.X.AsSpan(i * p, p), _beta) + ra;
-                else eta = _eta[i];
-                double wt = d.Weights[i];
-                double y = d.Y[i];
-                family.IrlsRow(y, wt, eta, out double mu, out double w, out double r, out double devI);
-                _mu[i] = mu;
-                dev += devI;
-                if (_useObserved)
+                double s00 = 0, r0 = 0;
+                for (int i = from; i < to; i++)
                 {
-                    double me = link.MuEta(eta), var = family.Variance(mu);
-                    w -= wt * (y - mu) * (link.MuEtaDerivative(eta) / var - me * me * family.VarianceDerivative(mu) / (var * var));
+                    double z = zb[i], wz = _w[i] * z;
+                    s00 += wz * z;
+                    r0 += _r[i] * z;
                 }
-                var a0 = a[..q0];
-                for (int s = 0; s < q0; s++)
+                sz[0] = s00;
+                rz[0] = r0;
+            }
+            else if (nDense == 0 && q0 == 2)
+            {
+                double s00 = 0, s10 = 0, s11 = 0, r0 = 0, r1 = 0;
+                for (int i = from; i < to; i++)
                 {
-                    double was = w * a0[s];
-                    gl[s] += r * a0[s];
-                    var row = dl.Slice(s * q0, s + 1);
-                    for (int t = 0; t <= s; t++) row[t] += was * a0[t];
+                    double z0 = zb[2 * i], z1 = zb[2 * i + 1], w = _w[i], r = _r[i];
+                    double wz0 = w * z0, wz1 = w * z1;
+                    s00 += wz0 * z0;
+                    s10 += wz1 * z0;
+                    s11 += wz1 * z1;
+                    r0 += r * z0;
+                    r1 += r * z1;
                 }
-                if (nDense == 0) continue;
-                int e = 0;
-                for (int k = d.BlockTerms; k < d.K; k++)
+                sz[0] = s00; sz[2] = s10; sz[3] = s11;
+                rz[0] = r0; rz[1] = r1;
+            }
+            else
+            {
+                for (int i = from; i < to; i++)
                 {
-                    int q = d.Q[k];
-                    int b = d.DenseOffset[k] + d.Codes[k][i] * q;
-                    for (int j = 0; j < q; j++, e++)
+                    double w = _w[i], r = _r[i];
+                    var z = zb.AsSpan(i * q0, q0);
+                    for (int s = 0; s < q0; s++)
                     {
-                        idx[e] = b + j;
-                        slot[e] = d.RowSlot[i * d.QRest + e];
-                        val[e] = a[_aOff[k] + j];
+                        double wzs = w * z[s];
+                        rz[s] += r * z[s];
+                        var row = sz.Slice(s * q0, s + 1);
+                        for (int t = 0; t <= s; t++) row[t] += wzs * z[t];
+                    }
+                    if (nDense == 0) continue;
+                    int e = 0;
+                    for (int k = d.BlockTerms; k < d.K; k++)
+                    {
+                        int q = d.Q[k];
+                        int b = d.DenseOffset[k] + d.Codes[k][i] * q;
+                        var t = _t.AsSpan(_tOff[k], q * q);
+                        var zk = d.Z[k].AsSpan(i * q, q);
+                        for (int j = 0; j < q; j++, e++)
+                        {
+                            double sum = 0;
+                            for (int rr = j; rr < q; rr++) sum += t[rr * q + j] * zk[rr];
+                            idx[e] = b + j;
+                            slot[e] = d.RowSlot[i * d.QRest + e];
+                            val[e] = sum;
+                        }
+                    }
+                    for (int j = 0; j < pin; j++, e++)
+                    {
+                        idx[e] = d.DenseRandom + j;
+                        slot[e] = nzRandom + j;
+                        val[e] = d.X[i * p + j];
+                    }
+                    for (int e1 = 0; e1 < nDense; e1++)
+                    {
+                        double ve = val[e1];
+                        if (ve == 0.0) continue;
+                        double wv = w * ve;
+                        gDense[idx[e1]] += r * ve;
+                        var brow = bl.Slice(slot[e1] * q0, q0);
+                        for (int t = 0; t < q0; t++) brow[t] += wv * z[t];
+                        var crow = dense.Slice(idx[e1] * m, m);
+                        for (int e2 = 0; e2 <= e1; e2++) crow[idx[e2]] += wv * val[e2];
                     }
                 }
-                for (int j = 0; j < pin; j++, e++)
-                {
-                    idx[e] = d.DenseRandom + j;
-                    slot[e] = nzRandom + j;
-                    val[e] = d.X[i * p + j];
-                }
-                for (int e1 = 0; e1 < nDense; e1++)
-                {
-                    double ve = val[e1];
-                    if (ve == 0.0) continue;
-                    double wv = w * ve;
-                    gDense[idx[e1]] += r * ve;
-                    var brow = bl.Slice(slot[e1] * q0, q0);
-                    for (int t = 0; t < q0; t++) brow[t] += wv * a0[t];
-                    var crow = dense.Slice(idx[e1] * m, m);
-                    for (int e2 = 0; e2 <= e1; e2++) crow[idx[e2]] += wv * val[e2];
-                }
+            }
+            // Map to the spherical effects: D_l = Λ₀'SΛ₀ + I (lower triangle), g_l = Λ₀'(Σ r z) − v_l, b ← Λ₀'b.
+            var gl = _grad.AsSpan(l * q0, q0);
+            if (q0 == 1)
+            {
+                double t00 = l0[0];
+                dl[0] = t00 * t00 * sz[0] + 1.0;
+                gl[0] = t00 * rz[0] - _v[l];
+                for (int a = 0; a < bl.Length; a++) bl[a] *= t00;
+                continue;
             }
             for (int s = 0; s < q0; s++)
+                for (int t = s + 1; t < q0; t++) sz[s * q0 + t] = sz[t * q0 + s];
+            for (int s = 0; s < q0; s++)
+                for (int j = 0; j < q0; j++)
+                {
+                    double sum = 0;
+                    for (int r = j; r < q0; r++) sum += sz[s * q0 + r] * l0[r * q0 + j];
+                    tmp[s * q0 + j] = sum;
+                }
+            for (int i = 0; i < q0; i++)
             {
-                dl[s * q0 + s] += 1.0;
-                gl[s] -= _v[l * q0 + s];
+                for (int j = 0; j <= i; j++)
+                {
+                    double sum = 0;
+                    for (int s = i; s < q0; s++) sum += l0[s * q0 + i] * tmp[s * q0 + j];
+                    dl[i * q0 + j] = sum;
+                }
+                dl[i * q0 + i] += 1.0;
+                double gs = 0;
+                for (int r = i; r < q0; r++) gs += l0[r * q0 + i] * rz[r];
+                gl[i] = gs - _v[l * q0 + i];
+            }
+            for (int a = 0; a < bl.Length; a += q0)
+            {
+                var b = bl.Slice(a, q0);
+                for (int j = 0; j < q0; j++)
+                {
+                    double sum = 0;
+                    for (int r = j; r < q0; r++) sum += l0[r * q0 + j] * b[r];
+                    b[j] = sum;
+                }
             }
         }
         return dev;
