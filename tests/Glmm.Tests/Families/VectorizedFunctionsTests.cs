@@ -1,0 +1,83 @@
+using System.Runtime.Intrinsics;
+using Glmm.Families;
+using Xunit;
+
+namespace Glmm.Tests.Families;
+
+public class VectorizedFunctionsTests
+{
+    private static double RelativeError(double got, double want) => Math.Abs(got - want) / Math.Abs(want);
+
+    [Fact]
+    public void ExpMatchesMathExpToAFewUlpsOverItsRange()
+    {
+        if (!VectorizedFunctions.IsSupported) return;
+        var rng = new Random(7);
+        double worst = 0;
+        for (int n = 0; n < 20000; n++)
+        {
+            // Half over the whole range, half over [-30, 30] where the logit kernel uses it.
+            double span = n % 2 == 0 ? VectorizedFunctions.ExpMax : 30.0;
+            var x = Vector256.Create(span * (2 * rng.NextDouble() - 1), span * (2 * rng.NextDouble() - 1),
+                -span * rng.NextDouble(), span * rng.NextDouble());
+            var e = VectorizedFunctions.Exp(x);
+            for (int j = 0; j < 4; j++) worst = Math.Max(worst, RelativeError(e[j], Math.Exp(x[j])));
+        }
+        Assert.True(worst < 1e-15, $"worst relative error {worst:G3}");
+        var ends = VectorizedFunctions.Exp(Vector256.Create(VectorizedFunctions.ExpMin, VectorizedFunctions.ExpMax, 0.0, -1e-300));
+        Assert.True(RelativeError(ends[0], Math.Exp(VectorizedFunctions.ExpMin)) < 1e-15);
+        Assert.True(RelativeError(ends[1], Math.Exp(VectorizedFunctions.ExpMax)) < 1e-15);
+        Assert.Equal(1.0, ends[2]);
+        Assert.Equal(1.0, ends[3]);
+    }
+
+    [Fact]
+    public void Log1PUnitKeepsRelativePrecisionDownToTinyArguments()
+    {
+        if (!VectorizedFunctions.IsSupported) return;
+        var rng = new Random(11);
+        double worst = 0;
+        for (int n = 0; n < 20000; n++)
+        {
+            var x = Vector256.Create(rng.NextDouble(), Math.Pow(10, -16 * rng.NextDouble()), Math.Pow(10, -300 * rng.NextDouble()), 1.0 - 1e-3 * rng.NextDouble());
+            var l = VectorizedFunctions.Log1PUnit(x);
+            for (int j = 0; j < 4; j++) worst = Math.Max(worst, RelativeError(l[j], NumericalFunctions.Log1P(x[j])));
+        }
+        Assert.True(worst < 1e-15, $"worst relative error {worst:G3}");
+        Assert.Equal(0.0, VectorizedFunctions.Log1PUnit(Vector256<double>.Zero)[0]);
+        Assert.True(RelativeError(VectorizedFunctions.Log1PUnit(Vector256<double>.One)[0], Math.Log(2.0)) < 1e-15);
+    }
+
+    [Fact]
+    public void BinomialRowKernelsEqualTheScalarRowsIncludingTheFallbacks()
+    {
+        var family = new Binomial();
+        var rng = new Random(3);
+        int n = 1003;
+        var y = new double[n];
+        var wt = new double[n];
+        var eta = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            eta[i] = i % 97 == 0 ? 40 * (2 * rng.NextDouble() - 1) : 8 * (2 * rng.NextDouble() - 1);
+            y[i] = i % 113 == 0 ? 0.3 : rng.Next(2);
+            wt[i] = i % 7 == 0 ? 3.0 : 1.0;
+        }
+        var mu = new double[n];
+        var w = new double[n];
+        var r = new double[n];
+        double dev = family.IrlsRows(y, wt, eta, mu, w, r);
+        double devOnly = family.DevianceRows(y, wt, eta);
+        double want = 0;
+        for (int i = 0; i < n; i++)
+        {
+            family.IrlsRow(y[i], wt[i], eta[i], out double m, out double wi, out double ri, out double d);
+            want += d;
+            Assert.True(RelativeError(mu[i], m) < 1e-14, $"mu row {i}");
+            Assert.True(Math.Abs(w[i] - wi) <= 1e-14 * Math.Max(wi, 1e-300), $"weight row {i}");
+            Assert.True(Math.Abs(r[i] - ri) <= 1e-14 * wt[i], $"score row {i}");
+        }
+        Assert.True(RelativeError(dev, want) < 1e-13, $"{dev} vs {want}");
+        Assert.True(RelativeError(devOnly, want) < 1e-13, $"{devOnly} vs {want}");
+    }
+}
