@@ -388,31 +388,21 @@ internal static class Fitter
     /// </summary>
     internal static double[][] ConditionalVariances(Pirls pirls, ModelData data)
     {
-        var f = pirls.Factor;
+        // The diagonal blocks of H⁻¹ are entries of its selected inverse: no solve per random effect.
+        var inv = new SelectedInversion(pirls.Factor);
+        inv.Compute();
         var result = new double[data.K][];
-        var e = new double[f.Size];
-        int qb = data.QBlock;
+        int qb = data.QBlock, m = pirls.Factor.DenseSize;
         for (int k = 0; k < data.K; k++)
         {
             int q = data.Q[k], levels = data.Levels[k];
             var blocks = new double[levels * q * q];
             for (int l = 0; l < levels; l++)
-            {
                 for (int a = 0; a < q; a++)
-                {
-                    Array.Clear(e);
-                    e[data.VIndex(k, l, a)] = 1.0;
-                    if (f.DenseSize == 0)
-                    {
-                        var dl = f.DiagonalBlock(l);
-                        var col = e.AsSpan(l * qb, qb);
-                        DenseCholesky.SolveLower(dl, qb, col);
-                        DenseCholesky.SolveUpper(dl, qb, col);
-                    }
-                    else f.Solve(e);
-                    for (int b = 0; b < q; b++) blocks[l * q * q + b * q + a] = e[data.VIndex(k, l, b)];
-                }
-            }
+                    for (int b = 0; b < q; b++)
+                        blocks[l * q * q + b * q + a] = k < data.BlockTerms
+                            ? inv.DiagonalBlock(l)[(data.TermOffsetInBlock[k] + b) * qb + data.TermOffsetInBlock[k] + a]
+                            : inv.Dense[(data.DenseOffset[k] + l * q + b) * m + data.DenseOffset[k] + l * q + a];
             result[data.TermIndex[k]] = blocks;
         }
         return result;
