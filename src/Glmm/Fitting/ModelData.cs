@@ -174,7 +174,7 @@ internal sealed class ModelData
     {
         int levels = Levels[0];
         int byRows = N / 8192;
-        int byMemory = denseSize == 0 ? int.MaxValue : (int)Math.Min(int.MaxValue, 4_000_000L / ((long)denseSize * denseSize));
+        int byMemory = denseSize == 0 ? int.MaxValue : (int)Math.Min(int.MaxValue, 1_000_000L / ((long)denseSize * denseSize));
         int chunks = Math.Clamp(Math.Min(Math.Min(byRows, byMemory), 64), 1, Math.Max(1, levels));
         var start = new int[chunks + 1];
         int c = 1;

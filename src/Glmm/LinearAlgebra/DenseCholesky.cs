@@ -44,15 +44,31 @@ public static class DenseCholesky
     }
 
     /// <summary>Solves L' x = b in place (back substitution) with the factor from <see cref="Factor"/>.</summary>
+    /// <remarks>Row-oriented: once x_i is known, row i of L updates the entries above it (contiguous access).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SolveUpper(ReadOnlySpan<double> l, int n, Span<double> b)
     {
         for (int i = n - 1; i >= 0; i--)
         {
-            double s = b[i];
-            for (int k = i + 1; k < n; k++) s -= l[k * n + i] * b[k];
-            b[i] = s / l[i * n + i];
+            double xi = b[i] / l[i * n + i];
+            b[i] = xi;
+            if (xi != 0.0) Axpy(-xi, l.Slice(i * n, i), b[..i]);
         }
+    }
+
+    /// <summary>y += a·x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Axpy(double a, ReadOnlySpan<double> x, Span<double> y)
+    {
+        int n = x.Length, k = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated && n >= System.Numerics.Vector<double>.Count)
+        {
+            int w = System.Numerics.Vector<double>.Count;
+            var av = new System.Numerics.Vector<double>(a);
+            for (; k + w <= n; k += w)
+                (new System.Numerics.Vector<double>(y.Slice(k, w)) + av * new System.Numerics.Vector<double>(x.Slice(k, w))).CopyTo(y.Slice(k, w));
+        }
+        for (; k < n; k++) y[k] += a * x[k];
     }
 
     /// <summary>Σ log L_jj² over the first <paramref name="count"/> diagonal entries of the factor.</summary>
@@ -64,17 +80,30 @@ public static class DenseCholesky
     }
 
     /// <summary>Inverse of A from its factor: writes (LL')⁻¹ row-major into <paramref name="inverse"/>.</summary>
+    /// <remarks>
+    /// U = L⁻ᵀ is built row by row in the upper triangle of <paramref name="inverse"/> (row j of U is column j of L⁻¹,
+    /// a forward substitution with contiguous dot products); then (A⁻¹)_ij = Σ_k≥j U_ik U_jk for j ≥ i goes to the
+    /// lower triangle, row i of U being dead once its pairs are done. About n³/3 multiply-adds, all contiguous.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Inverse(ReadOnlySpan<double> l, int n, Span<double> inverse)
     {
-        Span<double> col = n <= 64 ? stackalloc double[n] : new double[n];
         for (int j = 0; j < n; j++)
         {
-            col.Clear();
-            col[j] = 1.0;
-            SolveLower(l, n, col);
-            SolveUpper(l, n, col);
-            for (int i = 0; i < n; i++) inverse[i * n + j] = col[i];
+            var u = inverse.Slice(j * n, n);
+            u[j] = 1.0 / l[j * n + j];
+            for (int i = j + 1; i < n; i++)
+                u[i] = -Dot(l.Slice(i * n + j, i - j), u.Slice(j, i - j)) / l[i * n + i];
         }
+        for (int i = 0; i < n; i++)
+        {
+            var ui = inverse.Slice(i * n, n);
+            for (int j = i + 1; j < n; j++)
+                inverse[j * n + i] = Dot(ui[j..], inverse.Slice(j * n + j, n - j));
+            inverse[i * n + i] = Dot(ui[i..], ui[i..]);
+        }
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < i; j++) inverse[j * n + i] = inverse[i * n + j];
     }
 
     /// <summary>Dot product of two spans of equal length (SIMD for long spans; a fixed summation order).</summary>
