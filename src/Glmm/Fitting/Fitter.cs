@@ -72,7 +72,7 @@ internal static class Fitter
                     if (double.IsFinite(f)) gradient.Compute(x.AsSpan(0, nth), x.AsSpan(nth), g);
                     return f;
                 };
-                (theta, beta, deviance, ok2) = JointWithGradient(valueAndGradient, theta, beta, BetaStandardErrors(stage1.Pirls, data), re, options, out ev2);
+                (theta, beta, deviance, ok2) = JointWithGradient(valueAndGradient, theta, beta, BetaHessianDiagonal(stage1.Pirls, data), re, options, out ev2);
             }
             else
                 (theta, beta, deviance, ok2) = Joint(x => stage2.Evaluate(x), theta, beta, BetaStandardErrors(stage1.Pirls, data), re, options, bobyqa, out ev2);
@@ -231,7 +231,7 @@ internal static class Fitter
     /// gradient vanishes at θ = 0, so a bound at 0 would stall the search; signs are normalised afterwards.
     /// </summary>
     private static (double[] Theta, double[] Beta, double Deviance, bool Converged) JointWithGradient(
-        Func<double[], double[], double> valueAndGradient, double[] theta0, double[] beta0, double[] betaScale,
+        Func<double[], double[], double> valueAndGradient, double[] theta0, double[] beta0, double[] betaHessianDiagonal,
         Model.RandomEffectsStructure re, GlmmOptions options, out int evaluations)
     {
         int nth = theta0.Length, p = beta0.Length, n = nth + p;
@@ -244,30 +244,50 @@ internal static class Fitter
             if (re.IsDiagonal(j) && Math.Abs(y0[j]) < 1e-3) y0[j] = 0.1;
         var g0 = new double[n];
         var gh = new double[n];
-        valueAndGradient((double[])y0.Clone(), g0);
+        double f0 = valueAndGradient((double[])y0.Clone(), g0);
         var scale = new double[n];
+        // β's curvature is known from stage 1's factor (twice the Schur complement of the PIRLS system); θ's is
+        // taken by forward differences of the gradient.
         for (int j = 0; j < n; j++)
         {
-            double fallback = j < nth ? 1.0 : betaScale[j - nth];
-            double h = 1e-4 * fallback;
-            var yh = (double[])y0.Clone();
-            yh[j] += h;
-            double f = valueAndGradient(yh, gh);
-            double hjj = double.IsFinite(f) ? (gh[j] - g0[j]) / h : double.NaN;
-            scale[j] = hjj > 0 && double.IsFinite(hjj) ? 1.0 / Math.Sqrt(hjj) : fallback;
+            double hjj;
+            if (j < nth)
+            {
+                const double h = 1e-4;
+                var yh = (double[])y0.Clone();
+                yh[j] += h;
+                double f = valueAndGradient(yh, gh);
+                hjj = double.IsFinite(f) ? (gh[j] - g0[j]) / h : double.NaN;
+            }
+            else hjj = betaHessianDiagonal[j - nth];
+            scale[j] = hjj > 0 && double.IsFinite(hjj) ? 1.0 / Math.Sqrt(hjj) : 1.0;
         }
-        evaluations = n + 1;
+        evaluations = nth + 1;
         var x = new double[n];
         var gx = new double[n];
+        bool first = true;
+        int reused = 0;
         var result = new LbfgsB().Minimize((z, g) =>
         {
-            for (int j = 0; j < n; j++) x[j] = y0[j] + scale[j] * z[j];
-            double f = valueAndGradient(x, gx);
+            double f;
+            if (first && z.All(zj => zj == 0.0))
+            {
+                // The start, evaluated above (the mode state has moved since, but the next solve warm-starts anyway).
+                f = f0;
+                g0.CopyTo(gx, 0);
+                reused++;
+            }
+            else
+            {
+                for (int j = 0; j < n; j++) x[j] = y0[j] + scale[j] * z[j];
+                f = valueAndGradient(x, gx);
+            }
+            first = false;
             for (int j = 0; j < n; j++) g[j] = gx[j] * scale[j];
             return f;
         }, new double[n], Enumerable.Repeat(double.NegativeInfinity, n).ToArray(), Enumerable.Repeat(double.PositiveInfinity, n).ToArray(),
             new LbfgsBOptions { ProjectedGradientTolerance = 1e-9, FunctionTolerance = 1e-13, MaxEvaluations = options.MaxEvaluations });
-        evaluations += result.Evaluations;
+        evaluations += result.Evaluations - reused;
         var theta = new double[nth];
         var beta = new double[p];
         for (int j = 0; j < nth; j++) theta[j] = y0[j] + scale[j] * result.X[j];
@@ -358,6 +378,25 @@ internal static class Fitter
     }
 
     /// <summary>(R_X'R_X)⁻¹ from the β block at the end of a bordered factor's dense part.</summary>
+    /// <summary>
+    /// The diagonal of the deviance's Hessian in β at a PIRLS solution with β inside: 2S, S the Schur complement of the
+    /// fixed effects in the system (the β rows of the dense factor: S = L_ββ L_ββ').
+    /// </summary>
+    private static double[] BetaHessianDiagonal(Pirls pirls, ModelData data)
+    {
+        var factor = pirls.Factor;
+        int p = data.P, m = factor.DenseSize, off = m - p;
+        var dense = factor.Dense;
+        var h = new double[p];
+        for (int j = 0; j < p; j++)
+        {
+            double s = 0;
+            for (int k = off; k <= off + j; k++) s += dense[(off + j) * m + k] * dense[(off + j) * m + k];
+            h[j] = 2.0 * s;
+        }
+        return h;
+    }
+
     internal static double[,] FixedBlockCovariance(BlockedCholesky factor, ModelData data)
     {
         int p = data.P, m = factor.DenseSize, off = m - p;
