@@ -281,7 +281,14 @@ internal sealed class Pirls
             int from = d.ClusterStart[l], to = d.ClusterStart[l + 1];
             for (int i = from; i < to; i++)
             {
-                double e = _withFixed ? d.Offset[i] + DenseCholesky.Dot(d.X.AsSpan(i * p, p), beta) : _fixedEta[i];
+                double e;
+                if (_withFixed)
+                {
+                    e = d.Offset[i];
+                    var xi = d.X.AsSpan(i * p, p);
+                    for (int j = 0; j < xi.Length; j++) e += xi[j] * beta[j];
+                }
+                else e = _fixedEta[i];
                 if (q0 == 1) e += zb[i] * u[0];
                 else
                 {
@@ -488,6 +495,44 @@ internal sealed class Pirls
                 }
                 sz[0] = s00; sz[2] = s10; sz[3] = s11;
                 rz[0] = r0; rz[1] = r1;
+            }
+            else if (d.QRest == 0 && q0 <= 2)
+            {
+                // Stage 1's system: the level block bordered by the fixed effects only (slots 0..p-1, dense rows 0..p-1).
+                double s00 = 0, s10 = 0, s11 = 0, r0 = 0, r1 = 0;
+                var x = d.X;
+                for (int i = from; i < to; i++)
+                {
+                    double w = _w[i], r = _r[i];
+                    double z0 = zb[i * q0], z1 = q0 == 2 ? zb[i * q0 + 1] : 0.0;
+                    double wz0 = w * z0, wz1 = w * z1;
+                    s00 += wz0 * z0;
+                    s10 += wz1 * z0;
+                    s11 += wz1 * z1;
+                    r0 += r * z0;
+                    r1 += r * z1;
+                    var xi = x.AsSpan(i * p, p);
+                    for (int j = 0; j < p; j++)
+                    {
+                        double xj = xi[j], wx = w * xj;
+                        gDense[j] += r * xj;
+                        if (q0 == 2)
+                        {
+                            bl[2 * j] += wx * z0;
+                            bl[2 * j + 1] += wx * z1;
+                        }
+                        else bl[j] += wx * z0;
+                        var crow = dense.Slice(j * m, j + 1);
+                        for (int j2 = 0; j2 <= j; j2++) crow[j2] += wx * xi[j2];
+                    }
+                }
+                sz[0] = s00;
+                rz[0] = r0;
+                if (q0 == 2)
+                {
+                    sz[2] = s10; sz[3] = s11;
+                    rz[1] = r1;
+                }
             }
             else
             {
