@@ -66,8 +66,9 @@ internal sealed class LaplaceGradient
         else _inv.Compute(_chunkStart, _parallel);
 
         int m = _d.DenseRandom;
-        if (chunks == 1) Pass1(0);
-        else Parallel.For(0, chunks, _parallel, Pass1);
+        Action<int> pass1 = _d.QRest == 0 ? Pass1Block : Pass1;
+        if (chunks == 1) pass1(0);
+        else Parallel.For(0, chunks, _parallel, pass1);
         // u = A'c: block part written per level; dense part reduced in chunk order.
         var uDense = _u.AsSpan(_d.Q0Total, m);
         uDense.Clear();
@@ -77,8 +78,9 @@ internal sealed class LaplaceGradient
             for (int j = 0; j < m; j++) uDense[j] += part[j];
         }
         _pirls.Factor.Solve(_u);
-        if (chunks == 1) Pass2(0);
-        else Parallel.For(0, chunks, _parallel, Pass2);
+        Action<int> pass2 = _d.QRest == 0 ? Pass2Block : Pass2;
+        if (chunks == 1) pass2(0);
+        else Parallel.For(0, chunks, _parallel, pass2);
 
         gradient[.._nGrad].Clear();
         for (int c = 0; c < chunks; c++)
@@ -121,6 +123,159 @@ internal sealed class LaplaceGradient
         var x = d.X.AsSpan(i * p, p);
         var gb = g.Slice(_nTheta, p);
         for (int j = 0; j < p; j++) gb[j] += x[j] * cx;
+    }
+
+    /// <summary>
+    /// Pass 1 when every term shares the first grouping factor (H block diagonal), with the sums taken per level in the
+    /// covariates' space: a_i = Λ₀'z_i, so h_i = z_i'(Λ₀H_l⁻¹Λ₀')z_i, A'c = Λ₀'Σc_i z_i, and the θ part of the
+    /// gradient is G = (Σ cv_i z_i)v_l' + 2(Σ w_i z_i z_i')Λ₀H_l⁻¹ read off at each term's (r, c).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Pass1Block(int chunk)
+    {
+        var d = _d;
+        var v = _pirls.V;
+        var family = d.Family;
+        int q0 = d.QBlock, p = d.P;
+        var l0 = _pirls.BlockLambda;
+        var wRow = _pirls.RowWeights;
+        var sRow = _pirls.RowScores;
+        var mu = _pirls.Mu;
+        var zb = d.ZBlock;
+        Span<double> mm = stackalloc double[q0 * q0];   // Λ₀H⁻¹Λ₀'
+        Span<double> t = stackalloc double[q0 * q0];
+        Span<double> swzz = stackalloc double[q0 * q0];
+        Span<double> scz = stackalloc double[q0];
+        Span<double> scvz = stackalloc double[q0];
+        Span<double> gq = stackalloc double[q0 * q0];
+        var g = _chunkGrad.AsSpan(chunk * _nGrad, _nGrad);
+        g.Clear();
+        var gb = g.Slice(_nTheta, p);
+        for (int l = _chunkStart[chunk]; l < _chunkStart[chunk + 1]; l++)
+        {
+            var hinv = _inv.DiagonalBlock(l);
+            // t = H⁻¹Λ₀', mm = Λ₀ t.
+            for (int a = 0; a < q0; a++)
+                for (int b = 0; b < q0; b++)
+                {
+                    double sum = 0;
+                    for (int r = 0; r <= b; r++) sum += hinv[a * q0 + r] * l0[b * q0 + r];
+                    t[a * q0 + b] = sum;
+                }
+            for (int a = 0; a < q0; a++)
+                for (int b = 0; b < q0; b++)
+                {
+                    double sum = 0;
+                    for (int r = 0; r <= a; r++) sum += l0[a * q0 + r] * t[r * q0 + b];
+                    mm[a * q0 + b] = sum;
+                }
+            swzz.Clear();
+            scz.Clear();
+            scvz.Clear();
+            for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
+            {
+                var z = zb.AsSpan(i * q0, q0);
+                double h = 0;
+                for (int a = 0; a < q0; a++)
+                {
+                    double sum = 0;
+                    for (int b = 0; b < q0; b++) sum += mm[a * q0 + b] * z[b];
+                    h += z[a] * sum;
+                }
+                double w = wRow[i];
+                double ci = w * family.VarianceDerivative(mu[i]) * h;
+                double cv = -2.0 * sRow[i] + ci;
+                for (int a = 0; a < q0; a++)
+                {
+                    double za = z[a], wza = w * za;
+                    scz[a] += ci * za;
+                    scvz[a] += cv * za;
+                    for (int b = 0; b <= a; b++) swzz[a * q0 + b] += wza * z[b];
+                }
+                var x = d.X.AsSpan(i * p, p);
+                for (int j = 0; j < p; j++) gb[j] += x[j] * cv;
+            }
+            for (int a = 0; a < q0; a++)
+                for (int b = a + 1; b < q0; b++) swzz[a * q0 + b] = swzz[b * q0 + a];
+            // A'c for the level: Λ₀'Σ c_i z_i.
+            var atc = _u.AsSpan(l * q0, q0);
+            for (int c = 0; c < q0; c++)
+            {
+                double sum = 0;
+                for (int r = c; r < q0; r++) sum += l0[r * q0 + c] * scz[r];
+                atc[c] = sum;
+            }
+            // G = scvz v_l' + 2 swzz (Λ₀H⁻¹) with (Λ₀H⁻¹) = t'.
+            for (int r = 0; r < q0; r++)
+                for (int c = 0; c < q0; c++)
+                {
+                    double sum = 0;
+                    for (int k = 0; k < q0; k++) sum += swzz[r * q0 + k] * t[c * q0 + k];
+                    gq[r * q0 + c] = scvz[r] * v[l * q0 + c] + 2.0 * sum;
+                }
+            ScatterBlock(gq, g);
+        }
+    }
+
+    /// <summary>Pass 2 for a block-diagonal H: G = (Σ cv_i z_i)v_l' + (Σ s_i z_i)u_l', cv_i = −w_i z_i'Λ₀u_l.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Pass2Block(int chunk)
+    {
+        var d = _d;
+        var v = _pirls.V;
+        int q0 = d.QBlock, p = d.P;
+        var l0 = _pirls.BlockLambda;
+        var wRow = _pirls.RowWeights;
+        var sRow = _pirls.RowScores;
+        var zb = d.ZBlock;
+        Span<double> lu = stackalloc double[q0];
+        Span<double> scvz = stackalloc double[q0];
+        Span<double> ssz = stackalloc double[q0];
+        Span<double> gq = stackalloc double[q0 * q0];
+        var g = _chunkGrad.AsSpan(chunk * _nGrad, _nGrad);
+        var gb = g.Slice(_nTheta, p);
+        for (int l = _chunkStart[chunk]; l < _chunkStart[chunk + 1]; l++)
+        {
+            var ul = _u.AsSpan(l * q0, q0);
+            for (int a = 0; a < q0; a++)
+            {
+                double sum = 0;
+                for (int r = 0; r <= a; r++) sum += l0[a * q0 + r] * ul[r];
+                lu[a] = sum;
+            }
+            scvz.Clear();
+            ssz.Clear();
+            for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
+            {
+                var z = zb.AsSpan(i * q0, q0);
+                double au = 0;
+                for (int a = 0; a < q0; a++) au += z[a] * lu[a];
+                double cv = -wRow[i] * au, s = sRow[i];
+                for (int a = 0; a < q0; a++)
+                {
+                    scvz[a] += cv * z[a];
+                    ssz[a] += s * z[a];
+                }
+                var x = d.X.AsSpan(i * p, p);
+                for (int j = 0; j < p; j++) gb[j] += x[j] * cv;
+            }
+            for (int r = 0; r < q0; r++)
+                for (int c = 0; c < q0; c++) gq[r * q0 + c] = scvz[r] * v[l * q0 + c] + ssz[r] * ul[c];
+            ScatterBlock(gq, g);
+        }
+    }
+
+    /// <summary>g[θ(k, r, c)] += G[o_k + r, o_k + c] for every block term k (θ holds each T_k column by column).</summary>
+    private void ScatterBlock(ReadOnlySpan<double> gq, Span<double> g)
+    {
+        var d = _d;
+        int q0 = d.QBlock;
+        for (int k = 0; k < d.BlockTerms; k++)
+        {
+            int q = d.Q[k], o = d.TermOffsetInBlock[k], pos = _thetaOff[k];
+            for (int c = 0; c < q; c++)
+                for (int r = c; r < q; r++) g[pos++] += gq[(o + r) * q0 + o + c];
+        }
     }
 
     /// <summary>Pass 1: h_i = a_i'H⁻¹a_i, c_i = w'_i h_i, A'c, and the gradient terms that do not involve u.</summary>

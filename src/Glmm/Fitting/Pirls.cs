@@ -95,6 +95,15 @@ internal sealed class Pirls
     /// <summary>Mean μ per engine row at the last state.</summary>
     public double[] Mu => _mu;
 
+    /// <summary>IRLS weight per engine row at the last build (wt·V(μ) for a canonical link).</summary>
+    internal double[] RowWeights => _w;
+
+    /// <summary>Score wt·(y − μ)·μ'/V per engine row at the last build.</summary>
+    internal double[] RowScores => _r;
+
+    /// <summary>Λ of one level block at the last θ (q0×q0 lower triangular, row-major).</summary>
+    internal double[] BlockLambda => _l0;
+
     /// <summary>PIRLS iterations in the last solve.</summary>
     public int Iterations { get; private set; }
 

@@ -78,6 +78,14 @@ public class LaplaceGradientTests
     }
 
     [Fact]
+    public void ContraceptionThreeEffectsAndASecondTermOnTheSameFactor()
+    {
+        // A 3×3 block (q0 = 3 with a correlated term) plus an uncorrelated term on the same factor: q0 = 4.
+        var data = Data("Contraception.csv", "use ~ age + urban + livch + (1 + urban + age | district) + (0 + livch | district)", "binomial");
+        CheckGradient(data, [0.6, -0.2, 0.01, 0.5, 0.005, 0.02, 0.3, 0.2, -0.1, 0.25, 0.1, 0.05, 0.2, 0.1, 0.3, 0.15], [0.05, -0.1], 1e-6);
+    }
+
+    [Fact]
     public void VerbAggCrossed()
     {
         var data = Data("VerbAgg.csv", "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)", "binomial");
