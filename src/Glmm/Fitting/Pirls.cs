@@ -104,6 +104,16 @@ internal sealed class Pirls
     /// <summary>Λ of one level block at the last θ (q0×q0 lower triangular, row-major).</summary>
     internal double[] BlockLambda => _l0;
 
+    /// <summary>
+    /// Newton decrement (relative to the penalized deviance) at which a solve stops: by default 1e-30, the rounding
+    /// floor, which the Laplace deviance needs for difference derivatives; a search that only needs a start may
+    /// loosen it.
+    /// </summary>
+    public double Tolerance { get; set; } = 1e-30;
+
+    /// <summary>Passes over the data that built the system (μ, weights, factor) since construction.</summary>
+    public int Sweeps { get; private set; }
+
     /// <summary>PIRLS iterations in the last solve.</summary>
     public int Iterations { get; private set; }
 
@@ -184,7 +194,7 @@ internal sealed class Pirls
             if (!double.IsFinite(decrement)) return double.PositiveInfinity;
             // The Laplace deviance is first-order sensitive to errors in ṽ (through log|L|), so iterate to the
             // rounding floor: a decrement of 1e-30 means ṽ is exact to about 1e-14.
-            if (decrement <= 1e-30 * scale) { Converged = true; break; }
+            if (decrement <= Tolerance * scale) { Converged = true; break; }
             if (!newton && !fisherOnly && decrement <= 1e-6 * scale)
             {
                 newton = _useObserved = true;
@@ -389,6 +399,7 @@ internal sealed class Pirls
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double BuildSystem(bool computeEta = false)
     {
+        Sweeps++;
         var d = _d;
         var chol = _chol;
         int m = chol.DenseSize, chunks = _chunkStart.Length - 1;

@@ -127,6 +127,13 @@ public sealed class GlmmFit
     /// <summary>Objective (deviance) evaluations by the optimisers.</summary>
     public required int Evaluations { get; init; }
 
+    /// <summary>
+    /// PIRLS sweeps over the data (each computes μ, the weights and the factor at a new mode iterate), in all
+    /// stages and the final derivative checks: with <see cref="Evaluations"/>, how far the fit is from the floor
+    /// of one sweep per evaluation.
+    /// </summary>
+    public int Sweeps { get; init; }
+
     /// <summary>Wall-clock seconds of the fit.</summary>
     public double Seconds { get; init; }
 

@@ -86,6 +86,7 @@ public static class JsonWriter
             foreach (var m in fit.Warnings) w.WriteStringValue(m);
             w.WriteEndArray();
             w.WriteNumber("evaluations", fit.Evaluations);
+            w.WriteNumber("sweeps", fit.Sweeps);
             Number(w, "seconds", Math.Round(fit.Seconds, 4));
             if (includeRanef)
             {

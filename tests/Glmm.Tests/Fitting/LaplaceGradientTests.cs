@@ -85,6 +85,51 @@ public class LaplaceGradientTests
         CheckGradient(data, [0.6, -0.2, 0.01, 0.5, 0.005, 0.02, 0.3, 0.2, -0.1, 0.25, 0.1, 0.05, 0.2, 0.1, 0.3, 0.15], [0.05, -0.1], 1e-6);
     }
 
+    [Theory]
+    [InlineData("use ~ age + I(age^2) + urban + livch + (1 + urban | district)", new[] { 0.5, 0.3, 0.6 })]
+    [InlineData("use ~ age + urban + (1 + age || district)", new[] { 0.6, 0.04 })]
+    [InlineData("use ~ age + urban + (1 | district)", new[] { 0.7 })]
+    public void ModeJacobianPredictsTheModesToSecondOrder(string formula, double[] theta)
+    {
+        var data = Data("Contraception.csv", formula, "binomial");
+        var glm = GlmIrls.Fit(data.Family, data.Model.X, data.Model.Y, data.Model.Weights, data.Model.Offset);
+        var beta = glm.Coefficients.ToArray();
+        int nth = theta.Length, n = nth + beta.Length;
+        var pirls = new Pirls(data, withFixed: false);
+        var x0 = theta.Concat(beta).ToArray();
+        Assert.True(double.IsFinite(pirls.Solve(x0.AsSpan(0, nth), x0.AsSpan(nth))));
+        var v0 = (double[])pirls.V.Clone();
+        var lg = new LaplaceGradient(data, pirls);
+        Assert.True(lg.HasModeJacobian);
+        lg.Compute(x0.AsSpan(0, nth), x0.AsSpan(nth), new double[n]);
+        var predicted = new double[v0.Length];
+        (double Predicted, double Stale) Errors(int j, double h)
+        {
+            var dx = new double[n];
+            dx[j] = h;
+            var x = (double[])x0.Clone();
+            x[j] += h;
+            pirls.SetModes(v0);
+            Assert.True(double.IsFinite(pirls.Solve(x.AsSpan(0, nth), x.AsSpan(nth))));
+            lg.PredictModes(v0, dx, predicted);
+            double errPredicted = 0, errStale = 0;
+            for (int a = 0; a < v0.Length; a++)
+            {
+                errPredicted = Math.Max(errPredicted, Math.Abs(predicted[a] - pirls.V[a]));
+                errStale = Math.Max(errStale, Math.Abs(v0[a] - pirls.V[a]));
+            }
+            return (errPredicted, errStale);
+        }
+        for (int j = 0; j < n; j++)
+        {
+            // The prediction's error is O(h²) (halving h quarters it), keeping v0 is O(h).
+            var (p1, s1) = Errors(j, 1e-4);
+            var (p2, _) = Errors(j, 5e-5);
+            Assert.True(p1 < 0.05 * s1, $"coordinate {j}: predicted error {p1:G3}, stale {s1:G3}");
+            Assert.True(p2 < 0.3 * p1 || p1 < 1e-12, $"coordinate {j}: error {p1:G3} at h, {p2:G3} at h/2");
+        }
+    }
+
     [Fact]
     public void VerbAggCrossed()
     {
