@@ -2,7 +2,8 @@ using System.Globalization;
 
 namespace Glmm.Bench;
 
-/// <summary>Benchmark helper: <c>generate DIR</c> writes the simulated data sets used by bench/run; <c>reml-study</c> runs the REML simulation study.</summary>
+/// <summary>Benchmark helper: <c>generate DIR</c> writes the simulated data sets used by bench/run; <c>reml-study</c> runs the REML
+/// simulation study; <c>sweep</c> times one PIRLS sweep at a model's estimates.</summary>
 internal static class Program
 {
     private static int Main(string[] args)
@@ -22,7 +23,12 @@ internal static class Program
             RemlStudy.Run(args[1], replicates, 20261124);
             return 0;
         }
-        Console.Error.WriteLine("usage: Glmm.Bench generate DIR | reml-study OUTPUT.md [REPLICATES]");
+        if (args.Length >= 4 && args[0] == "sweep")
+        {
+            SweepTime.Run(args[1], args[2], args[3], args.Length > 4 && args[4].Length > 0 ? args[4] : null, 21);
+            return 0;
+        }
+        Console.Error.WriteLine("usage: Glmm.Bench generate DIR | reml-study OUTPUT.md [REPLICATES] | sweep DATA FORMULA FAMILY [LINK]");
         return 2;
     }
 }
