@@ -57,11 +57,23 @@ public sealed class Binomial : Family
     /// Logit rows four at a time (<see cref="VectorizedFunctions"/>): the same formulas as <see cref="IrlsRow"/>; a group
     /// of four with a proportion strictly between 0 and 1 or an |η| beyond 30 takes the scalar path.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal override double IrlsRows(ReadOnlySpan<double> y, ReadOnlySpan<double> wt, ReadOnlySpan<double> eta,
-        Span<double> mu, Span<double> weight, Span<double> score)
+        Span<double> mu, Span<double> weight, Span<double> score) =>
+        Link is LogitLink && VectorizedFunctions.IsSupported
+            ? LogitRows(y, wt, eta, mu, weight, score, rowsWanted: true)
+            : base.IrlsRows(y, wt, eta, mu, weight, score);
+
+    /// <summary>The deviance of logit rows four at a time, as <see cref="IrlsRows"/>.</summary>
+    internal override double DevianceRows(ReadOnlySpan<double> y, ReadOnlySpan<double> wt, ReadOnlySpan<double> eta) =>
+        Link is LogitLink && VectorizedFunctions.IsSupported
+            ? LogitRows(y, wt, eta, default, default, default, rowsWanted: false)
+            : base.DevianceRows(y, wt, eta);
+
+    /// <summary>Σ deviance over logit rows and, when <paramref name="rowsWanted"/>, μ, weight and score of each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private double LogitRows(ReadOnlySpan<double> y, ReadOnlySpan<double> wt, ReadOnlySpan<double> eta,
+        Span<double> mu, Span<double> weight, Span<double> score, bool rowsWanted)
     {
-        if (Link is not LogitLink || !VectorizedFunctions.IsSupported) return base.IrlsRows(y, wt, eta, mu, weight, score);
         int n = y.Length, i = 0;
         var acc = Vector256<double>.Zero;
         var one = Vector256<double>.One;
@@ -74,62 +86,34 @@ public sealed class Binomial : Family
             var fractional = Vector256.GreaterThan(yv, Vector256<double>.Zero) & Vector256.LessThan(yv, one);
             if (Vector256.GreaterThanAny(Vector256.Abs(ev), limit) || fractional != Vector256<double>.Zero)
             {
-                for (int j = i; j < i + 4; j++)
-                {
-                    IrlsRow(y[j], wt[j], eta[j], out mu[j], out weight[j], out score[j], out double d);
-                    dev += d;
-                }
+                for (int j = i; j < i + 4; j++) dev += ScalarRow(y, wt, eta, mu, weight, score, j, rowsWanted);
                 continue;
             }
             var wv = Vector256.Create(wt.Slice(i, 4));
             var e = VectorizedFunctions.Exp(-Vector256.Abs(ev));
-            var inv = one / (one + e);
             var positive = Vector256.GreaterThanOrEqual(ev, Vector256<double>.Zero);
-            var m = Vector256.ConditionalSelect(positive, inv, e * inv);
-            (m).CopyTo(mu.Slice(i, 4));
-            (wv * e * inv * inv).CopyTo(weight.Slice(i, 4));
-            (wv * (yv - m)).CopyTo(score.Slice(i, 4));
+            if (rowsWanted)
+            {
+                var inv = one / (one + e);
+                var m = Vector256.ConditionalSelect(positive, inv, e * inv);
+                m.CopyTo(mu.Slice(i, 4));
+                (wv * e * inv * inv).CopyTo(weight.Slice(i, 4));
+                (wv * (yv - m)).CopyTo(score.Slice(i, 4));
+            }
             var lin = Vector256.ConditionalSelect(positive, (one - yv) * ev, -(yv * ev));
             acc += wv * (VectorizedFunctions.Log1PUnit(e) + lin);
         }
         dev += 2.0 * Vector256.Sum(acc);
-        for (; i < n; i++)
-        {
-            IrlsRow(y[i], wt[i], eta[i], out mu[i], out weight[i], out score[i], out double d);
-            dev += d;
-        }
+        for (; i < n; i++) dev += ScalarRow(y, wt, eta, mu, weight, score, i, rowsWanted);
         return dev;
     }
 
-    /// <summary>The deviance of logit rows four at a time, as <see cref="IrlsRows"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal override double DevianceRows(ReadOnlySpan<double> y, ReadOnlySpan<double> wt, ReadOnlySpan<double> eta)
+    private double ScalarRow(ReadOnlySpan<double> y, ReadOnlySpan<double> wt, ReadOnlySpan<double> eta,
+        Span<double> mu, Span<double> weight, Span<double> score, int j, bool rowsWanted)
     {
-        if (Link is not LogitLink || !VectorizedFunctions.IsSupported) return base.DevianceRows(y, wt, eta);
-        int n = y.Length, i = 0;
-        var acc = Vector256<double>.Zero;
-        var one = Vector256<double>.One;
-        var limit = Vector256.Create(30.0);
-        double dev = 0;
-        for (; i + 4 <= n; i += 4)
-        {
-            var ev = Vector256.Create(eta.Slice(i, 4));
-            var yv = Vector256.Create(y.Slice(i, 4));
-            var fractional = Vector256.GreaterThan(yv, Vector256<double>.Zero) & Vector256.LessThan(yv, one);
-            if (Vector256.GreaterThanAny(Vector256.Abs(ev), limit) || fractional != Vector256<double>.Zero)
-            {
-                for (int j = i; j < i + 4; j++) dev += DevianceAt(y[j], wt[j], eta[j]);
-                continue;
-            }
-            var wv = Vector256.Create(wt.Slice(i, 4));
-            var e = VectorizedFunctions.Exp(-Vector256.Abs(ev));
-            var positive = Vector256.GreaterThanOrEqual(ev, Vector256<double>.Zero);
-            var lin = Vector256.ConditionalSelect(positive, (one - yv) * ev, -(yv * ev));
-            acc += wv * (VectorizedFunctions.Log1PUnit(e) + lin);
-        }
-        dev += 2.0 * Vector256.Sum(acc);
-        for (; i < n; i++) dev += DevianceAt(y[i], wt[i], eta[i]);
-        return dev;
+        if (!rowsWanted) return DevianceAt(y[j], wt[j], eta[j]);
+        IrlsRow(y[j], wt[j], eta[j], out mu[j], out weight[j], out score[j], out double d);
+        return d;
     }
 
     /// <summary>Logit fast path of the deviance at η: one exponential and one logarithm.</summary>

@@ -488,37 +488,10 @@ internal sealed class Pirls
             rz.Clear();
             int nzRandom = d.PatternStart[l + 1] - d.PatternStart[l];
             int from = d.ClusterStart[l], to = d.ClusterStart[l + 1];
-            if (nDense == 0 && q0 == 1)
+            if (d.QRest == 0 && q0 <= 2)
             {
-                double s00 = 0, r0 = 0;
-                for (int i = from; i < to; i++)
-                {
-                    double z = zb[i], wz = _w[i] * z;
-                    s00 += wz * z;
-                    r0 += _r[i] * z;
-                }
-                sz[0] = s00;
-                rz[0] = r0;
-            }
-            else if (nDense == 0 && q0 == 2)
-            {
-                double s00 = 0, s10 = 0, s11 = 0, r0 = 0, r1 = 0;
-                for (int i = from; i < to; i++)
-                {
-                    double z0 = zb[2 * i], z1 = zb[2 * i + 1], w = _w[i], r = _r[i];
-                    double wz0 = w * z0, wz1 = w * z1;
-                    s00 += wz0 * z0;
-                    s10 += wz1 * z0;
-                    s11 += wz1 * z1;
-                    r0 += r * z0;
-                    r1 += r * z1;
-                }
-                sz[0] = s00; sz[2] = s10; sz[3] = s11;
-                rz[0] = r0; rz[1] = r1;
-            }
-            else if (d.QRest == 0 && q0 <= 2)
-            {
-                // Stage 1's system: the level block bordered by the fixed effects only (slots 0..p-1, dense rows 0..p-1).
+                // One or two effects per level and no other terms: the level block, bordered by the fixed effects
+                // when β is inside (slots and dense rows 0..p-1).
                 double s00 = 0, s10 = 0, s11 = 0, r0 = 0, r1 = 0;
                 var x = d.X;
                 for (int i = from; i < to; i++)
@@ -531,8 +504,8 @@ internal sealed class Pirls
                     s11 += wz1 * z1;
                     r0 += r * z0;
                     r1 += r * z1;
-                    var xi = x.AsSpan(i * p, p);
-                    for (int j = 0; j < p; j++)
+                    var xi = x.AsSpan(i * p, pin);
+                    for (int j = 0; j < xi.Length; j++)
                     {
                         double xj = xi[j], wx = w * xj;
                         gDense[j] += r * xj;
