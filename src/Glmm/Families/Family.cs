@@ -83,6 +83,12 @@ public abstract class Family
         return dev;
     }
 
+    /// <summary>The deviance contribution of one row (y, wt) at each of several linear predictors (quadrature nodes).</summary>
+    internal virtual void DeviancesAt(double y, double wt, ReadOnlySpan<double> eta, Span<double> deviance)
+    {
+        for (int k = 0; k < eta.Length; k++) deviance[k] = DevianceAt(y, wt, eta[k]);
+    }
+
     /// <summary>Σ <see cref="DevianceAt"/> over a range of rows.</summary>
     internal virtual double DevianceRows(ReadOnlySpan<double> y, ReadOnlySpan<double> wt, ReadOnlySpan<double> eta)
     {

@@ -65,6 +65,10 @@ internal sealed class QuadratureObjective
     }
 
     /// <summary>Σ over the chunk's clusters of log ∫ exp(−½ d(y_i, v) − ½‖v‖²) (2π)^(−q/2) dv.</summary>
+    /// <remarks>
+    /// Node k moves η_i by a_i'δ_k = z_i'(Λ₀δ_k), δ_k = L⁻ᵀz_k, so each cluster maps its nodes once and a row needs a dot
+    /// product per node; the row's deviances at all nodes go through the family's multi-node kernel.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double Chunk(int c)
     {
@@ -76,8 +80,13 @@ internal sealed class QuadratureObjective
         var eta = _pirls.Eta;
         var v = _pirls.V;
         var factor = _pirls.Factor;
-        Span<double> a = stackalloc double[_pirls.DesignRowLength];
-        double[] delta = new double[nodes * q]; // per chunk, not per cluster
+        var l0 = _pirls.BlockLambda;
+        var zb = d.ZBlock;
+        // Per chunk, not per cluster.
+        double[] delta = new double[nodes * q];
+        double[] shift = new double[nodes * q];     // Λ₀δ_k
+        double[] etaNodes = new double[nodes];
+        double[] devNodes = new double[nodes];
         double[] g = new double[nodes];
         double total = 0;
         for (int l = _chunkStart[c]; l < _chunkStart[c + 1]; l++)
@@ -95,24 +104,32 @@ internal sealed class QuadratureObjective
                 double vv = 0;
                 for (int t = 0; t < q; t++) { double u = vl[t] + dk[t]; vv += u * u; }
                 g[k] = 0.5 * zz - 0.5 * vv;
+                for (int s = 0; s < q; s++)
+                {
+                    double sum = 0;
+                    for (int j = 0; j <= s; j++) sum += l0[s * q + j] * dk[j];
+                    shift[k * q + s] = sum;
+                }
             }
             for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
             {
-                _pirls.FillDesignRow(i, a);
-                double y = d.Y[i], wt = d.Weights[i], e0 = eta[i];
+                var zi = zb.AsSpan(i * q, q);
+                double e0 = eta[i];
                 for (int k = 0; k < nodes; k++)
                 {
                     double e = e0;
-                    for (int t = 0; t < q; t++) e += a[t] * delta[k * q + t];
-                    g[k] -= 0.5 * family.DevianceAt(y, wt, e);
+                    for (int t = 0; t < q; t++) e += zi[t] * shift[k * q + t];
+                    etaNodes[k] = e;
                 }
+                family.DeviancesAt(d.Y[i], d.Weights[i], etaNodes, devNodes);
+                for (int k = 0; k < nodes; k++) g[k] -= 0.5 * devNodes[k];
             }
             double gmax = double.NegativeInfinity;
             for (int k = 0; k < nodes; k++) if (w[k] > 0 && g[k] > gmax) gmax = g[k];
-            double sum = 0;
-            for (int k = 0; k < nodes; k++) sum += w[k] * Math.Exp(g[k] - gmax);
-            if (!(sum > 0)) return double.NaN;
-            total += gmax + Math.Log(sum) - logDetL;
+            double sum2 = 0;
+            for (int k = 0; k < nodes; k++) sum2 += w[k] * Math.Exp(g[k] - gmax);
+            if (!(sum2 > 0)) return double.NaN;
+            total += gmax + Math.Log(sum2) - logDetL;
         }
         return total;
     }

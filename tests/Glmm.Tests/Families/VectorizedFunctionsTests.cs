@@ -80,4 +80,23 @@ public class VectorizedFunctionsTests
         Assert.True(RelativeError(dev, want) < 1e-13, $"{dev} vs {want}");
         Assert.True(RelativeError(devOnly, want) < 1e-13, $"{devOnly} vs {want}");
     }
+
+    [Theory]
+    [InlineData(1.0, 1.0)]
+    [InlineData(0.0, 2.5)]
+    [InlineData(0.4, 5.0)]
+    public void BinomialMultiNodeKernelEqualsTheScalarDeviance(double y, double wt)
+    {
+        var family = new Binomial();
+        var rng = new Random(5);
+        var eta = new double[51];
+        for (int k = 0; k < eta.Length; k++) eta[k] = k % 13 == 0 ? 35.0 * (2 * rng.NextDouble() - 1) : 6.0 * (2 * rng.NextDouble() - 1);
+        var dev = new double[eta.Length];
+        family.DeviancesAt(y, wt, eta, dev);
+        for (int k = 0; k < eta.Length; k++)
+        {
+            double want = family.DevianceAt(y, wt, eta[k]);
+            Assert.True(Math.Abs(dev[k] - want) <= 1e-14 * Math.Max(1.0, Math.Abs(want)), $"node {k}: {dev[k]:R} vs {want:R}");
+        }
+    }
 }
