@@ -112,7 +112,7 @@ public static class LikelihoodRatio
             int decimals = Math.Clamp(5 - digits, 0, 10);
             return v.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         }
-        static string PValue(double p) => p < 2.2e-16 ? "< 2.2e-16" : p.ToString("G4", CultureInfo.InvariantCulture);
+        static string PValue(double p) => p < 2.2e-16 ? "< 2.2e-16" : p < 1e-4 ? p.ToString("0.000e-00", CultureInfo.InvariantCulture) : p.ToString("G4", CultureInfo.InvariantCulture);
         static string Stars(double p) => p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : p < 0.1 ? "." : " ";
     }
 

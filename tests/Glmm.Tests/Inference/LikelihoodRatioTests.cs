@@ -34,6 +34,19 @@ public class LikelihoodRatioTests
         }
     }
 
+    [Fact]
+    public void SmallPValuesArePrintedAsRDoes()
+    {
+        var rows = new[]
+        {
+            new AnovaRow("fit0", "y ~ 1 + (1 | g)", 2, 213.66, 217.71, -104.83, 209.66, double.NaN, 0, double.NaN),
+            new AnovaRow("fit1", "y ~ x + (1 | g)", 5, 194.05, 204.18, -92.026, 184.05, 25.61, 3, 1.151e-5),
+        };
+        string text = LikelihoodRatio.Format(rows);
+        Assert.Contains(" 1.151e-05 ***", text);
+        Assert.DoesNotContain("E-", text);
+    }
+
     [Theory]
     [InlineData("contraception_anova")] // tools/anova_fixture.R
     [InlineData("contraception_after")] // tools/extension_fixtures.R after
