@@ -15,6 +15,7 @@ internal static class Program
             SimulatedData.RandomSlopes(Path.Combine(args[1], "sim100k.csv"), 2000, 50, 20261124);
             SimulatedData.RandomSlopes(Path.Combine(args[1], "sim1m.csv"), 20000, 50, 20261125);
             SimulatedData.Crossed(Path.Combine(args[1], "crossed200k.csv"), 200000, 2000, 500, 20261126);
+            SimulatedData.PoissonSlopes(Path.Combine(args[1], "pois100k.csv"), 2000, 50, 20261127);
             return 0;
         }
         if (args.Length >= 2 && args[0] == "reml-study")

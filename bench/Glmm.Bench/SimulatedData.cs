@@ -78,4 +78,29 @@ internal static class SimulatedData
             w.Write(string.Create(CultureInfo.InvariantCulture, $"{y},{x:R},a{a},b{b}\n"));
         }
     }
+
+    /// <summary>
+    /// Counts y ~ x + z + (1 + x | g), Poisson with the log link: clusters × size rows; β = (0.5, 0.3, −0.2); random
+    /// intercept SD 0.5, slope SD 0.3, correlation 0.3; y drawn by Knuth's product of uniforms.
+    /// </summary>
+    public static void PoissonSlopes(string path, int clusters, int size, ulong seed)
+    {
+        var rng = new Rng(seed);
+        using var w = new StreamWriter(path, false, new UTF8Encoding(false));
+        w.Write("y,x,z,g\n");
+        const double sd0 = 0.5, sd1 = 0.3, rho = 0.3;
+        for (int g = 0; g < clusters; g++)
+        {
+            double e0 = rng.Normal(), e1 = rng.Normal();
+            double b0 = sd0 * e0, b1 = sd1 * (rho * e0 + Math.Sqrt(1 - rho * rho) * e1);
+            for (int i = 0; i < size; i++)
+            {
+                double x = rng.Normal(), z = rng.Normal();
+                double limit = Math.Exp(-Math.Exp(0.5 + 0.3 * x - 0.2 * z + b0 + b1 * x));
+                int y = 0;
+                for (double prod = rng.Uniform(); prod > limit; prod *= rng.Uniform()) y++;
+                w.Write(string.Create(CultureInfo.InvariantCulture, $"{y},{x:R},{z:R},g{g}\n"));
+            }
+        }
+    }
 }

@@ -138,14 +138,6 @@ public sealed class Binomial : Family
         for (; k < n; k++) deviance[k] = DevianceAt(y, wt, eta[k]);
     }
 
-    private double ScalarRow(ReadOnlySpan<double> y, ReadOnlySpan<double> wt, ReadOnlySpan<double> eta,
-        Span<double> mu, Span<double> weight, Span<double> score, int j, bool rowsWanted)
-    {
-        if (!rowsWanted) return DevianceAt(y[j], wt[j], eta[j]);
-        IrlsRow(y[j], wt[j], eta[j], out mu[j], out weight[j], out score[j], out double d);
-        return d;
-    }
-
     /// <summary>Logit fast path of the deviance at η: one exponential and one logarithm.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override double DevianceAt(double y, double wt, double eta)

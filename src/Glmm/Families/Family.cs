@@ -83,6 +83,15 @@ public abstract class Family
         return dev;
     }
 
+    /// <summary>Row j through the scalar path, for the vector kernels' fallbacks: its deviance, and μ, weight, score when wanted.</summary>
+    private protected double ScalarRow(ReadOnlySpan<double> y, ReadOnlySpan<double> wt, ReadOnlySpan<double> eta,
+        Span<double> mu, Span<double> weight, Span<double> score, int j, bool rowsWanted)
+    {
+        if (!rowsWanted) return DevianceAt(y[j], wt[j], eta[j]);
+        IrlsRow(y[j], wt[j], eta[j], out mu[j], out weight[j], out score[j], out double d);
+        return d;
+    }
+
     /// <summary>The deviance contribution of one row (y, wt) at each of several linear predictors (quadrature nodes).</summary>
     internal virtual void DeviancesAt(double y, double wt, ReadOnlySpan<double> eta, Span<double> deviance)
     {

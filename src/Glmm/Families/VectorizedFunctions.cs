@@ -88,4 +88,37 @@ internal static class VectorizedFunctions
         p = MulAdd(p, s2, Vector256<double>.One);
         return Vector256.Create(2.0) * s * p;
     }
+
+    /// <summary>
+    /// log x for positive normal x: x = 2^k m with m in [√½, √2), log m = 2 atanh(s), s = (m − 1)/(m + 1) (|s| ≤ 0.172,
+    /// series to s²³, truncation below 1e-18), plus k ln 2 in two parts.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> Log(Vector256<double> x)
+    {
+        var bits = x.AsInt64();
+        var k = Vector256.ShiftRightLogical(bits, 52) - Vector256.Create(1023L);
+        var m = ((bits & Vector256.Create(0x000FFFFFFFFFFFFFL)) | Vector256.Create(0x3FF0000000000000L)).AsDouble();
+        var big = Vector256.GreaterThan(m, Vector256.Create(1.4142135623730951));
+        m = Vector256.ConditionalSelect(big, m * Vector256.Create(0.5), m);
+        k -= big.AsInt64();                                          // the mask is −1 where m was halved
+        var magic = Vector256.Create(RoundMagic);
+        var kd = (magic.AsInt64() + k).AsDouble() - magic;           // exact for |k| < 2^51
+        var s = (m - Vector256<double>.One) / (m + Vector256<double>.One);
+        var s2 = s * s;
+        var p = Vector256.Create(1.0 / 23);
+        p = MulAdd(p, s2, Vector256.Create(1.0 / 21));
+        p = MulAdd(p, s2, Vector256.Create(1.0 / 19));
+        p = MulAdd(p, s2, Vector256.Create(1.0 / 17));
+        p = MulAdd(p, s2, Vector256.Create(1.0 / 15));
+        p = MulAdd(p, s2, Vector256.Create(1.0 / 13));
+        p = MulAdd(p, s2, Vector256.Create(1.0 / 11));
+        p = MulAdd(p, s2, Vector256.Create(1.0 / 9));
+        p = MulAdd(p, s2, Vector256.Create(1.0 / 7));
+        p = MulAdd(p, s2, Vector256.Create(1.0 / 5));
+        p = MulAdd(p, s2, Vector256.Create(1.0 / 3));
+        p = MulAdd(p, s2, Vector256<double>.One);
+        var logM = Vector256.Create(2.0) * s * p;
+        return MulAdd(kd, Vector256.Create(Ln2Hi), MulAdd(kd, Vector256.Create(Ln2Lo), logM));
+    }
 }

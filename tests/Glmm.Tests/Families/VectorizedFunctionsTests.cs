@@ -99,4 +99,74 @@ public class VectorizedFunctionsTests
             Assert.True(Math.Abs(dev[k] - want) <= 1e-14 * Math.Max(1.0, Math.Abs(want)), $"node {k}: {dev[k]:R} vs {want:R}");
         }
     }
+
+    [Fact]
+    public void LogMatchesMathLogToAFewUlpsOverTheNormalRange()
+    {
+        if (!VectorizedFunctions.IsSupported) return;
+        var rng = new Random(13);
+        double worst = 0;
+        for (int n = 0; n < 20000; n++)
+        {
+            var x = Vector256.Create(Math.Pow(10, 600 * rng.NextDouble() - 300), 0.5 + rng.NextDouble(), 1.0 + 1e-6 * rng.NextDouble(), rng.Next(1, 1000));
+            var l = VectorizedFunctions.Log(x);
+            for (int j = 0; j < 4; j++)
+            {
+                double want = Math.Log(x[j]);
+                // Near x = 1 the result is small: judge it against 1 there (absolute), relatively elsewhere.
+                worst = Math.Max(worst, Math.Abs(l[j] - want) / Math.Max(1.0, Math.Abs(want)));
+            }
+        }
+        Assert.True(worst < 1e-15, $"worst error {worst:G3}");
+        var exact = VectorizedFunctions.Log(Vector256.Create(1.0, 2.0, 0.5, 1024.0));
+        Assert.Equal(0.0, exact[0]);
+        Assert.True(Math.Abs(exact[1] - Math.Log(2.0)) < 1e-16);
+        Assert.True(Math.Abs(exact[2] + Math.Log(2.0)) < 1e-16);
+        Assert.True(Math.Abs(exact[3] - Math.Log(1024.0)) < 1e-15 * Math.Log(1024.0));
+    }
+
+    [Fact]
+    public void PoissonRowKernelsEqualTheScalarRowsIncludingTheFallbacks()
+    {
+        var family = new Poisson();
+        var rng = new Random(17);
+        int n = 1001;
+        var y = new double[n];
+        var wt = new double[n];
+        var eta = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            eta[i] = i % 89 == 0 ? -40.0 : 4 * (2 * rng.NextDouble() - 1);
+            y[i] = i % 5 == 0 ? 0.0 : i % 101 == 0 ? 2.5 : rng.Next(0, 30);
+            wt[i] = i % 7 == 0 ? 2.0 : 1.0;
+        }
+        var mu = new double[n];
+        var w = new double[n];
+        var r = new double[n];
+        double dev = family.IrlsRows(y, wt, eta, mu, w, r);
+        double devOnly = family.DevianceRows(y, wt, eta);
+        double want = 0;
+        for (int i = 0; i < n; i++)
+        {
+            family.IrlsRow(y[i], wt[i], eta[i], out double m, out double wi, out double ri, out double d);
+            want += d;
+            Assert.True(RelativeError(mu[i], m) < 1e-14, $"mu row {i}");
+            Assert.True(RelativeError(w[i], wi) < 1e-14, $"weight row {i}");
+            Assert.True(Math.Abs(r[i] - ri) <= 1e-13 * Math.Max(1.0, Math.Abs(ri)), $"score row {i}");
+        }
+        Assert.True(RelativeError(dev, want) < 1e-12, $"{dev} vs {want}");
+        Assert.True(RelativeError(devOnly, want) < 1e-12, $"{devOnly} vs {want}");
+        var nodes = new double[23];
+        for (int k = 0; k < nodes.Length; k++) nodes[k] = k == 3 ? -50.0 : 3 * (2 * rng.NextDouble() - 1);
+        var each = new double[nodes.Length];
+        foreach (double yy in new[] { 0.0, 1.0, 7.0 })
+        {
+            family.DeviancesAt(yy, 1.5, nodes, each);
+            for (int k = 0; k < nodes.Length; k++)
+            {
+                double d = family.DevianceAt(yy, 1.5, nodes[k]);
+                Assert.True(Math.Abs(each[k] - d) <= 1e-12 * Math.Max(1.0, Math.Abs(d)), $"y {yy} node {k}: {each[k]:R} vs {d:R}");
+            }
+        }
+    }
 }
