@@ -8,6 +8,28 @@ public class VectorizedFunctionsTests
 {
     private static double RelativeError(double got, double want) => Math.Abs(got - want) / Math.Abs(want);
 
+    /// <summary>IrlsRows and DevianceRows against IrlsRow row by row (μ and weight relative, score absolute in wt, sums relative).</summary>
+    private static void AssertRowsMatchScalar(Family family, double[] y, double[] wt, double[] eta, double rowTolerance, double sumTolerance)
+    {
+        int n = y.Length;
+        var mu = new double[n];
+        var w = new double[n];
+        var r = new double[n];
+        double dev = family.IrlsRows(y, wt, eta, mu, w, r);
+        double devOnly = family.DevianceRows(y, wt, eta);
+        double want = 0;
+        for (int i = 0; i < n; i++)
+        {
+            family.IrlsRow(y[i], wt[i], eta[i], out double m, out double wi, out double ri, out double d);
+            want += d;
+            Assert.True(RelativeError(mu[i], m) < rowTolerance, $"mu row {i}");
+            Assert.True(Math.Abs(w[i] - wi) <= rowTolerance * Math.Max(wi, 1e-300), $"weight row {i}");
+            Assert.True(Math.Abs(r[i] - ri) <= rowTolerance * wt[i] * Math.Max(1.0, Math.Abs(y[i])), $"score row {i}");
+        }
+        Assert.True(RelativeError(dev, want) < sumTolerance, $"{dev} vs {want}");
+        Assert.True(RelativeError(devOnly, want) < sumTolerance, $"{devOnly} vs {want}");
+    }
+
     [Fact]
     public void ExpMatchesMathExpToAFewUlpsOverItsRange()
     {
@@ -63,22 +85,7 @@ public class VectorizedFunctionsTests
             y[i] = i % 113 == 0 ? 0.3 : rng.Next(2);
             wt[i] = i % 7 == 0 ? 3.0 : 1.0;
         }
-        var mu = new double[n];
-        var w = new double[n];
-        var r = new double[n];
-        double dev = family.IrlsRows(y, wt, eta, mu, w, r);
-        double devOnly = family.DevianceRows(y, wt, eta);
-        double want = 0;
-        for (int i = 0; i < n; i++)
-        {
-            family.IrlsRow(y[i], wt[i], eta[i], out double m, out double wi, out double ri, out double d);
-            want += d;
-            Assert.True(RelativeError(mu[i], m) < 1e-14, $"mu row {i}");
-            Assert.True(Math.Abs(w[i] - wi) <= 1e-14 * Math.Max(wi, 1e-300), $"weight row {i}");
-            Assert.True(Math.Abs(r[i] - ri) <= 1e-14 * wt[i], $"score row {i}");
-        }
-        Assert.True(RelativeError(dev, want) < 1e-13, $"{dev} vs {want}");
-        Assert.True(RelativeError(devOnly, want) < 1e-13, $"{devOnly} vs {want}");
+        AssertRowsMatchScalar(family, y, wt, eta, 1e-14, 1e-13);
     }
 
     [Theory]
@@ -140,22 +147,7 @@ public class VectorizedFunctionsTests
             y[i] = i % 5 == 0 ? 0.0 : i % 101 == 0 ? 2.5 : rng.Next(0, 30);
             wt[i] = i % 7 == 0 ? 2.0 : 1.0;
         }
-        var mu = new double[n];
-        var w = new double[n];
-        var r = new double[n];
-        double dev = family.IrlsRows(y, wt, eta, mu, w, r);
-        double devOnly = family.DevianceRows(y, wt, eta);
-        double want = 0;
-        for (int i = 0; i < n; i++)
-        {
-            family.IrlsRow(y[i], wt[i], eta[i], out double m, out double wi, out double ri, out double d);
-            want += d;
-            Assert.True(RelativeError(mu[i], m) < 1e-14, $"mu row {i}");
-            Assert.True(RelativeError(w[i], wi) < 1e-14, $"weight row {i}");
-            Assert.True(Math.Abs(r[i] - ri) <= 1e-13 * Math.Max(1.0, Math.Abs(ri)), $"score row {i}");
-        }
-        Assert.True(RelativeError(dev, want) < 1e-12, $"{dev} vs {want}");
-        Assert.True(RelativeError(devOnly, want) < 1e-12, $"{devOnly} vs {want}");
+        AssertRowsMatchScalar(family, y, wt, eta, 1e-13, 1e-12);
         var nodes = new double[23];
         for (int k = 0; k < nodes.Length; k++) nodes[k] = k == 3 ? -50.0 : 3 * (2 * rng.NextDouble() - 1);
         var each = new double[nodes.Length];
