@@ -22,19 +22,22 @@ public class DeterminismTests
                 g[i] = "g" + c;
             }
         }
-        return DataTable.FromColumns(("y", y), ("x", x), ("g", g));
+        var h = new string[n];
+        for (int i = 0; i < n; i++) h[i] = "h" + (i * 7 % 31);
+        return DataTable.FromColumns(("y", y), ("x", x), ("g", g), ("h", h));
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(7)]
-    public void OneAndTwoThreadsGiveIdenticalFits(int nagq)
+    [InlineData("y ~ x + (1 + x | g)", 1)]
+    [InlineData("y ~ x + (1 + x | g)", 7)]
+    [InlineData("y ~ x + (1 | g) + (1 | h)", 1)] // crossed: per-chunk dense buffers reduced in chunk order
+    public void OneAndTwoThreadsGiveIdenticalFits(string formula, int nagq)
     {
         // 24,000 rows: several chunks, so the parallel paths are taken.
         var data = Simulated(600, 40);
         string Fit(int threads)
         {
-            var fit = GlmmModel.Fit("y ~ x + (1 + x | g)", data, new GlmmOptions { Threads = threads, NAgq = nagq });
+            var fit = GlmmModel.Fit(formula, data, new GlmmOptions { Threads = threads, NAgq = nagq });
             return JsonWriter.Write(fit, includeRanef: true).Split('\n').Where(l => !l.Contains("\"seconds\"")).Aggregate((a, b) => a + "\n" + b);
         }
         Assert.Equal(Fit(1), Fit(2));
