@@ -34,6 +34,13 @@ internal static class SimulatedData
         }
     }
 
+    /// <summary>A cluster's intercept and slope effects: SDs sd0 and sd1, correlation rho.</summary>
+    private static (double B0, double B1) CorrelatedEffects(Rng rng, double sd0, double sd1, double rho)
+    {
+        double e0 = rng.Normal(), e1 = rng.Normal();
+        return (sd0 * e0, sd1 * (rho * e0 + Math.Sqrt(1 - rho * rho) * e1));
+    }
+
     /// <summary>
     /// Binary y ~ x + z + (1 + x | g): clusters × size rows; β = (−0.5, 1, 0.5); random intercept SD 1,
     /// slope SD 0.5, correlation 0.3.
@@ -46,8 +53,7 @@ internal static class SimulatedData
         const double sd0 = 1.0, sd1 = 0.5, rho = 0.3;
         for (int g = 0; g < clusters; g++)
         {
-            double e0 = rng.Normal(), e1 = rng.Normal();
-            double b0 = sd0 * e0, b1 = sd1 * (rho * e0 + Math.Sqrt(1 - rho * rho) * e1);
+            var (b0, b1) = CorrelatedEffects(rng, sd0, sd1, rho);
             for (int i = 0; i < size; i++)
             {
                 double x = rng.Normal(), z = rng.Normal();
@@ -91,8 +97,7 @@ internal static class SimulatedData
         const double sd0 = 0.5, sd1 = 0.3, rho = 0.3;
         for (int g = 0; g < clusters; g++)
         {
-            double e0 = rng.Normal(), e1 = rng.Normal();
-            double b0 = sd0 * e0, b1 = sd1 * (rho * e0 + Math.Sqrt(1 - rho * rho) * e1);
+            var (b0, b1) = CorrelatedEffects(rng, sd0, sd1, rho);
             for (int i = 0; i < size; i++)
             {
                 double x = rng.Normal(), z = rng.Normal();
