@@ -83,6 +83,22 @@ public sealed class SelectedInversion
             for (int a = 0; a < s; a++) DenseCholesky.SolveUpper(ll, q, w.Slice(a * q, q));
             // Y = S⁻¹_{PP} W → (A⁻¹)_{P,l} = −Y.
             var y = _b.AsSpan(_f.PatternStart(l) * q, s * q);
+            if (q == 1)
+            {
+                // Scalar blocks (random intercepts): the same sums without the inner loops over q.
+                double dsum = dinv[0];
+                for (int a = 0; a < s; a++)
+                {
+                    var crow = _c.AsSpan(pat[a] * m, m);
+                    double ya = 0;
+                    for (int b = 0; b < s; b++) ya += crow[pat[b]] * w[b];
+                    y[a] = ya;
+                }
+                for (int a = 0; a < s; a++) dsum += w[a] * y[a];
+                dinv[0] = dsum;
+                for (int a = 0; a < s; a++) y[a] = -y[a];
+                continue;
+            }
             y.Clear();
             for (int a = 0; a < s; a++)
             {
