@@ -1,4 +1,5 @@
 using Glmm.Data;
+using Glmm.Fitting;
 
 namespace Glmm.Cli.Commands;
 
@@ -40,4 +41,15 @@ internal static class CommonOptions
 
     /// <summary>True when --format json was given.</summary>
     public static bool IsJson(ParsedOptions options) => options.Get(Format) == "json";
+
+    /// <summary>The fit options every fitting command shares: family, link, weights, nAGQ, threads and the data's name.</summary>
+    public static GlmmOptions FitOptions(ParsedOptions options, int nagq, int threads) => new()
+    {
+        Family = options.Get(Family) ?? "binomial",
+        Link = options.Get(Link),
+        WeightsColumn = options.Get(Weights),
+        NAgq = nagq,
+        Threads = threads,
+        DataName = Path.GetFileName(options.Require(Data)),
+    };
 }

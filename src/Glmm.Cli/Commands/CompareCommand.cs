@@ -39,15 +39,7 @@ internal sealed class CompareCommand : Command
         if (nagq < 1) throw new GlmmInputException($"'compare' needs --nagq 1 or more (a likelihood), not {nagq}");
         int threads = CommonOptions.ReadThreads(options);
         var data = CommonOptions.ReadData(options);
-        var fitOptions = new GlmmOptions
-        {
-            Family = options.Get(CommonOptions.Family) ?? "binomial",
-            Link = options.Get(CommonOptions.Link),
-            WeightsColumn = options.Get(CommonOptions.Weights),
-            NAgq = nagq,
-            Threads = threads,
-            DataName = Path.GetFileName(path),
-        };
+        var fitOptions = CommonOptions.FitOptions(options, nagq, threads);
         var fits = formulas.Select(f => GlmmModel.Fit(f, data, fitOptions)).ToArray();
         var rows = LikelihoodRatio.Compare(fits[0], fits[1]);
         if (CommonOptions.IsJson(options))

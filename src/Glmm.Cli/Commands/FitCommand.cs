@@ -112,22 +112,16 @@ internal sealed class FitCommand : Command
 
     public override int Execute(ParsedOptions options, TextWriter stdout, TextWriter stderr)
     {
-        string path = options.Require(CommonOptions.Data);
+        options.Require(CommonOptions.Data);
         int nagq = options.GetInt(NAgq, 1);
         int threads = CommonOptions.ReadThreads(options);
         var confint = CheckConfint(options);
         var data = CommonOptions.ReadData(options);
-        var fitOptions = new GlmmOptions
+        var fitOptions = CommonOptions.FitOptions(options, nagq, threads) with
         {
-            Family = options.Get(CommonOptions.Family) ?? "binomial",
-            Link = options.Get(CommonOptions.Link),
-            WeightsColumn = options.Get(CommonOptions.Weights),
-            NAgq = nagq,
             Grid = options.Get(Grid) ?? "product",
             ObservedInformation = options.Get(Information) != "expected",
             Reml = options.Get(Reml),
-            Threads = threads,
-            DataName = Path.GetFileName(path),
         };
         var fit = GlmmModel.Fit(options.Require(CommonOptions.Formula), data, fitOptions);
         // After the fit (issue 6): ranef CSV, predictions, residuals, saved model.

@@ -284,7 +284,7 @@ internal sealed class LaplaceGradient
             }
             else
             {
-                ThetaEntry(gamma, out int row, out int col);
+                int row = _thetaRow[gamma], col = _thetaCol[gamma];
                 double vc = v[l * q0 + col];
                 for (int c = 0; c < q0; c++)
                 {
@@ -301,13 +301,6 @@ internal sealed class LaplaceGradient
                 jac[a * n + gamma] = sum;
             }
         }
-    }
-
-    /// <summary>Block row and column (within the level block) of θ entry t, for a model whose terms all share the first factor.</summary>
-    private void ThetaEntry(int t, out int row, out int col)
-    {
-        row = _thetaRow[t];
-        col = _thetaCol[t];
     }
 
     /// <summary>Pass 2 for a block-diagonal H: G = (Σ cv_i z_i)v_l' + (Σ s_i z_i)u_l', cv_i = −w_i z_i'Λ₀u_l.</summary>

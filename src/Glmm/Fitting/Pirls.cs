@@ -289,6 +289,7 @@ internal sealed class Pirls
         var l0 = _l0;
         bool other = d.BlockTerms < d.K;
         Span<double> u = stackalloc double[q0];
+        Span<double> a = stackalloc double[d.QRest];
         for (int l = _chunkStart[c]; l < _chunkStart[c + 1]; l++)
         {
             for (int s = 0; s < q0; s++)
@@ -314,32 +315,42 @@ internal sealed class Pirls
                     var z = zb.AsSpan(i * q0, q0);
                     for (int s = 0; s < q0; s++) e += z[s] * u[s];
                 }
-                if (other) e += OtherTerms(i, v);
+                if (other) e += OtherTerms(i, v, a);
                 eta[i] = e;
             }
         }
     }
 
-    /// <summary>Σ over the terms after the block of (T_k'z_k(i))'v_k(level).</summary>
+    /// <summary>Σ over the terms after the block of (T_k'z_k(i))'v_k(level); <paramref name="a"/> is scratch of length QRest.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double OtherTerms(int i, double[] v)
+    private double OtherTerms(int i, double[] v, Span<double> a)
     {
         var d = _d;
         double s = 0;
-        for (int k = d.BlockTerms; k < d.K; k++)
+        for (int k = d.BlockTerms, e = 0; k < d.K; e += d.Q[k], k++)
         {
             int q = d.Q[k];
+            var ak = a.Slice(e, q);
+            TermDesign(k, i, ak);
             int vi = d.Q0Total + d.DenseOffset[k] + d.Codes[k][i] * q;
-            var t = _t.AsSpan(_tOff[k], q * q);
-            var z = d.Z[k].AsSpan(i * q, q);
-            for (int j = 0; j < q; j++)
-            {
-                double sum = 0;
-                for (int r = j; r < q; r++) sum += t[r * q + j] * z[r];
-                s += sum * v[vi + j];
-            }
+            for (int j = 0; j < q; j++) s += ak[j] * v[vi + j];
         }
         return s;
+    }
+
+    /// <summary>a_k = T_k'z_k(i): row i of engine term k's columns of ZΛ at the last θ (T_k lower triangular).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void TermDesign(int k, int i, Span<double> ak)
+    {
+        int q = _d.Q[k];
+        var t = _t.AsSpan(_tOff[k], q * q);
+        var z = _d.Z[k].AsSpan(i * q, q);
+        for (int j = 0; j < q; j++)
+        {
+            double sum = 0;
+            for (int r = j; r < q; r++) sum += t[r * q + j] * z[r];
+            ak[j] = sum;
+        }
     }
 
     /// <summary>Σ deviance residuals at η (+∞ when μ is invalid).</summary>
@@ -362,34 +373,13 @@ internal sealed class Pirls
 
     /// <summary>Fills <paramref name="a"/> (length Σq) with a_k = T_k' z_k(i) for every engine term at the last θ.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void FillDesignRow(int i, Span<double> a) => RandomPart(i, _v, a);
+    public void FillDesignRow(int i, Span<double> a)
+    {
+        for (int k = 0; k < _d.K; k++) TermDesign(k, i, a.Slice(_aOff[k], _d.Q[k]));
+    }
 
     /// <summary>Length of the vector <see cref="FillDesignRow"/> fills.</summary>
     public int DesignRowLength => _aLen;
-
-    /// <summary>Fills a with a_k = T_k' z_k(i) for every term and returns Σ_k a_k' v_k(level).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double RandomPart(int i, double[] v, Span<double> a)
-    {
-        var d = _d;
-        double s = 0;
-        for (int k = 0; k < d.K; k++)
-        {
-            int q = d.Q[k];
-            var z = d.Z[k].AsSpan(i * q, q);
-            var t = _t.AsSpan(_tOff[k], q * q);
-            var ak = a.Slice(_aOff[k], q);
-            for (int j = 0; j < q; j++)
-            {
-                double sum = 0;
-                for (int r = j; r < q; r++) sum += t[r * q + j] * z[r];
-                ak[j] = sum;
-            }
-            int vi = d.VIndex(k, d.Codes[k][i], 0);
-            for (int j = 0; j < q; j++) s += ak[j] * v[vi + j];
-        }
-        return s;
-    }
 
     /// <summary>
     /// At the current η: μ, the deviance, Λ'Z'WZΛ + I (bordered by X when β is inside) and the gradient of
@@ -546,15 +536,11 @@ internal sealed class Pirls
                     {
                         int q = d.Q[k];
                         int b = d.DenseOffset[k] + d.Codes[k][i] * q;
-                        var t = _t.AsSpan(_tOff[k], q * q);
-                        var zk = d.Z[k].AsSpan(i * q, q);
+                        TermDesign(k, i, val.Slice(e, q));
                         for (int j = 0; j < q; j++, e++)
                         {
-                            double sum = 0;
-                            for (int rr = j; rr < q; rr++) sum += t[rr * q + j] * zk[rr];
                             idx[e] = b + j;
                             slot[e] = d.RowSlot[i * d.QRest + e];
-                            val[e] = sum;
                         }
                     }
                     for (int j = 0; j < pin; j++, e++)

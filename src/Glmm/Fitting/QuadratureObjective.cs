@@ -23,6 +23,7 @@ internal sealed class QuadratureObjective
     private readonly double[] _chunkSum;
     private readonly ParallelOptions _parallel;
     private readonly double _saturated;
+    private readonly double[][] _scratch;   // per chunk: δ_k, Λ₀δ_k (nodes × q each), η and deviance at the nodes, g (nodes each)
 
     public QuadratureObjective(ModelData data, QuadratureRule rule, int threads = 0, bool observedInformation = true)
     {
@@ -35,6 +36,8 @@ internal sealed class QuadratureObjective
         _thetaLength = data.Random.ThetaLength;
         _chunkStart = data.ChunkLevels(0);
         _chunkSum = new double[_chunkStart.Length - 1];
+        _scratch = new double[_chunkSum.Length][];
+        for (int c = 0; c < _scratch.Length; c++) _scratch[c] = new double[rule.Count * (2 * data.QBlock + 3)];
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
         _saturated = 0.5 * (_pirls.MinusTwoLogLikConditional - _pirls.Deviance); // −Σ saturated log-lik
     }
@@ -82,12 +85,12 @@ internal sealed class QuadratureObjective
         var factor = _pirls.Factor;
         var l0 = _pirls.BlockLambda;
         var zb = d.ZBlock;
-        // Per chunk, not per cluster.
-        double[] delta = new double[nodes * q];
-        double[] shift = new double[nodes * q];     // Λ₀δ_k
-        double[] etaNodes = new double[nodes];
-        double[] devNodes = new double[nodes];
-        double[] g = new double[nodes];
+        var scratch = _scratch[c].AsSpan();
+        var delta = scratch[..(nodes * q)];
+        var shift = scratch.Slice(nodes * q, nodes * q);   // Λ₀δ_k
+        var etaNodes = scratch.Slice(2 * nodes * q, nodes);
+        var devNodes = scratch.Slice(2 * nodes * q + nodes, nodes);
+        var g = scratch.Slice(2 * nodes * q + 2 * nodes, nodes);
         double total = 0;
         for (int l = _chunkStart[c]; l < _chunkStart[c + 1]; l++)
         {
@@ -97,7 +100,7 @@ internal sealed class QuadratureObjective
             for (int t = 0; t < q; t++) logDetL += Math.Log(L[t * q + t]);
             for (int k = 0; k < nodes; k++)
             {
-                var dk = delta.AsSpan(k * q, q);
+                var dk = delta.Slice(k * q, q);
                 z.Slice(k * q, q).CopyTo(dk);
                 DenseCholesky.SolveUpper(L, q, dk);
                 double zz = DenseCholesky.Dot(z.Slice(k * q, q), z.Slice(k * q, q));
