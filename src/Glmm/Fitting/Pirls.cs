@@ -24,7 +24,6 @@ internal sealed class Pirls
     private readonly double[] _t;      // T_k factors, row-major q×q, concatenated
     private readonly int[] _tOff;
     private readonly int[] _aOff;      // offsets of a_k = T_k' z_k in the per-row scratch vector
-    private readonly int _aLen;
     private readonly double[] _v, _beta, _vTrial, _betaTrial;
     private double[] _eta, _etaTrial;
     private readonly double[] _mu;
@@ -55,7 +54,6 @@ internal sealed class Pirls
             _tOff[k + 1] = _tOff[k] + data.Q[k] * data.Q[k];
             _aOff[k + 1] = _aOff[k] + data.Q[k];
         }
-        _aLen = _aOff[K];
         _t = new double[_tOff[K]];
         _v = new double[data.TotalRandom];
         _vTrial = new double[data.TotalRandom];
@@ -377,9 +375,6 @@ internal sealed class Pirls
     {
         for (int k = 0; k < _d.K; k++) TermDesign(k, i, a.Slice(_aOff[k], _d.Q[k]));
     }
-
-    /// <summary>Length of the vector <see cref="FillDesignRow"/> fills.</summary>
-    public int DesignRowLength => _aLen;
 
     /// <summary>
     /// At the current η: μ, the deviance, Λ'Z'WZΛ + I (bordered by X when β is inside) and the gradient of
