@@ -17,9 +17,9 @@ internal static class RemlStudy
     [
         ("ML Laplace", new GlmmOptions { Threads = 1 }),
         ("ML AGQ (K = 5)", new GlmmOptions { NAgq = 5, Threads = 1 }),
-        ("REML laplace", new GlmmOptions { Reml = "laplace", Threads = 1 }),
-        ("REML profile", new GlmmOptions { Reml = "profile", Threads = 1 }),
-        ("REML pql", new GlmmOptions { Reml = "pql", Threads = 1 }),
+        ("REML laplace", new GlmmOptions { Reml = RemlVariant.Laplace, Threads = 1 }),
+        ("REML profile", new GlmmOptions { Reml = RemlVariant.Profile, Threads = 1 }),
+        ("REML pql", new GlmmOptions { Reml = RemlVariant.Pql, Threads = 1 }),
     ];
 
     private static DataTable Simulate(int clusters, int size, ulong seed)

@@ -15,8 +15,8 @@ internal static class SweepTime
     public static void Run(string dataPath, string formula, string family, string? link, int repetitions)
     {
         var table = CsvTableReader.Read(dataPath);
-        var fit = GlmmModel.Fit(formula, table, new GlmmOptions { Family = family, Link = link });
-        var data = new ModelData(fit.Model, fit.FamilyObject);
+        var fit = GlmmModel.Fit(formula, table, new GlmmOptions { Family = Glmm.Families.Family.Create(family, link) });
+        var data = new ModelData(fit.Model, fit.Family);
         var pirls = new Pirls(data, withFixed: false);
         var theta = fit.Theta.ToArray();
         var beta = fit.Beta.ToArray();

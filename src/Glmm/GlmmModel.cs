@@ -27,7 +27,6 @@ public static class GlmmModel
         options ??= new GlmmOptions();
         if (options.NAgq < 0) throw new GlmmInputException($"--nagq must be 0 or more, not {options.NAgq}");
         if (options.NAgq > 100) throw new GlmmInputException($"--nagq {options.NAgq} is too large: at most 100 points per dimension");
-        var family = Family.Create(options.Family, options.Link);
-        return options.Reml is null ? Fitter.Fit(model, family, options) : RemlFitter.Fit(model, family, options);
+        return options.Reml is null ? Fitter.Fit(model, options.Family, options) : RemlFitter.Fit(model, options.Family, options);
     }
 }

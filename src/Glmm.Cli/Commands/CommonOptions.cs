@@ -45,8 +45,7 @@ internal static class CommonOptions
     /// <summary>The fit options every fitting command shares: family, link, weights, nAGQ, threads and the data's name.</summary>
     public static GlmmOptions FitOptions(ParsedOptions options, int nagq, int threads) => new()
     {
-        Family = options.Get(Family) ?? "binomial",
-        Link = options.Get(Link),
+        Family = Glmm.Families.Family.Create(options.Get(Family) ?? "binomial", options.Get(Link)),
         WeightsColumn = options.Get(Weights),
         NAgq = nagq,
         Threads = threads,

@@ -119,9 +119,9 @@ internal sealed class FitCommand : Command
         var data = CommonOptions.ReadData(options);
         var fitOptions = CommonOptions.FitOptions(options, nagq, threads) with
         {
-            Grid = options.Get(Grid) ?? "product",
-            ObservedInformation = options.Get(Information) != "expected",
-            Reml = options.Get(Reml),
+            Grid = FitNames.ParseGrid(options.Get(Grid) ?? "product"),
+            Information = FitNames.ParseInformation(options.Get(Information) ?? "observed"),
+            Reml = options.Get(Reml) is { } reml ? FitNames.ParseReml(reml) : null,
         };
         var fit = GlmmModel.Fit(options.Require(CommonOptions.Formula), data, fitOptions);
         // After the fit (issue 6): ranef CSV, predictions, residuals, saved model.

@@ -1,8 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using Glmm.Data;
 using Sylvan.Data.Csv;
 
-namespace Glmm.Data;
+namespace Glmm;
 
 /// <summary>
 /// Reads a comma-separated file (RFC 4180) with a header row into a <see cref="DataTable"/>, inferring

@@ -1,4 +1,6 @@
-namespace Glmm.Data;
+using Glmm.Data;
+
+namespace Glmm;
 
 /// <summary>A table of named, typed columns of equal length: what a model is fitted to.</summary>
 public sealed class DataTable

@@ -20,12 +20,11 @@ namespace Glmm.Families;
 /// </remarks>
 public sealed class Binomial : Family
 {
-    /// <summary>The links this family accepts.</summary>
-    public static IReadOnlyList<string> LinkNames { get; } = ["logit", "probit", "cloglog", "cauchit", "log"];
+    private static readonly Link[] Links = [Link.Logit, Link.Probit, Link.Cloglog, Link.Cauchit, Link.Log];
 
-    /// <summary>Creates the family; <paramref name="link"/> null means logit.</summary>
-    /// <exception cref="GlmmInputException">The link is not one of <see cref="LinkNames"/>.</exception>
-    public Binomial(Link? link = null) : base(AllowedLink(link ?? LogitLink.Instance, "binomial", LinkNames)) { }
+    /// <summary>Creates the family; <paramref name="link"/> null means logit (the canonical link).</summary>
+    /// <exception cref="GlmmInputException">The link is not one of <see cref="Family.AllowedLinks"/> (logit, probit, cloglog, cauchit, log).</exception>
+    public Binomial(Link? link = null) : base("binomial", link, Link.Logit, Links) { }
 
     /// <inheritdoc/>
     public override string Name => "binomial";
@@ -155,7 +154,6 @@ public sealed class Binomial : Family
     public override double VarianceDerivative(double mu) => 1.0 - 2.0 * mu;
 
     /// <summary>True for the logit link.</summary>
-    public override bool IsCanonical => Link.Name == "logit";
 
     /// <summary>2·wt·(y log(y/μ) + (1−y) log((1−y)/(1−μ))), with 0·log 0 = 0 (R's <c>binomial_dev_resids</c>);
     /// 0 when wt = 0 (R zeroes y on such rows, so whatever y they hold cannot make this NaN).</summary>

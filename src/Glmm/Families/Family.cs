@@ -14,23 +14,33 @@ namespace Glmm.Families;
 /// </remarks>
 public abstract class Family
 {
-    /// <summary>Creates the family with a link.</summary>
-    protected Family(Link link) => Link = link;
+    /// <summary>
+    /// Creates the family with <paramref name="link"/> (null: <paramref name="canonicalLink"/>), which must be one of
+    /// <paramref name="allowedLinks"/>; a one-line input error listing the allowed links otherwise.
+    /// </summary>
+    private protected Family(string name, Link? link, Link canonicalLink, IReadOnlyList<Link> allowedLinks)
+    {
+        CanonicalLink = canonicalLink;
+        AllowedLinks = allowedLinks;
+        Link = link ?? canonicalLink;
+        if (!allowedLinks.Contains(Link))
+            throw new GlmmInputException($"link '{Link.Name}' is not available for the {name} family; valid links are: {string.Join(", ", allowedLinks.Select(l => l.Name))}");
+    }
 
     /// <summary>The family names accepted by <see cref="Create"/>.</summary>
     public static IReadOnlyList<string> Names { get; } = ["binomial", "poisson"];
-
-    /// <summary>Returns <paramref name="link"/> when the family allows it; a one-line input error listing the allowed links otherwise.</summary>
-    protected static Link AllowedLink(Link link, string family, IReadOnlyList<string> allowed) =>
-        allowed.Contains(link.Name)
-            ? link
-            : throw new GlmmInputException($"link '{link.Name}' is not available for the {family} family; valid links are: {string.Join(", ", allowed)}");
 
     /// <summary>R's name: "binomial" or "poisson".</summary>
     public abstract string Name { get; }
 
     /// <summary>The link function.</summary>
     public Link Link { get; }
+
+    /// <summary>The family's canonical link (the default when none is given).</summary>
+    public Link CanonicalLink { get; }
+
+    /// <summary>The links the family accepts, in R's order.</summary>
+    public IReadOnlyList<Link> AllowedLinks { get; }
 
     /// <summary>V(μ).</summary>
     public abstract double Variance(double mu);
@@ -39,7 +49,7 @@ public abstract class Family
     public abstract double VarianceDerivative(double mu);
 
     /// <summary>True when the link is the family's canonical one (then observed and expected information agree).</summary>
-    public abstract bool IsCanonical { get; }
+    public bool IsCanonical => ReferenceEquals(Link, CanonicalLink);
 
     /// <summary>The row's deviance contribution wt·d(y, μ) (R's <c>dev.resids</c>).</summary>
     public abstract double DevianceResidual(double y, double mu, double wt);
@@ -179,6 +189,12 @@ public abstract class Family
 
     /// <inheritdoc/>
     public override string ToString() => $"{Name}({Link.Name})";
+
+    /// <summary>Families are equal when they are of the same kind with the same link.</summary>
+    public override bool Equals(object? obj) => obj is Family f && f.GetType() == GetType() && ReferenceEquals(f.Link, Link);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(GetType(), Link);
 
     /// <summary>Throws when the spans differ in length.</summary>
     protected static void CheckLengths(int n, int a, int b)

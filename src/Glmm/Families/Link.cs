@@ -10,6 +10,27 @@ public abstract class Link
     /// <summary>R's <c>.Machine$double.eps</c> (2⁻⁵²), the bound R uses when clamping μ and dμ/dη.</summary>
     public const double DoubleEpsilon = 2.220446049250313e-16;
 
+    /// <summary>The logit link log(μ/(1 − μ)), canonical for the binomial family.</summary>
+    public static Link Logit => LogitLink.Instance;
+
+    /// <summary>The probit link Φ⁻¹(μ).</summary>
+    public static Link Probit => ProbitLink.Instance;
+
+    /// <summary>The cauchit link tan(π(μ − ½)).</summary>
+    public static Link Cauchit => CauchitLink.Instance;
+
+    /// <summary>The complementary log-log link log(−log(1 − μ)).</summary>
+    public static Link Cloglog => CloglogLink.Instance;
+
+    /// <summary>The identity link.</summary>
+    public static Link Identity => IdentityLink.Instance;
+
+    /// <summary>The log link, canonical for the Poisson family.</summary>
+    public static Link Log => LogLink.Instance;
+
+    /// <summary>The square-root link.</summary>
+    public static Link Sqrt => SqrtLink.Instance;
+
     /// <summary>The names accepted by <see cref="FromName"/>, in R's order.</summary>
     public static IReadOnlyList<string> Names { get; } =
         ["logit", "probit", "cauchit", "cloglog", "identity", "log", "sqrt"];

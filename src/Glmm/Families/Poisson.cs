@@ -12,12 +12,11 @@ namespace Glmm.Families;
 /// </remarks>
 public sealed class Poisson : Family
 {
-    /// <summary>The links this family accepts.</summary>
-    public static IReadOnlyList<string> LinkNames { get; } = ["log", "identity", "sqrt"];
+    private static readonly Link[] Links = [Link.Log, Link.Identity, Link.Sqrt];
 
-    /// <summary>Creates the family; <paramref name="link"/> null means log.</summary>
-    /// <exception cref="GlmmInputException">The link is not one of <see cref="LinkNames"/>.</exception>
-    public Poisson(Link? link = null) : base(AllowedLink(link ?? LogLink.Instance, "poisson", LinkNames)) { }
+    /// <summary>Creates the family; <paramref name="link"/> null means log (the canonical link).</summary>
+    /// <exception cref="GlmmInputException">The link is not one of <see cref="Family.AllowedLinks"/> (log, identity, sqrt).</exception>
+    public Poisson(Link? link = null) : base("poisson", link, Link.Log, Links) { }
 
     /// <inheritdoc/>
     public override string Name => "poisson";
@@ -27,9 +26,6 @@ public sealed class Poisson : Family
 
     /// <summary>1.</summary>
     public override double VarianceDerivative(double mu) => 1.0;
-
-    /// <summary>True for the log link.</summary>
-    public override bool IsCanonical => Link.Name == "log";
 
     /// <summary>2·wt·(y log(y/μ) − (y − μ)), which is 2·wt·μ at y = 0 (R's <c>poisson()$dev.resids</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -8,15 +8,15 @@ namespace Glmm.Families;
 /// </summary>
 internal sealed class WorkingGaussian : Family
 {
-    public WorkingGaussian() : base(IdentityLink.Instance) { }
+    private static readonly Link[] Links = [Link.Identity];
+
+    public WorkingGaussian() : base("gaussian", null, Link.Identity, Links) { }
 
     public override string Name => "gaussian";
 
     public override double Variance(double mu) => 1.0;
 
     public override double VarianceDerivative(double mu) => 0.0;
-
-    public override bool IsCanonical => true;
 
     public override double DevianceResidual(double y, double mu, double wt) => wt * (y - mu) * (y - mu);
 

@@ -30,7 +30,7 @@ internal static class Fitter
 
         // Starting β from the GLM without random effects (as glmer starts).
         var glm = GlmIrls.Fit(family, model.X, model.Y, model.Weights, model.Offset);
-        var stage1 = new LaplaceObjective(data, betaInside: true, threads, options.ObservedInformation);
+        var stage1 = new LaplaceObjective(data, betaInside: true, threads, options.Information == Information.Observed);
         stage1.Pirls.SetBeta(glm.Coefficients.ToArray());
 
         var bobyqa = new Bobyqa();
@@ -63,7 +63,7 @@ internal static class Fitter
         var solvers = new List<Pirls> { stage1.Pirls };
         if (options.NAgq >= 1)
         {
-            var stage2 = new LaplaceObjective(data, betaInside: false, threads, options.ObservedInformation);
+            var stage2 = new LaplaceObjective(data, betaInside: false, threads, options.Information == Information.Observed);
             solvers.Add(stage2.Pirls);
             stage2.Pirls.SetModes(stage1.Pirls.V);
             bool ok2;
@@ -102,7 +102,7 @@ internal static class Fitter
             finalPirls = stage2.Pirls;
             if (rule is not null)
             {
-                var agq = new QuadratureObjective(data, rule, threads, options.ObservedInformation);
+                var agq = new QuadratureObjective(data, rule, threads, options.Information == Information.Observed);
                 solvers.Add(agq.Pirls);
                 agq.Pirls.SetModes(stage2.Pirls.V);
                 // The quadrature deviance is the Laplace one plus a small smooth correction: Newton steps with the
@@ -161,7 +161,7 @@ internal static class Fitter
 
         // Standard errors and convergence diagnostics from the Hessian of the deviance in (θ, β).
         var covariance = PirlsCovariance(data, theta, beta, v);
-        string covSource = "pirls";
+        var covSource = CovarianceSource.Pirls;
         bool converged = true;
         if (criterion is not null)
         {
@@ -182,11 +182,11 @@ internal static class Fitter
             if (options.UseHessian && check.BetaCovariance is not null)
             {
                 covariance = check.BetaCovariance;
-                covSource = "hessian";
+                covSource = CovarianceSource.Hessian;
             }
         }
 
-        string method = options.NAgq switch { 0 => "nAGQ=0", 1 => "Laplace", _ => "AGQ" };
+        var method = options.NAgq switch { 0 => FitMethod.PirlsOnly, 1 => FitMethod.Laplace, _ => FitMethod.AdaptiveQuadrature };
         return Results(model, family, options, data, method, rule, theta, beta, covariance, covSource, deviance, v, eta, mu, condVar,
             converged && warnings.Count == 0, singular, warnings, evaluations, clock.Elapsed.TotalSeconds, sweeps: solvers.Sum(s => s.Sweeps));
     }
@@ -201,9 +201,8 @@ internal static class Fitter
         {
             return options.Grid switch
             {
-                "product" => ProductGrid.Create(data.QBlock, options.NAgq),
-                "sparse" => SparseGrid.Create(data.QBlock, options.NAgq, SparseGridBase.GenzKeister),
-                _ => throw new GlmmInputException($"unknown grid '{options.Grid}': use product or sparse"),
+                QuadratureGrid.Product => ProductGrid.Create(data.QBlock, options.NAgq),
+                QuadratureGrid.Sparse => SparseGrid.Create(data.QBlock, options.NAgq, SparseGridBase.GenzKeister),
             };
         }
         catch (ArgumentOutOfRangeException e)
@@ -468,10 +467,10 @@ internal static class Fitter
         return result;
     }
 
-    internal static GlmmFit Results(ModelStructure model, Family family, GlmmOptions options, ModelData data, string method, QuadratureRule? rule,
-        double[] theta, double[] beta, double[,] covariance, string covSource, double deviance, double[] v,
+    internal static GlmmFit Results(ModelStructure model, Family family, GlmmOptions options, ModelData data, FitMethod method, QuadratureRule? rule,
+        double[] theta, double[] beta, double[,] covariance, CovarianceSource covSource, double deviance, double[] v,
         double[] eta, double[] mu, double[][] condVar, bool converged, bool singular, List<string> warnings,
-        int evaluations, double seconds, string? reml = null, double restrictedLogLik = double.NaN, int sweeps = 0)
+        int evaluations, double seconds, RemlVariant? reml = null, double restrictedLogLik = double.NaN, int sweeps = 0)
     {
         var re = model.Random;
         int p = data.P;
@@ -498,7 +497,7 @@ internal static class Fitter
             for (int i = 0; i < q; i++)
                 for (int j = 0; j < q; j++)
                     corr[i, j] = i == j ? 1.0 : cov[i * q + j] / (sd[i] * sd[j]);
-            components.Add(new RandomEffectsComponent(term.GroupName, term.TermNames, sd, corr, term.LevelCount));
+            components.Add(new RandomEffectsComponent(term.GroupName, term.TermNames, sd, new ReadOnlyMatrix(corr), term.LevelCount));
 
             var t = new double[q * q];
             re.FillFactor(theta, s, t);
@@ -531,8 +530,7 @@ internal static class Fitter
             NAgq = options.NAgq,
             Grid = rule is null ? null : options.Grid,
             NodesPerCluster = rule?.Count ?? 1,
-            Family = family.Name,
-            Link = family.Link.Name,
+            Family = family,
             Formula = model.Formula,
             DataName = options.DataName,
             Nobs = model.N,
@@ -541,7 +539,7 @@ internal static class Fitter
             LogLik = -0.5 * deviance,
             ParameterCount = p + theta.Length,
             FixedEffects = fixedEffects,
-            FixedEffectsCovariance = covariance,
+            FixedEffectsCovariance = new ReadOnlyMatrix(covariance),
             CovarianceSource = covSource,
             RandomEffects = components,
             Theta = theta,
@@ -556,7 +554,6 @@ internal static class Fitter
             Reml = reml,
             RestrictedLogLik = restrictedLogLik,
             Model = model,
-            FamilyObject = family,
             Options = options,
             Beta = beta,
             RandomEffectModes = ModesByTerm(data, theta, v),

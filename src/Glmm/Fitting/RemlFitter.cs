@@ -25,18 +25,13 @@ namespace Glmm.Fitting;
 /// </summary>
 internal static class RemlFitter
 {
-    /// <summary>The variants, as named on the command line.</summary>
-    public static readonly string[] Variants = ["laplace", "profile", "pql"];
-
     public static GlmmFit Fit(ModelStructure model, Family family, GlmmOptions options)
     {
         var clock = Stopwatch.StartNew();
-        string variant = options.Reml!;
-        if (!Variants.Contains(variant))
-            throw new GlmmInputException($"unknown REML variant '{variant}': use {string.Join(", ", Variants)}");
+        var variant = options.Reml!.Value;
         if (options.NAgq == 0) throw new GlmmInputException("REML needs nAGQ 1 (Laplace) or more; nAGQ = 0 has no REML form");
-        if (options.NAgq > 1 && variant != "profile")
-            throw new GlmmInputException($"REML variant '{variant}' is defined with the Laplace approximation; only the 'profile' variant takes --nagq K > 1");
+        if (options.NAgq > 1 && variant != RemlVariant.Profile)
+            throw new GlmmInputException($"REML variant '{variant.Name()}' is defined with the Laplace approximation; only the 'profile' variant takes --nagq K > 1");
         family.ValidateResponse(model.Y, model.Weights);
         var data = new ModelData(model, family);
         var re = model.Random;
@@ -48,9 +43,9 @@ internal static class RemlFitter
         var optimizerOptions = new OptimizerOptions { InitialTrustRadius = 0.2, FinalTrustRadius = options.Tolerance, MaxEvaluations = options.MaxEvaluations };
 
         // The marginal deviance −2ℓ(θ, β): Laplace, or AGQ when asked.
-        var laplace = new LaplaceObjective(data, betaInside: false, threads, options.ObservedInformation);
+        var laplace = new LaplaceObjective(data, betaInside: false, threads, options.Information == Information.Observed);
         QuadratureObjective? agq = options.NAgq > 1
-            ? new QuadratureObjective(data, Fitter.Rule(data, options), threads, options.ObservedInformation)
+            ? new QuadratureObjective(data, Fitter.Rule(data, options), threads, options.Information == Information.Observed)
             : null;
         double Marginal(double[] th, double[] b)
         {
@@ -58,7 +53,7 @@ internal static class RemlFitter
             return agq is null ? laplace.Evaluate(x) : agq.Evaluate(x);
         }
 
-        var joint = new LaplaceObjective(data, betaInside: true, threads, options.ObservedInformation);
+        var joint = new LaplaceObjective(data, betaInside: true, threads, options.Information == Information.Observed);
         joint.Pirls.SetBeta(glm.Coefficients.ToArray());
         double[] theta, beta;
         double[,] covariance;
@@ -66,7 +61,7 @@ internal static class RemlFitter
         int evaluations;
         switch (variant)
         {
-            case "laplace":
+            case RemlVariant.Laplace:
             {
                 var opt = bobyqa.Minimize(th => LaplaceCriterion(joint, th), (double[])re.InitialTheta.Clone(), re.LowerBounds, upper, optimizerOptions);
                 if (!opt.Converged) warnings.Add($"REML optimiser did not converge: {opt.Message}");
@@ -77,7 +72,7 @@ internal static class RemlFitter
                 evaluations = joint.Evaluations;
                 break;
             }
-            case "profile":
+            case RemlVariant.Profile:
             {
                 double[] betaHat = glm.Coefficients.ToArray();
                 double[,] info = new double[p, p];
@@ -98,9 +93,10 @@ internal static class RemlFitter
                 evaluations = joint.Evaluations + inner;
                 break;
             }
-            default:
+            case RemlVariant.Pql:
                 (theta, beta, covariance, criterion, evaluations) = Pql(model, data, options, bobyqa, warnings);
                 break;
+            default: throw new ArgumentOutOfRangeException(nameof(options), "unknown REML variant");
         }
 
         // The marginal likelihood and the conditional modes at the REML estimates.
@@ -111,7 +107,7 @@ internal static class RemlFitter
         var mu = (double[])pirlsAtEstimates.Mu.Clone();
         var condVar = Fitter.ConditionalVariances(pirlsAtEstimates, data);
         bool singular = Enumerable.Range(0, nth).Any(j => re.IsDiagonal(j) && theta[j] < 1e-4);
-        var fit = Fitter.Results(model, family, options, data, "REML", agq?.Rule, theta, beta, covariance, variant == "profile" ? "observed information for beta" : "pirls",
+        var fit = Fitter.Results(model, family, options, data, FitMethod.Reml, agq?.Rule, theta, beta, covariance, variant == RemlVariant.Profile ? CovarianceSource.ObservedInformationForBeta : CovarianceSource.Pirls,
             deviance, v, eta, mu, condVar, warnings.Count == 0, singular, warnings, evaluations, clock.Elapsed.TotalSeconds,
             reml: variant, restrictedLogLik: -0.5 * criterion);
         return fit;
@@ -199,7 +195,7 @@ internal static class RemlFitter
         var family = data.Family;
         var upper = Enumerable.Repeat(double.PositiveInfinity, nth).ToArray();
         // Start: the joint mode at θ = lme4's starting value.
-        var start = new LaplaceObjective(data, betaInside: true, options.Threads, options.ObservedInformation);
+        var start = new LaplaceObjective(data, betaInside: true, options.Threads, options.Information == Information.Observed);
         start.Pirls.SetBeta(GlmIrls.Fit(family, model.X, model.Y, model.Weights, model.Offset).Coefficients.ToArray());
         var theta = (double[])re.InitialTheta.Clone();
         start.Evaluate(theta);

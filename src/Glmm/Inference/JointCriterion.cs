@@ -22,16 +22,16 @@ internal sealed class JointCriterion
         Data = data;
         if (options.NAgq > 1)
         {
-            var rule = options.Grid == "sparse"
+            var rule = options.Grid == QuadratureGrid.Sparse
                 ? SparseGrid.Create(data.QBlock, options.NAgq, SparseGridBase.GenzKeister)
                 : ProductGrid.Create(data.QBlock, options.NAgq);
-            var agq = new QuadratureObjective(data, rule, 1, options.ObservedInformation);
+            var agq = new QuadratureObjective(data, rule, 1, options.Information == Information.Observed);
             _f = x => agq.Evaluate(x);
             _pirls = agq.Pirls;
         }
         else
         {
-            var lap = new LaplaceObjective(data, betaInside: false, 1, options.ObservedInformation);
+            var lap = new LaplaceObjective(data, betaInside: false, 1, options.Information == Information.Observed);
             _f = x => lap.Evaluate(x);
             _pirls = lap.Pirls;
         }

@@ -50,8 +50,8 @@ public static class LikelihoodRatio
     {
         if (a.Nobs != b.Nobs || !a.Model.RowIndex.AsSpan().SequenceEqual(b.Model.RowIndex))
             throw new GlmmInputException($"the models were not fitted to the same rows ({a.Nobs} and {b.Nobs} observations): compare fits on the same data without missing-value differences");
-        if (a.Family != b.Family || a.Link != b.Link)
-            throw new GlmmInputException($"the models have different families ({a.Family}/{a.Link} and {b.Family}/{b.Link})");
+        if (!a.Family.Equals(b.Family))
+            throw new GlmmInputException($"the models have different families ({a.Family.Name}/{a.Family.Link.Name} and {b.Family.Name}/{b.Family.Link.Name})");
         if (!a.Model.Y.AsSpan().SequenceEqual(b.Model.Y) || !a.Model.Weights.AsSpan().SequenceEqual(b.Model.Weights))
             throw new GlmmInputException($"the models have different responses ('{a.Model.ResponseName}' and '{b.Model.ResponseName}')");
     }

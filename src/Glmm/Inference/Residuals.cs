@@ -21,7 +21,7 @@ public static class Residuals
 {
     /// <summary>Residuals of a fit, one per row used, in the order of the rows used.</summary>
     public static double[] Compute(GlmmFit fit, ResidualType type = ResidualType.Deviance) =>
-        Compute(fit.FamilyObject, fit.Model.Y, fit.Model.Weights, fit.LinearPredictor.ToArray(), type);
+        Compute(fit.Family, fit.Model.Y, fit.Model.Weights, fit.LinearPredictor.ToArray(), type);
 
     /// <summary>Residuals from the response, prior weights and linear predictor of each row.</summary>
     public static double[] Compute(Family family, ReadOnlySpan<double> y, ReadOnlySpan<double> weights, ReadOnlySpan<double> eta, ResidualType type)

@@ -80,7 +80,7 @@ public static class Simulation
                 }
             }
         }
-        var family = fit.FamilyObject;
+        var family = fit.Family;
         var link = family.Link;
         bool binomial = family.Name == "binomial";
         for (int i = 0; i < n; i++)

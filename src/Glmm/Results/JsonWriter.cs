@@ -16,20 +16,20 @@ public static class JsonWriter
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
-            w.WriteString("method", fit.Method);
-            if (fit.Method == "AGQ")
+            w.WriteString("method", fit.Method.Name());
+            if (fit.Method == FitMethod.AdaptiveQuadrature)
             {
                 w.WriteNumber("nAGQ", fit.NAgq);
-                w.WriteString("grid", fit.Grid);
+                w.WriteString("grid", fit.Grid?.Name());
                 w.WriteNumber("nodesPerCluster", fit.NodesPerCluster);
             }
             if (fit.Reml is not null)
             {
-                w.WriteString("reml", fit.Reml);
+                w.WriteString("reml", fit.Reml.Value.Name());
                 Number(w, "restrictedLogLik", fit.RestrictedLogLik);
             }
-            w.WriteString("family", fit.Family);
-            w.WriteString("link", fit.Link);
+            w.WriteString("family", fit.Family.Name);
+            w.WriteString("link", fit.Family.Link.Name);
             w.WriteString("formula", fit.Formula);
             w.WriteNumber("nobs", fit.Nobs);
             w.WriteNumber("droppedRows", fit.DroppedRows);

@@ -14,11 +14,11 @@ public static class SummaryWriter
         var sb = new StringBuilder();
         sb.AppendLine(fit.Reml is not null ? RemlTitle(fit) : fit.Method switch
         {
-            "nAGQ=0" => "Generalized linear mixed model fit by maximum likelihood (nAGQ = 0: fixed effects estimated within PIRLS)",
-            "Laplace" => "Generalized linear mixed model fit by maximum likelihood (Laplace Approximation)",
-            _ => $"Generalized linear mixed model fit by maximum likelihood (Adaptive Gauss-Hermite quadrature, nAGQ = {fit.NAgq}; {fit.Grid} grid, {fit.NodesPerCluster} nodes per cluster)",
+            FitMethod.PirlsOnly => "Generalized linear mixed model fit by maximum likelihood (nAGQ = 0: fixed effects estimated within PIRLS)",
+            FitMethod.Laplace => "Generalized linear mixed model fit by maximum likelihood (Laplace Approximation)",
+            FitMethod.AdaptiveQuadrature or FitMethod.Reml => $"Generalized linear mixed model fit by maximum likelihood (Adaptive Gauss-Hermite quadrature, nAGQ = {fit.NAgq}; {fit.Grid?.Name()} grid, {fit.NodesPerCluster} nodes per cluster)",
         });
-        sb.AppendLine($" Family: {fit.Family}  ( {fit.Link} )");
+        sb.AppendLine($" Family: {fit.Family.Name}  ( {fit.Family.Link.Name} )");
         sb.AppendLine($"Formula: {fit.Formula}");
         if (fit.DataName.Length > 0) sb.AppendLine($"   Data: {fit.DataName}");
         if (fit.DroppedRows > 0) sb.AppendLine($"Rows dropped: {fit.DroppedRows} ({fit.DroppedReason})");
@@ -95,9 +95,10 @@ public static class SummaryWriter
 
     private static string RemlTitle(GlmmFit fit) => fit.Reml switch
     {
-        "laplace" => "Generalized linear mixed model fit by restricted maximum likelihood (REML variant 'laplace': beta integrated out with the random effects by one Laplace approximation)",
-        "profile" => $"Generalized linear mixed model fit by restricted maximum likelihood (REML variant 'profile': Cox-Reid adjusted profile likelihood, {(fit.NAgq > 1 ? $"adaptive Gauss-Hermite quadrature, nAGQ = {fit.NAgq}" : "Laplace approximation")})",
-        _ => "Generalized linear mixed model fit by restricted maximum likelihood (REML variant 'pql': REML of the working linear mixed model, penalized quasi-likelihood)",
+        RemlVariant.Laplace => "Generalized linear mixed model fit by restricted maximum likelihood (REML variant 'laplace': beta integrated out with the random effects by one Laplace approximation)",
+        RemlVariant.Profile => $"Generalized linear mixed model fit by restricted maximum likelihood (REML variant 'profile': Cox-Reid adjusted profile likelihood, {(fit.NAgq > 1 ? $"adaptive Gauss-Hermite quadrature, nAGQ = {fit.NAgq}" : "Laplace approximation")})",
+        RemlVariant.Pql => "Generalized linear mixed model fit by restricted maximum likelihood (REML variant 'pql': REML of the working linear mixed model, penalized quasi-likelihood)",
+        null => throw new ArgumentException("not a REML fit", nameof(fit)),
     };
 
     private static string F(double v, int digits) => v.ToString("F" + digits.ToString(Inv), Inv);

@@ -114,7 +114,7 @@ public class QuadratureObjectiveTests
         var f = Reference.ReferenceFixture.Load("cbpp_agq25");
         var fit = LaplaceReferenceTests.FitFixture(f, new GlmmOptions { NAgq = 25 });
         var r = f.Lme4!;
-        Assert.Equal("AGQ", fit.Method);
+        Assert.Equal(FitMethod.AdaptiveQuadrature, fit.Method);
         Assert.Equal(25, fit.NodesPerCluster);
         Assert.True(Math.Abs(fit.RandomEffects[0].StdDev[0] - r.RandomEffects![0].StdDev[0]) < 1e-3);
         for (int j = 0; j < fit.FixedEffects.Count; j++)
@@ -146,7 +146,7 @@ public class QuadratureObjectiveTests
     {
         var data = Simulated(80, 12, 2024);
         var product = GlmmModel.Fit("y ~ x1 + x2 + (1 + x1 + x2 | g)", data, new GlmmOptions { NAgq = 7 });
-        var sparse = GlmmModel.Fit("y ~ x1 + x2 + (1 + x1 + x2 | g)", data, new GlmmOptions { NAgq = 7, Grid = "sparse" });
+        var sparse = GlmmModel.Fit("y ~ x1 + x2 + (1 + x1 + x2 | g)", data, new GlmmOptions { NAgq = 7, Grid = QuadratureGrid.Sparse });
         Assert.Equal(343, product.NodesPerCluster);
         // Smolyak on nested Genz-Keister rules: 297 nodes against 343 at q = 3 (945 against 2401 at q = 4).
         Assert.Equal(297, sparse.NodesPerCluster);

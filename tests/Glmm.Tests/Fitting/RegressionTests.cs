@@ -23,7 +23,7 @@ public class RegressionTests
     {
         var m = Load().EnumerateArray().First(e => e.GetProperty("name").GetString() == name);
         var data = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "data", m.GetProperty("data").GetString()!));
-        var fit = GlmmModel.Fit(m.GetProperty("formula").GetString()!, data, new GlmmOptions { Family = m.GetProperty("family").GetString()! });
+        var fit = GlmmModel.Fit(m.GetProperty("formula").GetString()!, data, new GlmmOptions { Family = Glmm.Families.Family.Create(m.GetProperty("family").GetString()!) });
         double best = Math.Max(m.GetProperty("lme4").GetDouble(), m.GetProperty("glmmTMB").GetDouble());
         Assert.True(fit.LogLik >= best - 1e-3, $"logLik {fit.LogLik:R} < {best:R} - 1e-3");
         Assert.Equal(m.GetProperty("lme4Singular").GetBoolean(), fit.Singular);

@@ -140,9 +140,9 @@ public class RemlTests
     public void LaplaceVariantEqualsGlmmTmbReml(string name)
     {
         var f = ReferenceFixture.Load(name);
-        var fit = LaplaceReferenceTests.FitFixture(f, new GlmmOptions { Reml = "laplace" });
+        var fit = LaplaceReferenceTests.FitFixture(f, new GlmmOptions { Reml = RemlVariant.Laplace });
         var r = f.GlmmTmb!;
-        Assert.Equal("laplace", fit.Reml);
+        Assert.Equal(RemlVariant.Laplace, fit.Reml);
         Assert.True(Math.Abs(fit.RestrictedLogLik - r.LogLik) < 1e-3, $"restricted {fit.RestrictedLogLik:R} vs glmmTMB {r.LogLik:R}");
         var ours = fit.RandomEffects[0];
         var theirs = r.RandomEffects![0];
@@ -163,7 +163,7 @@ public class RemlTests
         // binary data — Breslow & Lin 1995 — and on Contraception its SDs fall below ML's; not asserted there.)
         var f = ReferenceFixture.Load(name);
         var ml = LaplaceReferenceTests.FitFixture(f);
-        var reml = LaplaceReferenceTests.FitFixture(f, new GlmmOptions { Reml = variant });
+        var reml = LaplaceReferenceTests.FitFixture(f, new GlmmOptions { Reml = FitNames.ParseReml(variant) });
         for (int k = 0; k < ml.RandomEffects.Count; k++)
             for (int i = 0; i < ml.RandomEffects[k].StdDev.Count; i++)
                 Assert.True(reml.RandomEffects[k].StdDev[i] >= ml.RandomEffects[k].StdDev[i],
@@ -174,9 +174,9 @@ public class RemlTests
     public void ProfileVariantTakesQuadrature()
     {
         var f = ReferenceFixture.Load("cbpp");
-        var fit = LaplaceReferenceTests.FitFixture(f, new GlmmOptions { Reml = "profile", NAgq = 9 });
-        var laplace = LaplaceReferenceTests.FitFixture(f, new GlmmOptions { Reml = "profile" });
-        Assert.Equal("profile", fit.Reml);
+        var fit = LaplaceReferenceTests.FitFixture(f, new GlmmOptions { Reml = RemlVariant.Profile, NAgq = 9 });
+        var laplace = LaplaceReferenceTests.FitFixture(f, new GlmmOptions { Reml = RemlVariant.Profile });
+        Assert.Equal(RemlVariant.Profile, fit.Reml);
         Assert.Equal(9, fit.NodesPerCluster);
         Assert.NotEqual(laplace.RestrictedLogLik, fit.RestrictedLogLik);
         Assert.True(Math.Abs(fit.RandomEffects[0].StdDev[0] - laplace.RandomEffects[0].StdDev[0]) < 0.02);
@@ -186,8 +186,8 @@ public class RemlTests
     public void RemlOptionsAreChecked()
     {
         var f = ReferenceFixture.Load("cbpp");
-        Assert.Throws<GlmmInputException>(() => LaplaceReferenceTests.FitFixture(f, new GlmmOptions { Reml = "bogus" }));
-        Assert.Throws<GlmmInputException>(() => LaplaceReferenceTests.FitFixture(f, new GlmmOptions { Reml = "pql", NAgq = 5 }));
-        Assert.Throws<GlmmInputException>(() => LaplaceReferenceTests.FitFixture(f, new GlmmOptions { Reml = "laplace", NAgq = 0 }));
+        Assert.Throws<GlmmInputException>(() => FitNames.ParseReml("bogus"));
+        Assert.Throws<GlmmInputException>(() => LaplaceReferenceTests.FitFixture(f, new GlmmOptions { Reml = RemlVariant.Pql, NAgq = 5 }));
+        Assert.Throws<GlmmInputException>(() => LaplaceReferenceTests.FitFixture(f, new GlmmOptions { Reml = RemlVariant.Laplace, NAgq = 0 }));
     }
 }

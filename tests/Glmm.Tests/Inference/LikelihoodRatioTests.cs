@@ -22,9 +22,9 @@ public class LikelihoodRatioTests
     private static readonly Lazy<DataTable> Contraception = new(() =>
         CsvTableReader.Read(Path.Combine(ReferenceFixture.DataDirectory, "Contraception.csv")));
 
-    private static readonly Dictionary<string, Results.GlmmFit> Fits = new();
+    private static readonly Dictionary<string, GlmmFit> Fits = new();
 
-    internal static Results.GlmmFit Fit(string formula, GlmmOptions? options = null)
+    internal static GlmmFit Fit(string formula, GlmmOptions? options = null)
     {
         lock (Fits)
         {
@@ -96,7 +96,7 @@ public class LikelihoodRatioTests
         // Same formula shape on a different response: not the same data.
         var other = Fit("urban ~ age + (1 | district)");
         Assert.Contains("different responses", Assert.Throws<GlmmInputException>(() => LikelihoodRatio.Compare(other, a)).Message);
-        var reml = Fit(Fixed + " + (1 + urban | district)", new GlmmOptions { Reml = "laplace" });
+        var reml = Fit(Fixed + " + (1 + urban | district)", new GlmmOptions { Reml = RemlVariant.Laplace });
         Assert.Contains("REML", Assert.Throws<GlmmInputException>(() => LikelihoodRatio.Compare(a, reml)).Message);
     }
 }

@@ -63,7 +63,7 @@ internal sealed class PredictionFixture
                 Fitted = Dict(r.GetProperty("fitted")),
                 Residuals = Dict(r.GetProperty("residuals")),
                 NewDataPredictions = Dict(r.GetProperty("newdataPredictions")),
-                Fit = GlmmModel.Fit(formula, data, new Glmm.Fitting.GlmmOptions { Family = r.GetProperty("family").GetString()!, Link = r.GetProperty("link").GetString() }),
+                Fit = GlmmModel.Fit(formula, data, new GlmmOptions { Family = Glmm.Families.Family.Create(r.GetProperty("family").GetString()!, r.GetProperty("link").GetString()) }),
             };
             Cache[name] = f;
             return f;

@@ -182,7 +182,7 @@ public class PredictionTests
     public void OffsetAndRandomSlopesEnterNewDataPredictions()
     {
         var data = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "data", "poisson_offset.csv"));
-        var fit = GlmmModel.Fit("y ~ x + offset(log(t)) + (1 + x | g)", data, new Glmm.Fitting.GlmmOptions { Family = "poisson" });
+        var fit = GlmmModel.Fit("y ~ x + offset(log(t)) + (1 + x | g)", data, new GlmmOptions { Family = new Glmm.Families.Poisson() });
         var link = Prediction.Predict(fit, data);
         for (int i = 0; i < fit.Nobs; i++) Assert.Equal(fit.LinearPredictor[i], link.Values[fit.Model.RowIndex[i]], 9);
         // One row by hand: β0 + β1 x + log t + b0[g] + b1[g] x.

@@ -28,7 +28,7 @@ public class ResidualsTests
             sumDev += deviance[i] * deviance[i];
         }
         // The deviance residuals square to the conditional deviance Σ wt·d(y, μ).
-        Assert.Equal(fit.FamilyObject.Deviance(y, fit.Fitted.ToArray(), w), sumDev, 9);
+        Assert.Equal(fit.Family.Deviance(y, fit.Fitted.ToArray(), w), sumDev, 9);
         // The summary's scaled-residual quantiles are those of the Pearson residuals.
         var sorted = pearson.OrderBy(r => r).ToArray();
         Assert.Equal(fit.ScaledResidualQuantiles[0], sorted[0], 10);

@@ -1,13 +1,13 @@
-namespace Glmm.Fitting;
+using Glmm.Families;
 
-/// <summary>Options of a GLMM fit.</summary>
+namespace Glmm;
+
+/// <summary>Options of a GLMM fit. Immutable; change a copy with <c>with { … }</c>.</summary>
 public sealed record GlmmOptions
 {
-    /// <summary>Family name: "binomial" (default) or "poisson".</summary>
-    public string Family { get; init; } = "binomial";
-
-    /// <summary>Link name; null for the family's default (logit, log).</summary>
-    public string? Link { get; init; }
+    /// <summary>The conditional distribution of the response and its link (default: binomial with the logit link).</summary>
+    /// <example><c>new GlmmOptions { Family = new Poisson(Link.Sqrt) }</c></example>
+    public Family Family { get; init; } = new Binomial();
 
     /// <summary>Column of prior weights (for a binomial proportion: the number of trials); null for none.</summary>
     public string? WeightsColumn { get; init; }
@@ -18,23 +18,18 @@ public sealed record GlmmOptions
     /// </summary>
     public int NAgq { get; init; } = 1;
 
-    /// <summary>Quadrature grid for nAGQ &gt; 1: "product" (K^q Gauss–Hermite nodes, default) or "sparse" (Smolyak on nested Genz–Keister rules, exact to total degree 2K − 1).</summary>
-    public string Grid { get; init; } = "product";
+    /// <summary>Quadrature grid for nAGQ &gt; 1 (default: the product grid, K^q nodes).</summary>
+    public QuadratureGrid Grid { get; init; } = QuadratureGrid.Product;
 
     /// <summary>
     /// The curvature in the Laplace approximation (and the scaling of adaptive quadrature): the observed
-    /// information, i.e. the Hessian of the log-likelihood at the mode (true, default; glmmTMB's, the exact
-    /// Laplace approximation), or the expected information of the IRLS weights (false; lme4's). They agree for
-    /// canonical links (logit, log).
+    /// information (default; glmmTMB's, the exact Laplace approximation) or the expected information of the
+    /// IRLS weights (lme4's). They agree for canonical links (logit, log).
     /// </summary>
-    public bool ObservedInformation { get; init; } = true;
+    public Information Information { get; init; } = Information.Observed;
 
-    /// <summary>
-    /// Restricted maximum likelihood variant: null for maximum likelihood (default), "laplace" (β integrated
-    /// out with v in one Laplace approximation, glmmTMB's REML), "profile" (Cox–Reid adjusted profile
-    /// likelihood, Laplace or AGQ) or "pql" (REML of the working linear mixed model, Breslow–Clayton).
-    /// </summary>
-    public string? Reml { get; init; }
+    /// <summary>Restricted maximum likelihood variant; null for maximum likelihood (default).</summary>
+    public RemlVariant? Reml { get; init; }
 
     /// <summary>
     /// Use the exact gradient of the Laplace deviance (canonical links: binomial-logit, Poisson-log) with
@@ -49,8 +44,11 @@ public sealed record GlmmOptions
     public bool UseHessian { get; init; } = true;
 
     /// <summary>
-    /// Final trust-region radius of BOBYQA in the last stage (θ, and β in units of its standard error): the
-    /// accuracy of the estimates; the deviance is then accurate to about its square.
+    /// The accuracy asked of the estimates in the final stage, with θ on its own scale and β in units of its
+    /// standard error (the deviance is then accurate to about its square): the final trust-region radius of
+    /// BOBYQA (derivative-free stages, and stage 1 when it is the last stage), and, for the gradient stage,
+    /// 10⁴ times the projected-gradient tolerance of L-BFGS-B in coordinates of unit curvature (so the
+    /// estimates end far more accurate than this: the gradient is exact and extra steps are cheap).
     /// </summary>
     public double Tolerance { get; init; } = 1e-5;
 

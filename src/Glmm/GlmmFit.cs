@@ -1,4 +1,8 @@
-namespace Glmm.Results;
+using System.Collections.ObjectModel;
+using Glmm.Families;
+using Glmm.Model;
+
+namespace Glmm;
 
 /// <summary>One fixed effect: estimate, standard error, Wald z and its two-sided p value.</summary>
 /// <param name="Name">Column name as R's model.matrix names it.</param>
@@ -14,13 +18,19 @@ public sealed record FixedEffectEstimate(string Name, double Estimate, double St
 /// <param name="StdDev">Standard deviation of each term.</param>
 /// <param name="Correlation">Correlation matrix (q×q).</param>
 /// <param name="Levels">Number of levels of the grouping factor.</param>
-public sealed record RandomEffectsComponent(string Group, IReadOnlyList<string> Terms, IReadOnlyList<double> StdDev, double[,] Correlation, int Levels)
+public sealed record RandomEffectsComponent(string Group, IReadOnlyList<string> Terms, IReadOnlyList<double> StdDev, ReadOnlyMatrix Correlation, int Levels)
 {
+    /// <summary>Term names, e.g. <c>(Intercept)</c>, <c>urbanY</c> (a read-only copy).</summary>
+    public IReadOnlyList<string> Terms { get; init; } = Array.AsReadOnly(Terms.ToArray());
+
+    /// <summary>Standard deviation of each term (a read-only copy).</summary>
+    public IReadOnlyList<double> StdDev { get; init; } = Array.AsReadOnly(StdDev.ToArray());
+
     /// <summary>Variances (squared SDs).</summary>
-    public IReadOnlyList<double> Variance => StdDev.Select(s => s * s).ToArray();
+    public IReadOnlyList<double> Variance => Array.AsReadOnly(StdDev.Select(s => s * s).ToArray());
 }
 
-/// <summary>A conditional mode of one random effect (lme4's <c>ranef</c>, on the scale of b = Λv).</summary>
+/// <summary>A conditional mode of one random effect (lme4's <c>ranef</c>, on the scale of b = Λu).</summary>
 /// <param name="Group">Grouping factor.</param>
 /// <param name="Level">Level name.</param>
 /// <param name="Term">Term name.</param>
@@ -30,33 +40,30 @@ public sealed record RandomEffectPrediction(string Group, string Level, string T
 
 /// <summary>
 /// The result of fitting a GLMM: estimates, standard errors, random-effect covariances, fit statistics,
-/// conditional modes and convergence diagnostics. Immutable.
+/// conditional modes and convergence diagnostics. Immutable: every collection is a read-only copy.
 /// </summary>
 public sealed class GlmmFit
 {
-    /// <summary>"Laplace", "nAGQ=0" or "AGQ".</summary>
-    public required string Method { get; init; }
+    /// <summary>How the criterion was computed (JSON <c>method</c>: <see cref="FitNames.Name(FitMethod)"/>).</summary>
+    public required FitMethod Method { get; init; }
 
     /// <summary>nAGQ: 0, 1 (Laplace) or the number of quadrature points per dimension.</summary>
     public int NAgq { get; init; } = 1;
 
-    /// <summary>For AGQ: "product" or "sparse"; null otherwise.</summary>
-    public string? Grid { get; init; }
+    /// <summary>For adaptive quadrature, the grid; null otherwise.</summary>
+    public QuadratureGrid? Grid { get; init; }
 
     /// <summary>Quadrature nodes per cluster (1 for Laplace).</summary>
     public int NodesPerCluster { get; init; } = 1;
 
-    /// <summary>The REML variant ("laplace", "profile", "pql"), or null for a maximum-likelihood fit.</summary>
-    public string? Reml { get; init; }
+    /// <summary>The REML variant, or null for a maximum-likelihood fit.</summary>
+    public RemlVariant? Reml { get; init; }
 
     /// <summary>The restricted log-likelihood criterion at the REML optimum (NaN for ML fits). Not comparable with <see cref="LogLik"/>.</summary>
     public double RestrictedLogLik { get; init; } = double.NaN;
 
-    /// <summary>Family name.</summary>
-    public required string Family { get; init; }
-
-    /// <summary>Link name.</summary>
-    public required string Link { get; init; }
+    /// <summary>The family and its link.</summary>
+    public required Family Family { get; init; }
 
     /// <summary>The formula as given.</summary>
     public required string Formula { get; init; }
@@ -95,25 +102,25 @@ public sealed class GlmmFit
     public int DfResidual => Nobs - ParameterCount;
 
     /// <summary>Fixed effects.</summary>
-    public required IReadOnlyList<FixedEffectEstimate> FixedEffects { get; init; }
+    public required IReadOnlyList<FixedEffectEstimate> FixedEffects { get => _fixedEffects; init => _fixedEffects = ReadOnly(value); }
 
     /// <summary>Covariance matrix of β̂ (p×p).</summary>
-    public required double[,] FixedEffectsCovariance { get; init; }
+    public required ReadOnlyMatrix FixedEffectsCovariance { get; init; }
 
-    /// <summary>Where the covariance of β̂ came from: "hessian" or "pirls".</summary>
-    public string CovarianceSource { get; init; } = "hessian";
+    /// <summary>Where the covariance of β̂ came from.</summary>
+    public CovarianceSource CovarianceSource { get; init; } = CovarianceSource.Hessian;
 
     /// <summary>Random-effect SDs and correlations, one entry per term in lme4's order.</summary>
-    public required IReadOnlyList<RandomEffectsComponent> RandomEffects { get; init; }
+    public required IReadOnlyList<RandomEffectsComponent> RandomEffects { get => _randomEffects; init => _randomEffects = ReadOnly(value); }
 
-    /// <summary>θ at the optimum.</summary>
-    public required IReadOnlyList<double> Theta { get; init; }
+    /// <summary>θ at the optimum: the lower-triangular entries of each term's factor of Λ, column by column.</summary>
+    public required IReadOnlyList<double> Theta { get => _theta; init => _theta = ReadOnly(value); }
 
     /// <summary>Conditional modes of the random effects with conditional SDs.</summary>
-    public required IReadOnlyList<RandomEffectPrediction> ConditionalModes { get; init; }
+    public required IReadOnlyList<RandomEffectPrediction> ConditionalModes { get => _modes; init => _modes = ReadOnly(value); }
 
     /// <summary>Quantiles (min, 1Q, median, 3Q, max) of the Pearson residuals.</summary>
-    public required IReadOnlyList<double> ScaledResidualQuantiles { get; init; }
+    public required IReadOnlyList<double> ScaledResidualQuantiles { get => _quantiles; init => _quantiles = ReadOnly(value); }
 
     /// <summary>True when the optimiser converged and the convergence checks passed.</summary>
     public required bool Converged { get; init; }
@@ -122,7 +129,7 @@ public sealed class GlmmFit
     public required bool Singular { get; init; }
 
     /// <summary>Convergence and other warnings (empty when the fit is sound).</summary>
-    public required IReadOnlyList<string> Warnings { get; init; }
+    public required IReadOnlyList<string> Warnings { get => _warnings; init => _warnings = ReadOnly(value); }
 
     /// <summary>Objective (deviance) evaluations by the optimisers.</summary>
     public required int Evaluations { get; init; }
@@ -138,28 +145,35 @@ public sealed class GlmmFit
     public double Seconds { get; init; }
 
     /// <summary>β̂ in the order of <see cref="FixedEffects"/>.</summary>
-    public required IReadOnlyList<double> Beta { get; init; }
+    public required IReadOnlyList<double> Beta { get => _beta; init => _beta = ReadOnly(value); }
 
-    /// <summary>Linear predictor η = Xβ̂ + Zb̃ + offset per observation (in the order of the rows kept).</summary>
-    public required IReadOnlyList<double> LinearPredictor { get; init; }
+    /// <summary>Linear predictor η = Xβ̂ + ZΛũ + offset per observation (in the order of the rows kept).</summary>
+    public required IReadOnlyList<double> LinearPredictor { get => _eta; init => _eta = ReadOnly(value); }
 
     /// <summary>Fitted means μ = g⁻¹(η) per observation (in the order of the rows kept).</summary>
-    public required IReadOnlyList<double> Fitted { get; init; }
+    public required IReadOnlyList<double> Fitted { get => _mu; init => _mu = ReadOnly(value); }
 
-    /// <summary>The model structure the fit was made on (response, X, random-effect terms, rows kept).</summary>
-    public required Model.ModelStructure Model { get; init; }
-
-    /// <summary>The family and link.</summary>
-    public required Families.Family FamilyObject { get; init; }
+    /// <summary>The model structure the fit was made on (response, X, random-effect terms, rows kept); the engine's, not to be changed.</summary>
+    internal ModelStructure Model { get; init; } = null!;
 
     /// <summary>The options the fit was made with.</summary>
-    public required Fitting.GlmmOptions Options { get; init; }
+    public required GlmmOptions Options { get; init; }
 
-    /// <summary>Conditional modes b̃ per random-effects term (in the order of <see cref="RandomEffects"/>), level-major: level l, effect j at l·q + j.</summary>
-    public required IReadOnlyList<double[]> RandomEffectModes { get; init; }
+    /// <summary>Conditional modes b̃ = Λũ per random-effects term (in the order of <see cref="RandomEffects"/>), level-major: level l, effect j at l·q + j.</summary>
+    public required IReadOnlyList<IReadOnlyList<double>> RandomEffectModes
+    {
+        get => _randomEffectModes;
+        init => _randomEffectModes = ReadOnly(value.Select(ReadOnly).ToArray());
+    }
+
+    /// <summary>The lme4-style summary (as <c>summary(glmer(...))</c> prints it).</summary>
+    public string Summary() => Results.SummaryWriter.Write(this);
+
+    /// <summary>The fit as one JSON object (the CLI's <c>--format json</c>); with the conditional modes when <paramref name="includeRanef"/>.</summary>
+    public string ToJson(bool includeRanef = false) => Results.JsonWriter.Write(this, includeRanef);
 
     /// <summary>Correlation matrix of β̂.</summary>
-    public double[,] FixedEffectsCorrelation
+    public ReadOnlyMatrix FixedEffectsCorrelation
     {
         get
         {
@@ -168,7 +182,17 @@ public sealed class GlmmFit
             for (int i = 0; i < p; i++)
                 for (int j = 0; j < p; j++)
                     c[i, j] = FixedEffectsCovariance[i, j] / Math.Sqrt(FixedEffectsCovariance[i, i] * FixedEffectsCovariance[j, j]);
-            return c;
+            return new ReadOnlyMatrix(c);
         }
     }
+
+    private readonly IReadOnlyList<FixedEffectEstimate> _fixedEffects = [];
+    private readonly IReadOnlyList<RandomEffectsComponent> _randomEffects = [];
+    private readonly IReadOnlyList<double> _theta = [], _quantiles = [], _beta = [], _eta = [], _mu = [];
+    private readonly IReadOnlyList<RandomEffectPrediction> _modes = [];
+    private readonly IReadOnlyList<string> _warnings = [];
+    private readonly IReadOnlyList<IReadOnlyList<double>> _randomEffectModes = [];
+
+    /// <summary>A read-only copy (the caller's list can change afterwards without changing the fit).</summary>
+    private static ReadOnlyCollection<T> ReadOnly<T>(IEnumerable<T> values) => Array.AsReadOnly(values.ToArray());
 }
