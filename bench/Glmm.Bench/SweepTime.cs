@@ -16,7 +16,7 @@ internal static class SweepTime
     {
         var table = CsvTableReader.Read(dataPath);
         var fit = GlmmModel.Fit(formula, table, new GlmmOptions { Family = Glmm.Families.Family.Create(family, link) });
-        var data = new ModelData(fit.Model, fit.Family);
+        var data = new EngineLayout(fit.Model, fit.Family);
         var pirls = new Pirls(data, withFixed: false);
         var theta = fit.Theta.ToArray();
         var beta = fit.Beta.ToArray();

@@ -22,7 +22,7 @@ internal static class Fitter
     {
         var clock = Stopwatch.StartNew();
         family.ValidateResponse(model.Y, model.Weights);
-        var data = new ModelData(model, family);
+        var data = new EngineLayout(model, family);
         var re = model.Random;
         int nth = re.ThetaLength, p = data.P, threads = options.Threads;
         var warnings = new List<string>();
@@ -192,7 +192,7 @@ internal static class Fitter
     }
 
     /// <summary>The quadrature rule nAGQ &gt; 1 asks for; a clear error when the model or the grid does not allow it.</summary>
-    internal static QuadratureRule Rule(ModelData data, GlmmOptions options)
+    internal static QuadratureRule Rule(EngineLayout data, GlmmOptions options)
     {
         var re = data.Random;
         if (data.DenseRandom != 0)
@@ -376,7 +376,7 @@ internal static class Fitter
         return (theta, x[nth..], fx, converged, evaluations);
     }
 
-    private static double[] PirlsStandardErrors(ModelData data, double[] theta, double[] beta, double[] v)
+    private static double[] PirlsStandardErrors(EngineLayout data, double[] theta, double[] beta, double[] v)
     {
         var cov = PirlsCovariance(data, theta, beta, v);
         var s = new double[data.P];
@@ -385,7 +385,7 @@ internal static class Fitter
     }
 
     /// <summary>SEs of β from the bordered PIRLS factor (stage 1): sqrt diag((R_X'R_X)⁻¹).</summary>
-    private static double[] BetaStandardErrors(Pirls pirls, ModelData data)
+    private static double[] BetaStandardErrors(Pirls pirls, EngineLayout data)
     {
         var cov = FixedBlockCovariance(pirls.Factor, data);
         var s = new double[data.P];
@@ -402,7 +402,7 @@ internal static class Fitter
     /// The diagonal of the deviance's Hessian in β at a PIRLS solution with β inside: 2S, S the Schur complement of the
     /// fixed effects in the system (the β rows of the dense factor: S = L_ββ L_ββ').
     /// </summary>
-    private static double[] BetaHessianDiagonal(Pirls pirls, ModelData data)
+    private static double[] BetaHessianDiagonal(Pirls pirls, EngineLayout data)
     {
         var factor = pirls.Factor;
         int p = data.P, m = factor.DenseSize, off = m - p;
@@ -417,7 +417,7 @@ internal static class Fitter
         return h;
     }
 
-    internal static double[,] FixedBlockCovariance(BlockedCholesky factor, ModelData data)
+    internal static double[,] FixedBlockCovariance(BlockedCholesky factor, EngineLayout data)
     {
         int p = data.P, m = factor.DenseSize, off = m - p;
         var dense = factor.Dense;
@@ -432,7 +432,7 @@ internal static class Fitter
     }
 
     /// <summary>Covariance of β̂ conditional on θ, from the bordered PIRLS system at the optimum.</summary>
-    internal static double[,] PirlsCovariance(ModelData data, double[] theta, double[] beta, double[] v)
+    internal static double[,] PirlsCovariance(EngineLayout data, double[] theta, double[] beta, double[] v)
     {
         var pirls = new Pirls(data, withFixed: true);
         pirls.SetBeta(beta);
@@ -445,7 +445,7 @@ internal static class Fitter
     /// Conditional covariances of v at the mode, (LL')⁻¹ restricted to each term and level: for structure
     /// term s, a levels × q × q array (row-major blocks).
     /// </summary>
-    internal static double[][] ConditionalVariances(Pirls pirls, ModelData data)
+    internal static double[][] ConditionalVariances(Pirls pirls, EngineLayout data)
     {
         // The diagonal blocks of H⁻¹ are entries of its selected inverse: no solve per random effect.
         var inv = new SelectedInversion(pirls.Factor);
@@ -462,12 +462,12 @@ internal static class Fitter
                         blocks[l * q * q + b * q + a] = k < data.BlockTerms
                             ? inv.DiagonalBlock(l)[(data.TermOffsetInBlock[k] + b) * qb + data.TermOffsetInBlock[k] + a]
                             : inv.Dense[(data.DenseOffset[k] + l * q + b) * m + data.DenseOffset[k] + l * q + a];
-            result[data.TermIndex[k]] = blocks;
+            result[data.StructureTerm(k)] = blocks;
         }
         return result;
     }
 
-    internal static GlmmFit Results(ModelStructure model, Family family, GlmmOptions options, ModelData data, FitMethod method, QuadratureRule? rule,
+    internal static GlmmFit Results(ModelStructure model, Family family, GlmmOptions options, EngineLayout data, FitMethod method, QuadratureRule? rule,
         double[] theta, double[] beta, double[,] covariance, CovarianceSource covSource, double deviance, double[] v,
         double[] eta, double[] mu, double[][] condVar, bool converged, bool singular, List<string> warnings,
         int evaluations, double seconds, RemlVariant? reml = null, double restrictedLogLik = double.NaN, int sweeps = 0)
@@ -485,7 +485,7 @@ internal static class Fitter
         var components = new List<RandomEffectsComponent>();
         var modes = new List<RandomEffectPrediction>();
         var engineIndex = new int[re.Terms.Count];
-        for (int k = 0; k < data.K; k++) engineIndex[data.TermIndex[k]] = k;
+        for (int k = 0; k < data.K; k++) engineIndex[data.StructureTerm(k)] = k;
         for (int s = 0; s < re.Terms.Count; s++)
         {
             var term = re.Terms[s];
@@ -509,7 +509,7 @@ internal static class Fitter
                 for (int i = 0; i < q; i++)
                 {
                     double b = 0;
-                    for (int r = 0; r <= i; r++) b += t[i * q + r] * v[data.VIndex(k, l, r)];
+                    for (int r = 0; r <= i; r++) b += t[i * q + r] * v[data.UIndex(k, l, r)];
                     double var = 0;
                     for (int r = 0; r <= i; r++)
                         for (int u = 0; u <= i; u++) var += t[i * q + r] * blocks[w + r * q + u] * t[i * q + u];
@@ -563,13 +563,13 @@ internal static class Fitter
     }
 
     /// <summary>b = T v per structure term, level-major (level l, effect j at l*q + j).</summary>
-    private static double[][] ModesByTerm(ModelData data, double[] theta, double[] v)
+    private static double[][] ModesByTerm(EngineLayout data, double[] theta, double[] v)
     {
         var re = data.Random;
         var result = new double[data.K][];
         for (int k = 0; k < data.K; k++)
         {
-            int s = data.TermIndex[k], q = data.Q[k];
+            int s = data.StructureTerm(k), q = data.Q[k];
             var t = new double[q * q];
             re.FillFactor(theta, s, t);
             var b = new double[data.Levels[k] * q];
@@ -577,7 +577,7 @@ internal static class Fitter
                 for (int i = 0; i < q; i++)
                 {
                     double sum = 0;
-                    for (int r = 0; r <= i; r++) sum += t[i * q + r] * v[data.VIndex(k, l, r)];
+                    for (int r = 0; r <= i; r++) sum += t[i * q + r] * v[data.UIndex(k, l, r)];
                     b[l * q + i] = sum;
                 }
             result[s] = b;
@@ -586,10 +586,10 @@ internal static class Fitter
     }
 
     /// <summary>Engine-order values back in the model's row order.</summary>
-    private static double[] ToModelOrder(ModelData data, double[] engine)
+    private static double[] ToModelOrder(EngineLayout data, double[] engine)
     {
         var r = new double[data.N];
-        for (int i = 0; i < data.N; i++) r[data.Order[i]] = engine[i];
+        for (int i = 0; i < data.N; i++) r[data.ModelRow(i)] = engine[i];
         return r;
     }
 

@@ -15,7 +15,7 @@ namespace Glmm.Fitting;
 /// </summary>
 internal sealed class LaplaceGradient
 {
-    private readonly ModelData _d;
+    private readonly EngineLayout _d;
     private readonly Pirls _pirls;
     private readonly SelectedInversion _inv;
     private readonly int[] _chunkStart;
@@ -29,7 +29,7 @@ internal sealed class LaplaceGradient
     private readonly int[] _thetaRow, _thetaCol; // position of each θ entry in the level block (block terms)
     private readonly double[] _jacobian;    // dṽ/d(θ, β) at the last gradient (block-diagonal H only), row-major Q0Total × (nθ + p)
 
-    public LaplaceGradient(ModelData data, Pirls pirls, int threads = 0)
+    public LaplaceGradient(EngineLayout data, Pirls pirls, int threads = 0)
     {
         if (!data.Family.IsCanonical)
             throw new NotSupportedException("the analytic Laplace gradient needs a canonical link (binomial-logit, poisson-log)");
@@ -48,7 +48,7 @@ internal sealed class LaplaceGradient
         for (int k = 0; k < data.K; k++)
         {
             _aOff[k + 1] = _aOff[k] + data.Q[k];
-            _thetaOff[k] = data.Random.ThetaOffsets[data.TermIndex[k]];
+            _thetaOff[k] = data.Random.ThetaOffsets[data.StructureTerm(k)];
         }
         _aLen = _aOff[data.K];
         _chunkGrad = new double[chunks * _nGrad];
@@ -147,14 +147,14 @@ internal sealed class LaplaceGradient
         for (int k = 0; k < d.K; k++)
         {
             int q = d.Q[k];
-            var z = d.Z[k].AsSpan(i * q, q);
+            var z = d.Z(k).Slice(i * q, q);
             var ck = coef.Slice(_aOff[k], q);
             int pos = _thetaOff[k];
             for (int c = 0; c < q; c++)
                 for (int r = c; r < q; r++) g[pos++] += z[r] * ck[c];
         }
         int p = d.P;
-        var x = d.X.AsSpan(i * p, p);
+        var x = d.X.Slice(i * p, p);
         var gb = g.Slice(_nTheta, p);
         for (int j = 0; j < p; j++) gb[j] += x[j] * cx;
     }
@@ -213,7 +213,7 @@ internal sealed class LaplaceGradient
             scvz.Clear();
             for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
             {
-                var z = zb.AsSpan(i * q0, q0);
+                var z = zb.Slice(i * q0, q0);
                 double h = 0;
                 for (int a = 0; a < q0; a++)
                 {
@@ -224,7 +224,7 @@ internal sealed class LaplaceGradient
                 double w = wRow[i], si = sRow[i];
                 double ci = w * family.VarianceDerivative(mu[i]) * h;
                 double cv = -2.0 * si + ci;
-                var x = d.X.AsSpan(i * p, p);
+                var x = d.X.Slice(i * p, p);
                 for (int a = 0; a < q0; a++)
                 {
                     double za = z[a], wza = w * za;
@@ -333,7 +333,7 @@ internal sealed class LaplaceGradient
             ssz.Clear();
             for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
             {
-                var z = zb.AsSpan(i * q0, q0);
+                var z = zb.Slice(i * q0, q0);
                 double au = 0;
                 for (int a = 0; a < q0; a++) au += z[a] * lu[a];
                 double cv = -wRow[i] * au, s = sRow[i];
@@ -342,7 +342,7 @@ internal sealed class LaplaceGradient
                     scvz[a] += cv * z[a];
                     ssz[a] += s * z[a];
                 }
-                var x = d.X.AsSpan(i * p, p);
+                var x = d.X.Slice(i * p, p);
                 for (int j = 0; j < p; j++) gb[j] += x[j] * cv;
             }
             for (int r = 0; r < q0; r++)
@@ -400,7 +400,7 @@ internal sealed class LaplaceGradient
                     double ae = a[q0 + e];
                     // Dense index of entry e.
                     int k = TermOfDenseEntry(e, out int j);
-                    idx[e] = d.DenseOffset[k] + d.Codes[k][i] * d.Q[k] + j;
+                    idx[e] = d.DenseOffset[k] + d.Codes(k)[i] * d.Q[k] + j;
                     double sum = DenseCholesky.Dot(hrow, a0);
                     for (int t = 0; t < q0; t++) h0[t] += hrow[t] * ae;
                     ha[q0 + e] = sum;
@@ -420,7 +420,7 @@ internal sealed class LaplaceGradient
                 double cv = -2.0 * s + ci;
                 for (int k = 0; k < d.K; k++)
                 {
-                    int vi = d.VIndex(k, d.Codes[k][i], 0);
+                    int vi = d.UIndex(k, d.Codes(k)[i], 0);
                     for (int c = 0; c < d.Q[k]; c++)
                         coef[_aOff[k] + c] = cv * v[vi + c] + 2.0 * w * ha[_aOff[k] + c];
                 }
@@ -446,13 +446,13 @@ internal sealed class LaplaceGradient
             double au = 0;
             for (int k = 0; k < d.K; k++)
             {
-                int vi = d.VIndex(k, d.Codes[k][i], 0);
+                int vi = d.UIndex(k, d.Codes(k)[i], 0);
                 for (int c = 0; c < d.Q[k]; c++) au += a[_aOff[k] + c] * _u[vi + c];
             }
             double cv = -w * au;
             for (int k = 0; k < d.K; k++)
             {
-                int vi = d.VIndex(k, d.Codes[k][i], 0);
+                int vi = d.UIndex(k, d.Codes(k)[i], 0);
                 for (int c = 0; c < d.Q[k]; c++) coef[_aOff[k] + c] = cv * v[vi + c] + s * _u[vi + c];
             }
             Scatter(i, g, coef, cv);

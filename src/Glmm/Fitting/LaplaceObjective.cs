@@ -8,11 +8,11 @@ namespace Glmm.Fitting;
 /// </summary>
 internal sealed class LaplaceObjective
 {
-    private readonly ModelData _data;
+    private readonly EngineLayout _data;
     private readonly Pirls _pirls;
     private readonly int _thetaLength;
 
-    public LaplaceObjective(ModelData data, bool betaInside, int threads = 0, bool observedInformation = true)
+    public LaplaceObjective(EngineLayout data, bool betaInside, int threads = 0, bool observedInformation = true)
     {
         _data = data;
         BetaInside = betaInside;

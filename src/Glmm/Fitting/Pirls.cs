@@ -18,7 +18,7 @@ internal sealed class Pirls
     private const int MaxIterations = 200;
     private const int MaxHalvings = 30;
 
-    private readonly ModelData _d;
+    private readonly EngineLayout _d;
     private readonly bool _withFixed;
     private readonly BlockedCholesky _chol;
     private readonly double[] _t;      // T_k factors, row-major q×q, concatenated
@@ -40,7 +40,7 @@ internal sealed class Pirls
     private readonly bool _observed;          // log|L| from the observed information (non-canonical links)
     private bool _useObserved;                // the current system uses the observed information
 
-    public Pirls(ModelData data, bool withFixed, int threads = 0, bool observedInformation = true)
+    public Pirls(EngineLayout data, bool withFixed, int threads = 0, bool observedInformation = true)
     {
         _d = data;
         _observed = observedInformation && !data.Family.IsCanonical;
@@ -142,7 +142,7 @@ internal sealed class Pirls
     /// <summary>Writes the factors T_k of θ.</summary>
     public void SetTheta(ReadOnlySpan<double> theta)
     {
-        for (int k = 0; k < _d.K; k++) _d.Random.FillFactor(theta, _d.TermIndex[k], _t.AsSpan(_tOff[k], _tOff[k + 1] - _tOff[k]));
+        for (int k = 0; k < _d.K; k++) _d.Random.FillFactor(theta, _d.StructureTerm(k), _t.AsSpan(_tOff[k], _tOff[k + 1] - _tOff[k]));
         int q0 = _d.QBlock;
         Array.Clear(_l0);
         for (int k = 0; k < _d.BlockTerms; k++)
@@ -274,7 +274,7 @@ internal sealed class Pirls
     {
         var d = _d;
         int p = d.P;
-        for (int i = 0; i < d.N; i++) _fixedEta[i] = d.Offset[i] + DenseCholesky.Dot(d.X.AsSpan(i * p, p), _beta);
+        for (int i = 0; i < d.N; i++) _fixedEta[i] = d.Offset[i] + DenseCholesky.Dot(d.X.Slice(i * p, p), _beta);
     }
 
     /// <summary>η over the rows of chunk c: per level u = Λ₀v_l once, then η_i = offset + x_i'β + z_i'u + the other terms.</summary>
@@ -303,14 +303,14 @@ internal sealed class Pirls
                 if (_withFixed)
                 {
                     e = d.Offset[i];
-                    var xi = d.X.AsSpan(i * p, p);
+                    var xi = d.X.Slice(i * p, p);
                     for (int j = 0; j < xi.Length; j++) e += xi[j] * beta[j];
                 }
                 else e = _fixedEta[i];
                 if (q0 == 1) e += zb[i] * u[0];
                 else
                 {
-                    var z = zb.AsSpan(i * q0, q0);
+                    var z = zb.Slice(i * q0, q0);
                     for (int s = 0; s < q0; s++) e += z[s] * u[s];
                 }
                 if (other) e += OtherTerms(i, v, a);
@@ -330,7 +330,7 @@ internal sealed class Pirls
             int q = d.Q[k];
             var ak = a.Slice(e, q);
             TermDesign(k, i, ak);
-            int vi = d.Q0Total + d.DenseOffset[k] + d.Codes[k][i] * q;
+            int vi = d.Q0Total + d.DenseOffset[k] + d.Codes(k)[i] * q;
             for (int j = 0; j < q; j++) s += ak[j] * v[vi + j];
         }
         return s;
@@ -342,7 +342,7 @@ internal sealed class Pirls
     {
         int q = _d.Q[k];
         var t = _t.AsSpan(_tOff[k], q * q);
-        var z = _d.Z[k].AsSpan(i * q, q);
+        var z = _d.Z(k).Slice(i * q, q);
         for (int j = 0; j < q; j++)
         {
             double sum = 0;
@@ -366,7 +366,7 @@ internal sealed class Pirls
     {
         var d = _d;
         int from = d.ClusterStart[_chunkStart[c]], to = d.ClusterStart[_chunkStart[c + 1]];
-        return d.Family.DevianceRows(d.Y.AsSpan(from, to - from), d.Weights.AsSpan(from, to - from), eta.AsSpan(from, to - from));
+        return d.Family.DevianceRows(d.Y.Slice(from, to - from), d.Weights.Slice(from, to - from), eta.AsSpan(from, to - from));
     }
 
     /// <summary>Fills <paramref name="a"/> (length Σq) with a_k = T_k' z_k(i) for every engine term at the last θ.</summary>
@@ -443,7 +443,7 @@ internal sealed class Pirls
         int nDense = d.QRest + pin;
         int rowFrom = d.ClusterStart[_chunkStart[c]], rowTo = d.ClusterStart[_chunkStart[c + 1]], rows = rowTo - rowFrom;
         if (computeEta) ComputeEtaChunk(c, _v, _beta, _eta);
-        double dev = family.IrlsRows(d.Y.AsSpan(rowFrom, rows), d.Weights.AsSpan(rowFrom, rows), _eta.AsSpan(rowFrom, rows),
+        double dev = family.IrlsRows(d.Y.Slice(rowFrom, rows), d.Weights.Slice(rowFrom, rows), _eta.AsSpan(rowFrom, rows),
             _mu.AsSpan(rowFrom, rows), _w.AsSpan(rowFrom, rows), _r.AsSpan(rowFrom, rows));
         if (_useObserved)
             for (int i = rowFrom; i < rowTo; i++)
@@ -489,7 +489,7 @@ internal sealed class Pirls
                     s11 += wz1 * z1;
                     r0 += r * z0;
                     r1 += r * z1;
-                    var xi = x.AsSpan(i * p, pin);
+                    var xi = x.Slice(i * p, pin);
                     for (int j = 0; j < xi.Length; j++)
                     {
                         double xj = xi[j], wx = w * xj;
@@ -517,7 +517,7 @@ internal sealed class Pirls
                 for (int i = from; i < to; i++)
                 {
                     double w = _w[i], r = _r[i];
-                    var z = zb.AsSpan(i * q0, q0);
+                    var z = zb.Slice(i * q0, q0);
                     for (int s = 0; s < q0; s++)
                     {
                         double wzs = w * z[s];
@@ -530,7 +530,7 @@ internal sealed class Pirls
                     for (int k = d.BlockTerms; k < d.K; k++)
                     {
                         int q = d.Q[k];
-                        int b = d.DenseOffset[k] + d.Codes[k][i] * q;
+                        int b = d.DenseOffset[k] + d.Codes(k)[i] * q;
                         TermDesign(k, i, val.Slice(e, q));
                         for (int j = 0; j < q; j++, e++)
                         {
@@ -604,7 +604,7 @@ internal sealed class Pirls
     }
 
     /// <summary>Σ log p(y_i | μ = y_i) in the family's sense, so that −2 log p(y|μ) = Σ dev_i − 2 × this.</summary>
-    private static double SaturatedLogLikelihood(ModelData d)
+    private static double SaturatedLogLikelihood(EngineLayout d)
     {
         var f = d.Family;
         double s = 0;

@@ -15,7 +15,7 @@ namespace Glmm.Fitting;
 /// </summary>
 internal sealed class QuadratureObjective
 {
-    private readonly ModelData _d;
+    private readonly EngineLayout _d;
     private readonly Pirls _pirls;
     private readonly QuadratureRule _rule;
     private readonly int _thetaLength;
@@ -25,7 +25,7 @@ internal sealed class QuadratureObjective
     private readonly double _saturated;
     private readonly double[][] _scratch;   // per chunk: δ_k, Λ₀δ_k (nodes × q each), η and deviance at the nodes, g (nodes each)
 
-    public QuadratureObjective(ModelData data, QuadratureRule rule, int threads = 0, bool observedInformation = true)
+    public QuadratureObjective(EngineLayout data, QuadratureRule rule, int threads = 0, bool observedInformation = true)
     {
         if (data.DenseRandom != 0)
             throw new GlmmInputException("adaptive quadrature (nAGQ > 1) needs every random-effect term to share one grouping factor; this model has crossed or nested factors, for which only the Laplace approximation (nAGQ = 1) is available");
@@ -116,7 +116,7 @@ internal sealed class QuadratureObjective
             }
             for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
             {
-                var zi = zb.AsSpan(i * q, q);
+                var zi = zb.Slice(i * q, q);
                 double e0 = eta[i];
                 for (int k = 0; k < nodes; k++)
                 {

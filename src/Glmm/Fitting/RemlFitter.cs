@@ -33,7 +33,7 @@ internal static class RemlFitter
         if (options.NAgq > 1 && variant != RemlVariant.Profile)
             throw new GlmmInputException($"REML variant '{variant.Name()}' is defined with the Laplace approximation; only the 'profile' variant takes --nagq K > 1");
         family.ValidateResponse(model.Y, model.Weights);
-        var data = new ModelData(model, family);
+        var data = new EngineLayout(model, family);
         var re = model.Random;
         int nth = re.ThetaLength, p = data.P, threads = options.Threads;
         var glm = GlmIrls.Fit(family, model.X, model.Y, model.Weights, model.Offset);
@@ -188,7 +188,7 @@ internal static class RemlFitter
 
     /// <summary>PQL: iterate the working LMM's REML estimate of θ and its (β, v) until they settle.</summary>
     private static (double[] Theta, double[] Beta, double[,] Covariance, double Criterion, int Evaluations) Pql(
-        ModelStructure model, ModelData data, GlmmOptions options, Bobyqa bobyqa, List<string> warnings)
+        ModelStructure model, EngineLayout data, GlmmOptions options, Bobyqa bobyqa, List<string> warnings)
     {
         var re = model.Random;
         int nth = re.ThetaLength, n = model.N, p = data.P;
@@ -201,7 +201,7 @@ internal static class RemlFitter
         start.Evaluate(theta);
         var etaEngine = (double[])start.Pirls.Eta.Clone();
         var eta = new double[n];
-        for (int i = 0; i < n; i++) eta[data.Order[i]] = etaEngine[i];
+        for (int i = 0; i < n; i++) eta[data.ModelRow(i)] = etaEngine[i];
         double[] beta = (double[])start.Pirls.Beta.Clone();
         double[,] covariance = new double[p, p];
         double criterion = double.NaN;
@@ -211,7 +211,7 @@ internal static class RemlFitter
         for (int iteration = 0; iteration < 100 && !settled; iteration++)
         {
             var lmm = WorkingModel(model, family, eta);
-            var lmmData = new ModelData(lmm, working);
+            var lmmData = new EngineLayout(lmm, working);
             var reml = new LaplaceObjective(lmmData, betaInside: true, options.Threads);
             double Restricted(double[] th) => WorkingCriterion(reml, th);
             var opt = bobyqa.Minimize(Restricted, theta, re.LowerBounds, upper,
@@ -226,7 +226,7 @@ internal static class RemlFitter
             beta = newBeta;
             covariance = Fitter.FixedBlockCovariance(reml.Pirls.Factor, lmmData);
             var e = reml.Pirls.Eta;
-            for (int i = 0; i < n; i++) eta[lmmData.Order[i]] = e[i];
+            for (int i = 0; i < n; i++) eta[lmmData.ModelRow(i)] = e[i];
             settled = change < 1e-6;
         }
         if (!settled) warnings.Add("PQL iterations did not settle in 100 rounds");

@@ -64,7 +64,7 @@ public static class Bootstrap
             var row = new double[nth + p];
             try
             {
-                var data = new ModelData(JointCriterion.WithResponse(fit.Model, y), fit.Family);
+                var data = new EngineLayout(JointCriterion.WithResponse(fit.Model, y), fit.Family);
                 var crit = new JointCriterion(data, options);
                 var (theta, beta, dev, _) = crit.Refit(theta0, beta0, scale, options);
                 if (double.IsFinite(dev))

@@ -17,7 +17,7 @@ internal sealed class JointCriterion
     private readonly Func<double[], double> _f;
     private readonly Pirls _pirls;
 
-    public JointCriterion(ModelData data, GlmmOptions options)
+    public JointCriterion(EngineLayout data, GlmmOptions options)
     {
         Data = data;
         if (options.NAgq > 1)
@@ -37,7 +37,7 @@ internal sealed class JointCriterion
         }
     }
 
-    public ModelData Data { get; }
+    public EngineLayout Data { get; }
 
     public int Evaluations { get; private set; }
 

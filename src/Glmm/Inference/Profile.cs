@@ -23,7 +23,7 @@ public static class Profile
         Wald.CheckLevel(level);
         JointCriterion.CheckFit(fit, "the profile likelihood");
         var re = fit.Model.Random;
-        var data = new ModelData(fit.Model, fit.Family);
+        var data = new EngineLayout(fit.Model, fit.Family);
         int nth = re.ThetaLength, p = fit.Beta.Count, m = nth + p;
         var names = CovarianceParameterization.Names(re).Concat(fit.FixedEffects.Select(b => b.Name)).ToArray();
         var xhat = CovarianceParameterization.FromTheta(re, fit.Theta.ToArray()).Concat(fit.Beta).ToArray();

@@ -18,7 +18,7 @@ public class LaplaceGradientOptimizationTests(ITestOutputHelper output)
     {
         var table = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "data", file));
         var model = ModelBuilder.Build(formula, table);
-        var data = new ModelData(model, Family.Create(familyName));
+        var data = new EngineLayout(model, Family.Create(familyName));
         var re = data.Random;
         var glm = GlmIrls.Fit(data.Family, model.X, model.Y, model.Weights, model.Offset);
         var beta0 = glm.Coefficients.ToArray();

@@ -24,7 +24,7 @@ public class LaplaceGradientStageTwoTests(ITestOutputHelper output)
     {
         var path = Path.Combine(AppContext.BaseDirectory, "fixtures", "data", file);
         var model = ModelBuilder.Build(formula, CsvTableReader.Read(path));
-        var data = new ModelData(model, Family.Create(fam));
+        var data = new EngineLayout(model, Family.Create(fam));
         var re = data.Random;
         int nth = re.ThetaLength, p = data.P, n = nth + p;
         var glm = GlmIrls.Fit(data.Family, model.X, model.Y, model.Weights, model.Offset);

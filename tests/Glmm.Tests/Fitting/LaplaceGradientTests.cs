@@ -7,14 +7,14 @@ namespace Glmm.Tests.Fitting;
 
 public class LaplaceGradientTests
 {
-    private static ModelData Data(string file, string formula, string family)
+    private static EngineLayout Data(string file, string formula, string family)
     {
         var table = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "data", file));
-        return new ModelData(ModelBuilder.Build(formula, table), Family.Create(family));
+        return new EngineLayout(ModelBuilder.Build(formula, table), Family.Create(family));
     }
 
     /// <summary>Analytic gradient against a Richardson-extrapolated central difference of the Laplace deviance.</summary>
-    private static void CheckGradient(ModelData data, double[] theta, double[] betaShift, double tolerance, int threads = 0)
+    private static void CheckGradient(EngineLayout data, double[] theta, double[] betaShift, double tolerance, int threads = 0)
     {
         var model = data.Model;
         var glm = GlmIrls.Fit(data.Family, model.X, model.Y, model.Weights, model.Offset);
@@ -145,7 +145,7 @@ public class LaplaceGradientTests
     }
 
     /// <summary>A simulated crossed binary data set large enough (20,000 rows) to be split into several chunks.</summary>
-    private static ModelData Simulated()
+    private static EngineLayout Simulated()
     {
         var rng = new Random(11);
         var path = Path.Combine(Path.GetTempPath(), $"glmm-gradient-sim-{Environment.ProcessId}.csv");
@@ -165,7 +165,7 @@ public class LaplaceGradientTests
         }
         var table = CsvTableReader.Read(path);
         File.Delete(path);
-        return new ModelData(ModelBuilder.Build("y ~ x + (1 | g) + (1 + x | h)", table), Family.Create("binomial"));
+        return new EngineLayout(ModelBuilder.Build("y ~ x + (1 | g) + (1 + x | h)", table), Family.Create("binomial"));
     }
 
     [Fact]
@@ -201,7 +201,7 @@ public class LaplaceGradientTests
     public void NonCanonicalLinkIsRejected()
     {
         var table = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "data", "cbpp.csv"));
-        var data = new ModelData(ModelBuilder.Build("cbind(incidence, size - incidence) ~ period + (1 | herd)", table), Family.Create("binomial", "probit"));
+        var data = new EngineLayout(ModelBuilder.Build("cbind(incidence, size - incidence) ~ period + (1 | herd)", table), Family.Create("binomial", "probit"));
         Assert.Throws<NotSupportedException>(() => new LaplaceGradient(data, new Pirls(data, withFixed: false)));
     }
 }

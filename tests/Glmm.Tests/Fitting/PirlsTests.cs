@@ -21,7 +21,7 @@ public class PirlsTests
         var model = Cbpp();
         var family = Family.Create(familyName, link);
         var glm = GlmIrls.Fit(family, model.X, model.Y, model.Weights, model.Offset);
-        var pirls = new Pirls(new ModelData(model, family), withFixed: true);
+        var pirls = new Pirls(new EngineLayout(model, family), withFixed: true);
         double dev = pirls.Solve(new double[] { 0.0 });
         Assert.True(pirls.Converged);
         for (int j = 0; j < model.X.Columns; j++) Assert.Equal(glm.Coefficients[j], pirls.Beta[j], 7);
@@ -35,7 +35,7 @@ public class PirlsTests
         // At the conditional mode, Σ_i r_i a_i − v = 0 for every herd (the gradient of the penalized log-likelihood).
         var model = Cbpp();
         var family = Family.Create("binomial");
-        var data = new ModelData(model, family);
+        var data = new EngineLayout(model, family);
         var pirls = new Pirls(data, withFixed: false);
         var beta = new[] { -1.4, -1.0, -1.1, -1.6 };
         double theta = 0.64;
@@ -44,7 +44,7 @@ public class PirlsTests
         var score = new double[15];
         for (int i = 0; i < data.N; i++)
         {
-            int l = data.Codes[0][i];
+            int l = data.Codes(0)[i];
             double mu = pirls.Mu[i];
             score[l] += data.Weights[i] * (data.Y[i] - mu) * theta;
         }
@@ -57,7 +57,7 @@ public class PirlsTests
         // −2 log p(y|ṽ) + ‖ṽ‖² + log|Λ'Z'WZΛ + I| computed densely from the mode.
         var model = Cbpp();
         var family = Family.Create("binomial");
-        var data = new ModelData(model, family);
+        var data = new EngineLayout(model, family);
         var pirls = new Pirls(data, withFixed: false);
         var beta = new[] { -1.4, -1.0, -1.1, -1.6 };
         double theta = 0.64;
@@ -68,7 +68,7 @@ public class PirlsTests
         {
             double mu = pirls.Mu[i];
             ll += family.LogLikelihood(data.Y[i], mu, data.Weights[i]);
-            h[data.Codes[0][i]] += data.Weights[i] * mu * (1 - mu) * theta * theta;
+            h[data.Codes(0)[i]] += data.Weights[i] * mu * (1 - mu) * theta * theta;
         }
         foreach (var x in h) logDet += Math.Log(1 + x);
         double vv = pirls.V.Sum(v => v * v);

@@ -52,7 +52,7 @@ public class RemlTests
         var m = Small();
         var theta = new[] { 0.9, 0.3, 0.5 };
         var family = Family.Create("binomial");
-        var joint = new LaplaceObjective(new ModelData(m, family), betaInside: true);
+        var joint = new LaplaceObjective(new EngineLayout(m, family), betaInside: true);
         double ours = RemlFitter.LaplaceCriterion(joint, theta);
 
         // Dense Newton on (v, β) for −2Σℓ + ‖v‖², then the joint Laplace over both.
@@ -89,7 +89,7 @@ public class RemlTests
     {
         var m = Small();
         var theta = new[] { 0.9, 0.3, 0.5 };
-        var data = new ModelData(m, Family.Create("binomial"));
+        var data = new EngineLayout(m, Family.Create("binomial"));
         var joint = new LaplaceObjective(data, betaInside: true);
         var marginal = new LaplaceObjective(data, betaInside: false);
         double ours = RemlFitter.ProfileCriterion(joint, (th, b) => marginal.Evaluate(th.Concat(b).ToArray()), theta, out var betaHat, out _);
@@ -119,7 +119,7 @@ public class RemlTests
         var glm = GlmIrls.Fit(family, m.X, m.Y, m.Weights, m.Offset);
         var eta = Enumerable.Range(0, m.N).Select(i => glm.LinearPredictor[i] + 0.1 * Math.Sin(i)).ToArray();
         var lmm = RemlFitter.WorkingModel(m, family, eta);
-        var reml = new LaplaceObjective(new ModelData(lmm, new WorkingGaussian()), betaInside: true);
+        var reml = new LaplaceObjective(new EngineLayout(lmm, new WorkingGaussian()), betaInside: true);
         double ours = RemlFitter.WorkingCriterion(reml, theta);
 
         var a = DenseZLambda(m, theta);
