@@ -21,7 +21,7 @@ internal static class SweepTime
         var theta = fit.Theta.ToArray();
         var beta = fit.Beta.ToArray();
         pirls.Solve(theta, beta);
-        var mode = (double[])pirls.V.Clone();
+        var mode = (double[])pirls.U.Clone();
         var times = new double[repetitions];
         for (int r = -3; r < repetitions; r++)
         {

@@ -65,7 +65,7 @@ internal static class Fitter
         {
             var stage2 = new LaplaceObjective(data, betaInside: false, threads, options.Information == Information.Observed);
             solvers.Add(stage2.Pirls);
-            stage2.Pirls.SetModes(stage1.Pirls.V);
+            stage2.Pirls.SetModes(stage1.Pirls.U);
             bool ok2;
             int ev2;
             if (family.IsCanonical && options.UseGradient)
@@ -81,14 +81,14 @@ internal static class Fitter
                     if (xLast is not null && gradient.HasModeJacobian)
                     {
                         for (int j = 0; j < dx.Length; j++) dx[j] = x[j] - xLast[j];
-                        gradient.PredictModes(vLast, dx, stage2.Pirls.V);
+                        gradient.PredictModes(vLast, dx, stage2.Pirls.U);
                     }
                     double f = stage2.Evaluate(x);
                     if (double.IsFinite(f))
                     {
                         gradient.Compute(x.AsSpan(0, nth), x.AsSpan(nth), g);
                         xLast = (double[])x.Clone();
-                        stage2.Pirls.V.CopyTo(vLast, 0);
+                        stage2.Pirls.U.CopyTo(vLast, 0);
                     }
                     return f;
                 };
@@ -104,7 +104,7 @@ internal static class Fitter
             {
                 var agq = new QuadratureObjective(data, rule, threads, options.Information == Information.Observed);
                 solvers.Add(agq.Pirls);
-                agq.Pirls.SetModes(stage2.Pirls.V);
+                agq.Pirls.SetModes(stage2.Pirls.U);
                 // The quadrature deviance is the Laplace one plus a small smooth correction: Newton steps with the
                 // Laplace Hessian converge in a few iterations, each needing only a difference gradient.
                 var xL = theta.Concat(beta).ToArray();
@@ -116,7 +116,7 @@ internal static class Fitter
                 if (!ok3)
                 {
                     // Fall back to the derivative-free search from where Newton stopped.
-                    var seLaplace = PirlsStandardErrors(data, theta, beta, stage2.Pirls.V);
+                    var seLaplace = PirlsStandardErrors(data, theta, beta, stage2.Pirls.U);
                     (theta, beta, deviance, ok3) = Joint(x => agq.Evaluate(x), theta, beta, seLaplace, re, options, bobyqa, out int ev4);
                     evaluations += ev4;
                     if (!ok3) warnings.Add("quadrature-stage optimiser did not converge");
@@ -154,7 +154,7 @@ internal static class Fitter
         if (criterion is null) beta = (double[])finalPirls.Beta.Clone();
 
         // Keep the mode state of the optimum before derivative evaluations move it.
-        var v = (double[])finalPirls.V.Clone();
+        var v = (double[])finalPirls.U.Clone();
         var eta = (double[])finalPirls.Eta.Clone();
         var mu = (double[])finalPirls.Mu.Clone();
         var condVar = ConditionalVariances(finalPirls, data);

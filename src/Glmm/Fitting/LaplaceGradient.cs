@@ -168,12 +168,12 @@ internal sealed class LaplaceGradient
     private void Pass1Block(int chunk)
     {
         var d = _d;
-        var v = _pirls.V;
+        var v = _pirls.U;
         var family = d.Family;
         int q0 = d.QBlock, p = d.P;
-        var l0 = _pirls.BlockLambda;
-        var wRow = _pirls.RowWeights;
-        var sRow = _pirls.RowScores;
+        var l0 = _pirls.System.BlockLambda;
+        var wRow = _pirls.System.RowWeights;
+        var sRow = _pirls.System.RowScores;
         var mu = _pirls.Mu;
         var zb = d.ZBlock;
         Span<double> mm = stackalloc double[q0 * q0];   // Λ₀H⁻¹Λ₀'
@@ -308,11 +308,11 @@ internal sealed class LaplaceGradient
     private void Pass2Block(int chunk)
     {
         var d = _d;
-        var v = _pirls.V;
+        var v = _pirls.U;
         int q0 = d.QBlock, p = d.P;
-        var l0 = _pirls.BlockLambda;
-        var wRow = _pirls.RowWeights;
-        var sRow = _pirls.RowScores;
+        var l0 = _pirls.System.BlockLambda;
+        var wRow = _pirls.System.RowWeights;
+        var sRow = _pirls.System.RowScores;
         var zb = d.ZBlock;
         Span<double> lu = stackalloc double[q0];
         Span<double> scvz = stackalloc double[q0];
@@ -369,7 +369,7 @@ internal sealed class LaplaceGradient
     private void Pass1(int chunk)
     {
         var d = _d;
-        var v = _pirls.V;
+        var v = _pirls.U;
         int q0 = d.QBlock, m = d.DenseRandom, nd = d.QRest, aLen = _aLen;
         Span<double> a = stackalloc double[aLen];
         Span<double> ha = stackalloc double[aLen];    // (H⁻¹a_i) at a_i's positions
@@ -388,7 +388,7 @@ internal sealed class LaplaceGradient
             atcBlock.Clear();
             for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
             {
-                _pirls.FillDesignRow(i, a);
+                _pirls.System.FillDesignRow(i, a);
                 RowQuantities(i, out double s, out double w, out double wp);
                 var a0 = a[..q0];
                 var h0 = ha[..q0];
@@ -434,14 +434,14 @@ internal sealed class LaplaceGradient
     private void Pass2(int chunk)
     {
         var d = _d;
-        var v = _pirls.V;
+        var v = _pirls.U;
         Span<double> a = stackalloc double[_aLen];
         Span<double> coef = stackalloc double[_aLen];
         var g = _chunkGrad.AsSpan(chunk * _nGrad, _nGrad);
         int from = d.ClusterStart[_chunkStart[chunk]], to = d.ClusterStart[_chunkStart[chunk + 1]];
         for (int i = from; i < to; i++)
         {
-            _pirls.FillDesignRow(i, a);
+            _pirls.System.FillDesignRow(i, a);
             RowQuantities(i, out double s, out double w, out _);
             double au = 0;
             for (int k = 0; k < d.K; k++)

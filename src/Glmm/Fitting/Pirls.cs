@@ -4,103 +4,83 @@ using Glmm.LinearAlgebra;
 namespace Glmm.Fitting;
 
 /// <summary>
-/// Penalized iteratively reweighted least squares: for given θ (and β, unless β is solved for too) finds
-/// the conditional mode ṽ of the spherical random effects by minimising the penalized deviance
-/// d(y, v) + ‖v‖² with Fisher-scoring steps on the normal equations of Λ'Z'WZΛ + I (bordered by X'WX
-/// when β is inside), with step-halving when the penalized deviance rises or is not finite. Warm-starts
-/// from the previous mode. After <see cref="Solve"/> the factor L is that at the mode, so the Laplace
-/// deviance d(y, ṽ) + ‖ṽ‖² + log|L|² (with the family's constants) is available.
-/// Work is split over fixed chunks of clusters (independent of the number of threads) and reduced in
-/// chunk order, so results are identical whatever the thread count.
+/// Penalized iteratively reweighted least squares: for given θ (and β, unless β is solved for too) finds the
+/// conditional mode ũ of the spherical random effects (b = Λu) by minimising the penalized deviance
+/// d(y, u) + ‖u‖² with Newton steps on the <see cref="PenalizedSystem"/>, with step-halving when the penalized
+/// deviance rises or is not finite. Warm-starts from the previous mode. After <see cref="Solve"/> the factor L is
+/// that at the mode, so the Laplace deviance d(y, ũ) + ‖ũ‖² + log|L|² (with the family's constants) is available.
 /// </summary>
+/// <remarks>
+/// The iteration runs in one of three phases. For a canonical link the IRLS weights are the Hessian, so every
+/// step is a Newton step (<see cref="Phase.Newton"/> from the start). Otherwise it starts with Fisher scoring
+/// (<see cref="Phase.Scoring"/>, robust far from the mode), switches to Newton steps with the observed information
+/// near the mode, and falls back to scoring for good (<see cref="Phase.ScoringOnly"/>) if the observed information
+/// is not positive definite there. It stops at the first of: the Newton decrement below <see cref="Tolerance"/>;
+/// the rounding floor (the decrement no longer shrinking as the phase's steps should make it); no step lowering the
+/// penalized deviance; the iteration limit. The last two count as converged only when the decrement is small.
+/// </remarks>
 internal sealed class Pirls
 {
     private const int MaxIterations = 200;
     private const int MaxHalvings = 30;
+    /// <summary>Relative decrement below which non-canonical scoring switches to Newton steps.</summary>
+    private const double NewtonSwitch = 1e-6;
+    /// <summary>Relative decrement below which Newton steps that no longer shrink it quadratically have reached the rounding floor.</summary>
+    private const double NewtonFloor = 1e-10, NewtonShrink = 1e-3;
+    /// <summary>The same for scoring steps, which shrink it at least by a constant factor.</summary>
+    private const double ScoringFloor = 1e-14, ScoringShrink = 0.5;
+    /// <summary>Relative decrement below which a full step is taken without evaluating its deviance.</summary>
+    private const double SmallStep = 1e-8;
+    /// <summary>Relative rise of the penalized deviance a step may bring (rounding).</summary>
+    private const double AcceptSlack = 1e-12;
+    /// <summary>Relative decrement that still counts as converged when the iteration stops otherwise.</summary>
+    private const double ConvergedAnyway = 1e-6;
 
-    private readonly EngineLayout _d;
-    private readonly bool _withFixed;
-    private readonly BlockedCholesky _chol;
-    private readonly double[] _t;      // T_k factors, row-major q×q, concatenated
-    private readonly int[] _tOff;
-    private readonly int[] _aOff;      // offsets of a_k = T_k' z_k in the per-row scratch vector
-    private readonly double[] _v, _beta, _vTrial, _betaTrial;
-    private double[] _eta, _etaTrial;
-    private readonly double[] _mu;
-    private readonly double[] _w, _r;         // IRLS weight and score per row at the last build
-    private readonly double[] _fixedEta;      // offset + Xβ per row for the fixed β of a solve (β outside)
-    private readonly double[] _l0;            // Λ of one level block: q0×q0 lower triangular, row-major
-    private readonly double[] _grad, _delta;
-    private readonly double _saturatedLogLik;
-    private readonly int[] _chunkStart;       // level boundaries of the chunks
-    private readonly double[] _chunkDense;    // per chunk m×m (lower) accumulation
-    private readonly double[] _chunkGrad;     // per chunk m
-    private readonly double[] _chunkDev;      // per chunk deviance
-    private readonly ParallelOptions _parallel;
-    private readonly bool _observed;          // log|L| from the observed information (non-canonical links)
-    private bool _useObserved;                // the current system uses the observed information
-
-    public Pirls(EngineLayout data, bool withFixed, int threads = 0, bool observedInformation = true)
+    /// <summary>The steps PIRLS is taking.</summary>
+    private enum Phase
     {
-        _d = data;
-        _observed = observedInformation && !data.Family.IsCanonical;
-        _withFixed = withFixed;
-        _chol = data.CreateFactor(withFixed);
-        int K = data.K;
-        _tOff = new int[K + 1];
-        _aOff = new int[K + 1];
-        for (int k = 0; k < K; k++)
-        {
-            _tOff[k + 1] = _tOff[k] + data.Q[k] * data.Q[k];
-            _aOff[k + 1] = _aOff[k] + data.Q[k];
-        }
-        _t = new double[_tOff[K]];
-        _v = new double[data.TotalRandom];
-        _vTrial = new double[data.TotalRandom];
-        _beta = new double[data.P];
-        _betaTrial = new double[data.P];
-        _eta = new double[data.N];
-        _etaTrial = new double[data.N];
-        _mu = new double[data.N];
-        _w = new double[data.N];
-        _r = new double[data.N];
-        _fixedEta = withFixed ? [] : new double[data.N];
-        _l0 = new double[data.QBlock * data.QBlock];
-        _grad = new double[_chol.Size];
-        _delta = new double[_chol.Size];
-        _saturatedLogLik = SaturatedLogLikelihood(data);
-        int m = _chol.DenseSize;
-        _chunkStart = data.ChunkLevels(m);
-        int chunks = _chunkStart.Length - 1;
-        _chunkDense = new double[chunks > 1 ? chunks * m * m : 0];
-        _chunkGrad = new double[chunks * m];
-        _chunkDev = new double[chunks];
-        _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        /// <summary>Fisher scoring (expected information), to switch to Newton steps near the mode.</summary>
+        Scoring,
+        /// <summary>Newton steps (the observed information, which for a canonical link is the expected one).</summary>
+        Newton,
+        /// <summary>Fisher scoring to the end: the observed information was not positive definite.</summary>
+        ScoringOnly,
     }
 
-    /// <summary>The factor L at the last mode.</summary>
-    public BlockedCholesky Factor => _chol;
+    private readonly PenalizedSystem _system;
+    private readonly Curvature _laplaceCurvature;
+    private readonly bool _canonical;
 
-    /// <summary>Spherical random effects v (first term's levels, then the other terms).</summary>
-    public double[] V => _v;
+    /// <param name="data">The engine layout.</param>
+    /// <param name="withFixed">Solve for β with u (stage 1) rather than take it as given.</param>
+    /// <param name="threads">Threads for the chunked sweeps (0: all cores); results do not depend on it.</param>
+    /// <param name="observedInformation">The factor at the mode, whose log-determinant enters the Laplace deviance,
+    /// carries the observed information (exact Laplace, glmmTMB) rather than the expected one (lme4); they differ for
+    /// non-canonical links only.</param>
+    public Pirls(EngineLayout data, bool withFixed, int threads = 0, bool observedInformation = true)
+    {
+        _system = new PenalizedSystem(data, withFixed, threads);
+        _canonical = data.Family.IsCanonical;
+        _laplaceCurvature = observedInformation && !_canonical ? Curvature.Observed : Curvature.Expected;
+    }
+
+    /// <summary>The system at the last state (η, μ, weights, factor).</summary>
+    public PenalizedSystem System => _system;
+
+    /// <summary>The factor L at the last mode.</summary>
+    public BlockedCholesky Factor => _system.Factor;
+
+    /// <summary>The spherical random effects u: the conditional mode after a successful <see cref="Solve"/>.</summary>
+    public double[] U => _system.U;
 
     /// <summary>Fixed effects: solved for when β is inside, else the last β given.</summary>
-    public double[] Beta => _beta;
+    public double[] Beta => _system.Beta;
 
     /// <summary>Linear predictor η per engine row at the last state.</summary>
-    public double[] Eta => _eta;
+    public double[] Eta => _system.Eta;
 
     /// <summary>Mean μ per engine row at the last state.</summary>
-    public double[] Mu => _mu;
-
-    /// <summary>IRLS weight per engine row at the last build (wt·V(μ) for a canonical link).</summary>
-    internal double[] RowWeights => _w;
-
-    /// <summary>Score wt·(y − μ)·μ'/V per engine row at the last build.</summary>
-    internal double[] RowScores => _r;
-
-    /// <summary>Λ of one level block at the last θ (q0×q0 lower triangular, row-major).</summary>
-    internal double[] BlockLambda => _l0;
+    public double[] Mu => _system.Mu;
 
     /// <summary>
     /// Newton decrement (relative to the penalized deviance) at which a solve stops: by default 1e-30, the rounding
@@ -110,7 +90,7 @@ internal sealed class Pirls
     public double Tolerance { get; set; } = 1e-30;
 
     /// <summary>Passes over the data that built the system (μ, weights, factor) since construction.</summary>
-    public int Sweeps { get; private set; }
+    public int Sweeps => _system.Sweeps;
 
     /// <summary>PIRLS iterations in the last solve.</summary>
     public int Iterations { get; private set; }
@@ -119,501 +99,134 @@ internal sealed class Pirls
     public bool Converged { get; private set; }
 
     /// <summary>Σ deviance residuals at the last state.</summary>
-    public double Deviance { get; private set; }
+    public double Deviance => _system.Deviance;
 
-    /// <summary>Squared length of v at the last state.</summary>
-    public double SquaredLengthV { get; private set; }
+    /// <summary>‖u‖² at the last state.</summary>
+    public double SquaredLengthU => _system.SquaredLengthU;
 
     /// <summary>log|L|² of the random-effects part of the factor at the mode.</summary>
     public double LogDetL { get; private set; }
 
-    /// <summary>−2 log p(y | ṽ) with every constant.</summary>
-    public double MinusTwoLogLikConditional => Deviance - 2.0 * _saturatedLogLik;
+    /// <summary>−2 log p(y | ũ) with every constant.</summary>
+    public double MinusTwoLogLikConditional => _system.MinusTwoLogLikConditional;
 
-    /// <summary>The Laplace deviance −2 log L ≈ −2 log p(y|ṽ) + ‖ṽ‖² + log|L|²; +∞ when PIRLS failed.</summary>
-    public double LaplaceDeviance => Converged ? MinusTwoLogLikConditional + SquaredLengthV + LogDetL : double.PositiveInfinity;
+    /// <summary>The Laplace deviance −2 log L ≈ −2 log p(y|ũ) + ‖ũ‖² + log|L|²; +∞ when PIRLS failed.</summary>
+    public double LaplaceDeviance => Converged ? MinusTwoLogLikConditional + SquaredLengthU + LogDetL : double.PositiveInfinity;
 
     /// <summary>Sets β (the start when β is inside, the fixed value otherwise).</summary>
-    public void SetBeta(ReadOnlySpan<double> beta) => beta.CopyTo(_beta);
+    public void SetBeta(ReadOnlySpan<double> beta) => _system.SetBeta(beta);
 
-    /// <summary>Sets v (e.g. to restore a mode).</summary>
-    public void SetModes(ReadOnlySpan<double> v) => v.CopyTo(_v);
-
-    /// <summary>Writes the factors T_k of θ.</summary>
-    public void SetTheta(ReadOnlySpan<double> theta)
-    {
-        for (int k = 0; k < _d.K; k++) _d.Random.FillFactor(theta, _d.StructureTerm(k), _t.AsSpan(_tOff[k], _tOff[k + 1] - _tOff[k]));
-        int q0 = _d.QBlock;
-        Array.Clear(_l0);
-        for (int k = 0; k < _d.BlockTerms; k++)
-        {
-            int q = _d.Q[k], o = _d.TermOffsetInBlock[k];
-            var t = _t.AsSpan(_tOff[k], q * q);
-            for (int r = 0; r < q; r++)
-                for (int j = 0; j <= r; j++) _l0[(o + r) * q0 + o + j] = t[r * q + j];
-        }
-    }
+    /// <summary>Sets u (e.g. to restore a mode).</summary>
+    public void SetModes(ReadOnlySpan<double> u) => _system.SetModes(u);
 
     /// <summary>Runs PIRLS at θ (and β when it is fixed); returns the Laplace deviance (+∞ on failure).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double Solve(ReadOnlySpan<double> theta, ReadOnlySpan<double> fixedBeta = default)
     {
-        SetTheta(theta);
-        if (!_withFixed)
-        {
-            fixedBeta.CopyTo(_beta);
-            ComputeFixedEta();
-        }
+        var sys = _system;
+        sys.SetTheta(theta);
+        if (!sys.WithFixed) sys.SetFixedBeta(fixedBeta);
         Converged = false;
         Iterations = 0;
-        _useObserved = false;
-        ComputeEta(_v, _beta, _eta);
-        double pdev = BuildSystem();
+        sys.Curvature = Curvature.Expected;
+        sys.ComputeEta();
+        double pdev = sys.Build();
         if (!double.IsFinite(pdev))
         {
-            // A warm start can be hopeless after a large move: restart from v = 0.
-            Array.Clear(_v);
-            ComputeEta(_v, _beta, _eta);
-            pdev = BuildSystem();
+            // A warm start can be hopeless after a large move: restart from u = 0.
+            sys.ClearModes();
+            sys.ComputeEta();
+            pdev = sys.Build();
             if (!double.IsFinite(pdev)) return double.PositiveInfinity;
         }
-        int nv = _d.TotalRandom, p = _d.P;
-        // Fisher scoring converges quadratically for a canonical link only; otherwise, near the mode, switch
-        // to Newton steps (the observed information) unless that matrix is not positive definite.
-        bool newton = _d.Family.IsCanonical, fisherOnly = false;
+        var phase = _canonical ? Phase.Newton : Phase.Scoring;
         double previous = double.PositiveInfinity;
         while (true)
         {
             Iterations++;
-            _grad.CopyTo(_delta, 0);
-            _chol.Solve(_delta);
-            double decrement = DenseCholesky.Dot(_grad, _delta);
+            double decrement = sys.NewtonIncrement();
             double scale = 1.0 + Math.Abs(pdev);
             if (!double.IsFinite(decrement)) return double.PositiveInfinity;
-            // The Laplace deviance is first-order sensitive to errors in ṽ (through log|L|), so iterate to the
-            // rounding floor: a decrement of 1e-30 means ṽ is exact to about 1e-14.
+            // The Laplace deviance is first-order sensitive to errors in ũ (through log|L|), so iterate to the
+            // rounding floor: a decrement of 1e-30 means ũ is exact to about 1e-14.
             if (decrement <= Tolerance * scale) { Converged = true; break; }
-            if (!newton && !fisherOnly && decrement <= 1e-6 * scale)
+            if (phase == Phase.Scoring && decrement <= NewtonSwitch * scale)
             {
-                newton = _useObserved = true;
-                pdev = BuildSystem();
+                phase = Phase.Newton;
+                sys.Curvature = Curvature.Observed;
+                pdev = sys.Build();
                 if (!double.IsFinite(pdev))
                 {
-                    _useObserved = false;
-                    fisherOnly = true;
-                    pdev = BuildSystem();
+                    phase = Phase.ScoringOnly;
+                    sys.Curvature = Curvature.Expected;
+                    pdev = sys.Build();
                     if (!double.IsFinite(pdev)) return double.PositiveInfinity;
                 }
                 continue;
             }
-            // Newton steps shrink the decrement quadratically (Fisher steps at least by a constant factor);
-            // once they stop doing so we have reached the rounding floor of the sums.
-            if (newton && decrement <= 1e-10 * scale && decrement > 1e-3 * previous) { Converged = true; break; }
-            if (fisherOnly && decrement <= 1e-14 * scale && decrement > 0.5 * previous) { Converged = true; break; }
+            if (AtRoundingFloor(phase, decrement, previous, scale)) { Converged = true; break; }
             previous = decrement;
-            if (Iterations >= MaxIterations) { Converged = decrement <= 1e-6 * scale; break; }
-            bool smallStep = decrement <= 1e-8 * scale;
-            double step = 1.0;
-            bool accepted = false;
-            for (int h = 0; h <= MaxHalvings; h++, step *= 0.5)
-            {
-                for (int j = 0; j < nv; j++) _vTrial[j] = _v[j] + step * _delta[j];
-                if (_withFixed) for (int j = 0; j < p; j++) _betaTrial[j] = _beta[j] + step * _delta[nv + j];
-                else _beta.CopyTo(_betaTrial, 0);
-                if (smallStep) { accepted = true; break; } // η is computed inside the next build
-                ComputeEta(_vTrial, _betaTrial, _etaTrial);
-                double trial = ComputeDeviance(_etaTrial) + DenseCholesky.Dot(_vTrial, _vTrial);
-                if (double.IsFinite(trial) && trial <= pdev + 1e-12 * scale) { accepted = true; break; }
-            }
-            if (!accepted)
+            if (Iterations >= MaxIterations) { Converged = decrement <= ConvergedAnyway * scale; break; }
+            bool smallStep = decrement <= SmallStep * scale;
+            if (!TakeStep(pdev, scale, smallStep))
             {
                 // No step lowers the penalized deviance: we sit at the mode to within rounding.
-                Converged = decrement <= 1e-6 * scale;
+                Converged = decrement <= ConvergedAnyway * scale;
                 break;
             }
-            if (!smallStep) (_eta, _etaTrial) = (_etaTrial, _eta);
-            _vTrial.CopyTo(_v, 0);
-            if (_withFixed) _betaTrial.CopyTo(_beta, 0);
-            pdev = BuildSystem(computeEta: smallStep);
+            pdev = sys.Build(computeEta: smallStep);
             if (!double.IsFinite(pdev))
             {
-                if (!_useObserved) return double.PositiveInfinity;
-                _useObserved = false;
-                fisherOnly = true;
-                newton = false;
-                pdev = BuildSystem();
+                if (sys.Curvature != Curvature.Observed) return double.PositiveInfinity;
+                phase = Phase.ScoringOnly;
+                sys.Curvature = Curvature.Expected;
+                pdev = sys.Build();
                 if (!double.IsFinite(pdev)) return double.PositiveInfinity;
             }
         }
-        if (_useObserved != _observed)
+        if (sys.Curvature != _laplaceCurvature)
         {
             // The factor for the Laplace approximation: the observed information (the Hessian of the
             // log-likelihood, exact Laplace) or the expected one (lme4's). They differ only for a
             // non-canonical link; when the observed one is not positive definite the expected one is kept.
-            _useObserved = _observed;
-            if (!double.IsFinite(BuildSystem()) && _useObserved)
+            sys.Curvature = _laplaceCurvature;
+            if (!double.IsFinite(sys.Build()) && _laplaceCurvature == Curvature.Observed)
             {
-                _useObserved = false;
-                BuildSystem();
+                sys.Curvature = Curvature.Expected;
+                sys.Build();
             }
         }
-        LogDetL = _chol.LogDeterminant(_d.DenseRandom);
+        LogDetL = sys.LogDetRandom();
         return LaplaceDeviance;
     }
 
-    /// <summary>η = offset + Xβ + ZΛv for every row.</summary>
-    private void ComputeEta(double[] v, double[] beta, double[] eta)
+    /// <summary>
+    /// Newton steps shrink the decrement quadratically, scoring steps at least by a constant factor; once they stop
+    /// doing so (and the decrement is small) the sums have reached their rounding floor.
+    /// </summary>
+    private static bool AtRoundingFloor(Phase phase, double decrement, double previous, double scale) => phase switch
     {
-        int chunks = _chunkStart.Length - 1;
-        if (chunks == 1) ComputeEtaChunk(0, v, beta, eta);
-        else Parallel.For(0, chunks, _parallel, c => ComputeEtaChunk(c, v, beta, eta));
-    }
-
-    /// <summary>offset + Xβ per row for the β of this solve (β outside PIRLS).</summary>
-    private void ComputeFixedEta()
-    {
-        var d = _d;
-        int p = d.P;
-        for (int i = 0; i < d.N; i++) _fixedEta[i] = d.Offset[i] + DenseCholesky.Dot(d.X.Slice(i * p, p), _beta);
-    }
-
-    /// <summary>η over the rows of chunk c: per level u = Λ₀v_l once, then η_i = offset + x_i'β + z_i'u + the other terms.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ComputeEtaChunk(int c, double[] v, double[] beta, double[] eta)
-    {
-        var d = _d;
-        int p = d.P, q0 = d.QBlock;
-        var zb = d.ZBlock;
-        var l0 = _l0;
-        bool other = d.BlockTerms < d.K;
-        Span<double> u = stackalloc double[q0];
-        Span<double> a = stackalloc double[d.QRest];
-        for (int l = _chunkStart[c]; l < _chunkStart[c + 1]; l++)
-        {
-            for (int s = 0; s < q0; s++)
-            {
-                double sum = 0;
-                for (int j = 0; j <= s; j++) sum += l0[s * q0 + j] * v[l * q0 + j];
-                u[s] = sum;
-            }
-            int from = d.ClusterStart[l], to = d.ClusterStart[l + 1];
-            for (int i = from; i < to; i++)
-            {
-                double e;
-                if (_withFixed)
-                {
-                    e = d.Offset[i];
-                    var xi = d.X.Slice(i * p, p);
-                    for (int j = 0; j < xi.Length; j++) e += xi[j] * beta[j];
-                }
-                else e = _fixedEta[i];
-                if (q0 == 1) e += zb[i] * u[0];
-                else
-                {
-                    var z = zb.Slice(i * q0, q0);
-                    for (int s = 0; s < q0; s++) e += z[s] * u[s];
-                }
-                if (other) e += OtherTerms(i, v, a);
-                eta[i] = e;
-            }
-        }
-    }
-
-    /// <summary>Σ over the terms after the block of (T_k'z_k(i))'v_k(level); <paramref name="a"/> is scratch of length QRest.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double OtherTerms(int i, double[] v, Span<double> a)
-    {
-        var d = _d;
-        double s = 0;
-        for (int k = d.BlockTerms, e = 0; k < d.K; e += d.Q[k], k++)
-        {
-            int q = d.Q[k];
-            var ak = a.Slice(e, q);
-            TermDesign(k, i, ak);
-            int vi = d.Q0Total + d.DenseOffset[k] + d.Codes(k)[i] * q;
-            for (int j = 0; j < q; j++) s += ak[j] * v[vi + j];
-        }
-        return s;
-    }
-
-    /// <summary>a_k = T_k'z_k(i): row i of engine term k's columns of ZΛ at the last θ (T_k lower triangular).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void TermDesign(int k, int i, Span<double> ak)
-    {
-        int q = _d.Q[k];
-        var t = _t.AsSpan(_tOff[k], q * q);
-        var z = _d.Z(k).Slice(i * q, q);
-        for (int j = 0; j < q; j++)
-        {
-            double sum = 0;
-            for (int r = j; r < q; r++) sum += t[r * q + j] * z[r];
-            ak[j] = sum;
-        }
-    }
-
-    /// <summary>Σ deviance residuals at η (+∞ when μ is invalid).</summary>
-    private double ComputeDeviance(double[] eta)
-    {
-        int chunks = _chunkStart.Length - 1;
-        if (chunks == 1) _chunkDev[0] = DevianceChunk(0, eta);
-        else Parallel.For(0, chunks, _parallel, c => _chunkDev[c] = DevianceChunk(c, eta));
-        double dev = 0;
-        for (int c = 0; c < chunks; c++) dev += _chunkDev[c];
-        return double.IsFinite(dev) ? dev : double.PositiveInfinity;
-    }
-
-    private double DevianceChunk(int c, double[] eta)
-    {
-        var d = _d;
-        int from = d.ClusterStart[_chunkStart[c]], to = d.ClusterStart[_chunkStart[c + 1]];
-        return d.Family.DevianceRows(d.Y.Slice(from, to - from), d.Weights.Slice(from, to - from), eta.AsSpan(from, to - from));
-    }
-
-    /// <summary>Fills <paramref name="a"/> (length Σq) with a_k = T_k' z_k(i) for every engine term at the last θ.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void FillDesignRow(int i, Span<double> a)
-    {
-        for (int k = 0; k < _d.K; k++) TermDesign(k, i, a.Slice(_aOff[k], _d.Q[k]));
-    }
+        Phase.Newton => decrement <= NewtonFloor * scale && decrement > NewtonShrink * previous,
+        Phase.ScoringOnly => decrement <= ScoringFloor * scale && decrement > ScoringShrink * previous,
+        Phase.Scoring => false,
+    };
 
     /// <summary>
-    /// At the current η: μ, the deviance, Λ'Z'WZΛ + I (bordered by X when β is inside) and the gradient of
-    /// −½ × penalized deviance; then factors. Returns the penalized deviance (+∞ when μ is invalid or the
-    /// factorisation fails).
+    /// A step along the increment, halved until the penalized deviance does not rise (a small step is taken whole,
+    /// unevaluated: its η is computed in the next build). False when no step is accepted.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double BuildSystem(bool computeEta = false)
+    private bool TakeStep(double pdev, double scale, bool smallStep)
     {
-        Sweeps++;
-        var d = _d;
-        var chol = _chol;
-        int m = chol.DenseSize, chunks = _chunkStart.Length - 1;
-        if (chunks == 1) _chunkDev[0] = BuildChunk(0, chol.Dense, computeEta);
-        else Parallel.For(0, chunks, _parallel, c => _chunkDev[c] = BuildChunk(c, _chunkDense.AsSpan(c * m * m, m * m), computeEta));
-        double dev = 0;
-        for (int c = 0; c < chunks; c++) dev += _chunkDev[c];
-        if (!double.IsFinite(dev)) return double.PositiveInfinity;
-        var dense = chol.Dense;
-        int q0Total = d.Q0Total;
-        var gDense = _grad.AsSpan(q0Total, m);
-        gDense.Clear();
-        if (chunks > 1)
+        double step = 1.0;
+        for (int h = 0; h <= MaxHalvings; h++, step *= 0.5)
         {
-            dense.Clear();
-            for (int c = 0; c < chunks; c++)
+            double trial = _system.Trial(step, smallStep);
+            if (smallStep || (double.IsFinite(trial) && trial <= pdev + AcceptSlack * scale))
             {
-                var buf = _chunkDense.AsSpan(c * m * m, m * m);
-                for (int i = 0; i < m; i++)
-                {
-                    var crow = dense.Slice(i * m, i + 1);
-                    var brow = buf.Slice(i * m, i + 1);
-                    for (int j = 0; j <= i; j++) crow[j] += brow[j];
-                }
+                _system.AcceptTrial(withEta: !smallStep);
+                return true;
             }
         }
-        for (int c = 0; c < chunks; c++)
-        {
-            var g = _chunkGrad.AsSpan(c * m, m);
-            for (int j = 0; j < m; j++) gDense[j] += g[j];
-        }
-        for (int j = 0; j < d.DenseRandom; j++)
-        {
-            dense[j * m + j] += 1.0;
-            gDense[j] -= _v[q0Total + j];
-        }
-        Deviance = dev;
-        SquaredLengthV = DenseCholesky.Dot(_v, _v);
-        bool ok = chunks == 1 ? chol.Factor() : chol.Factor(_chunkStart, _chunkDense, _parallel);
-        return ok ? dev + SquaredLengthV : double.PositiveInfinity;
-    }
-
-    /// <summary>
-    /// Accumulates the rows of chunk c; its dense part goes into <paramref name="dense"/> (cleared here). Each level's
-    /// sums are taken in the covariates' own space (Σ w z z', Σ r z, Σ w x z') and mapped by Λ₀ once per level, so
-    /// the per-row work is a few multiply-adds: D_l = Λ₀'(Σ w z z')Λ₀ + I, g_l = Λ₀'Σ r z − v_l, B_l rows b ← Λ₀'b.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double BuildChunk(int c, Span<double> dense, bool computeEta)
-    {
-        var d = _d;
-        var family = d.Family;
-        var link = family.Link;
-        var chol = _chol;
-        int q0 = d.QBlock, m = chol.DenseSize, p = d.P, pin = _withFixed ? p : 0;
-        int nDense = d.QRest + pin;
-        int rowFrom = d.ClusterStart[_chunkStart[c]], rowTo = d.ClusterStart[_chunkStart[c + 1]], rows = rowTo - rowFrom;
-        if (computeEta) ComputeEtaChunk(c, _v, _beta, _eta);
-        double dev = family.IrlsRows(d.Y.Slice(rowFrom, rows), d.Weights.Slice(rowFrom, rows), _eta.AsSpan(rowFrom, rows),
-            _mu.AsSpan(rowFrom, rows), _w.AsSpan(rowFrom, rows), _r.AsSpan(rowFrom, rows));
-        if (_useObserved)
-            for (int i = rowFrom; i < rowTo; i++)
-            {
-                double eta = _eta[i], mu = _mu[i], wt = d.Weights[i], y = d.Y[i];
-                double me = link.MuEta(eta), var = family.Variance(mu);
-                _w[i] -= wt * (y - mu) * (link.MuEtaDerivative(eta) / var - me * me * family.VarianceDerivative(mu) / (var * var));
-            }
-        Span<int> idx = stackalloc int[nDense];
-        Span<int> slot = stackalloc int[nDense];
-        Span<double> val = stackalloc double[nDense];
-        Span<double> sz = stackalloc double[q0 * q0];
-        Span<double> tmp = stackalloc double[q0 * q0];
-        Span<double> rz = stackalloc double[q0];
-        var gDense = _chunkGrad.AsSpan(c * m, m);
-        var zb = d.ZBlock;
-        var l0 = _l0;
-        dense.Clear();
-        gDense.Clear();
-        for (int l = _chunkStart[c]; l < _chunkStart[c + 1]; l++)
-        {
-            var dl = chol.DiagonalBlock(l);
-            var bl = chol.OffDiagonalBlock(l);
-            dl.Clear();
-            bl.Clear();
-            sz.Clear();
-            rz.Clear();
-            int nzRandom = d.PatternStart[l + 1] - d.PatternStart[l];
-            int from = d.ClusterStart[l], to = d.ClusterStart[l + 1];
-            if (d.QRest == 0 && q0 <= 2)
-            {
-                // One or two effects per level and no other terms: the level block, bordered by the fixed effects
-                // when β is inside (slots and dense rows 0..p-1).
-                double s00 = 0, s10 = 0, s11 = 0, r0 = 0, r1 = 0;
-                var x = d.X;
-                for (int i = from; i < to; i++)
-                {
-                    double w = _w[i], r = _r[i];
-                    double z0 = zb[i * q0], z1 = q0 == 2 ? zb[i * q0 + 1] : 0.0;
-                    double wz0 = w * z0, wz1 = w * z1;
-                    s00 += wz0 * z0;
-                    s10 += wz1 * z0;
-                    s11 += wz1 * z1;
-                    r0 += r * z0;
-                    r1 += r * z1;
-                    var xi = x.Slice(i * p, pin);
-                    for (int j = 0; j < xi.Length; j++)
-                    {
-                        double xj = xi[j], wx = w * xj;
-                        gDense[j] += r * xj;
-                        if (q0 == 2)
-                        {
-                            bl[2 * j] += wx * z0;
-                            bl[2 * j + 1] += wx * z1;
-                        }
-                        else bl[j] += wx * z0;
-                        var crow = dense.Slice(j * m, j + 1);
-                        for (int j2 = 0; j2 <= j; j2++) crow[j2] += wx * xi[j2];
-                    }
-                }
-                sz[0] = s00;
-                rz[0] = r0;
-                if (q0 == 2)
-                {
-                    sz[2] = s10; sz[3] = s11;
-                    rz[1] = r1;
-                }
-            }
-            else
-            {
-                for (int i = from; i < to; i++)
-                {
-                    double w = _w[i], r = _r[i];
-                    var z = zb.Slice(i * q0, q0);
-                    for (int s = 0; s < q0; s++)
-                    {
-                        double wzs = w * z[s];
-                        rz[s] += r * z[s];
-                        var row = sz.Slice(s * q0, s + 1);
-                        for (int t = 0; t <= s; t++) row[t] += wzs * z[t];
-                    }
-                    if (nDense == 0) continue;
-                    int e = 0;
-                    for (int k = d.BlockTerms; k < d.K; k++)
-                    {
-                        int q = d.Q[k];
-                        int b = d.DenseOffset[k] + d.Codes(k)[i] * q;
-                        TermDesign(k, i, val.Slice(e, q));
-                        for (int j = 0; j < q; j++, e++)
-                        {
-                            idx[e] = b + j;
-                            slot[e] = d.RowSlot[i * d.QRest + e];
-                        }
-                    }
-                    for (int j = 0; j < pin; j++, e++)
-                    {
-                        idx[e] = d.DenseRandom + j;
-                        slot[e] = nzRandom + j;
-                        val[e] = d.X[i * p + j];
-                    }
-                    for (int e1 = 0; e1 < nDense; e1++)
-                    {
-                        double ve = val[e1];
-                        if (ve == 0.0) continue;
-                        double wv = w * ve;
-                        gDense[idx[e1]] += r * ve;
-                        var brow = bl.Slice(slot[e1] * q0, q0);
-                        for (int t = 0; t < q0; t++) brow[t] += wv * z[t];
-                        var crow = dense.Slice(idx[e1] * m, m);
-                        for (int e2 = 0; e2 <= e1; e2++) crow[idx[e2]] += wv * val[e2];
-                    }
-                }
-            }
-            // Map to the spherical effects: D_l = Λ₀'SΛ₀ + I (lower triangle), g_l = Λ₀'(Σ r z) − v_l, b ← Λ₀'b.
-            var gl = _grad.AsSpan(l * q0, q0);
-            if (q0 == 1)
-            {
-                double t00 = l0[0];
-                dl[0] = t00 * t00 * sz[0] + 1.0;
-                gl[0] = t00 * rz[0] - _v[l];
-                for (int a = 0; a < bl.Length; a++) bl[a] *= t00;
-                continue;
-            }
-            for (int s = 0; s < q0; s++)
-                for (int t = s + 1; t < q0; t++) sz[s * q0 + t] = sz[t * q0 + s];
-            for (int s = 0; s < q0; s++)
-                for (int j = 0; j < q0; j++)
-                {
-                    double sum = 0;
-                    for (int r = j; r < q0; r++) sum += sz[s * q0 + r] * l0[r * q0 + j];
-                    tmp[s * q0 + j] = sum;
-                }
-            for (int i = 0; i < q0; i++)
-            {
-                for (int j = 0; j <= i; j++)
-                {
-                    double sum = 0;
-                    for (int s = i; s < q0; s++) sum += l0[s * q0 + i] * tmp[s * q0 + j];
-                    dl[i * q0 + j] = sum;
-                }
-                dl[i * q0 + i] += 1.0;
-                double gs = 0;
-                for (int r = i; r < q0; r++) gs += l0[r * q0 + i] * rz[r];
-                gl[i] = gs - _v[l * q0 + i];
-            }
-            for (int a = 0; a < bl.Length; a += q0)
-            {
-                var b = bl.Slice(a, q0);
-                for (int j = 0; j < q0; j++)
-                {
-                    double sum = 0;
-                    for (int r = j; r < q0; r++) sum += l0[r * q0 + j] * b[r];
-                    b[j] = sum;
-                }
-            }
-        }
-        return dev;
-    }
-
-    /// <summary>Σ log p(y_i | μ = y_i) in the family's sense, so that −2 log p(y|μ) = Σ dev_i − 2 × this.</summary>
-    private static double SaturatedLogLikelihood(EngineLayout d)
-    {
-        var f = d.Family;
-        double s = 0;
-        for (int i = 0; i < d.N; i++)
-        {
-            // log p(y|μ) + dev(y, μ)/2 does not depend on μ; evaluate at an interior μ.
-            double mu0 = f.StartingMu(d.Y[i], d.Weights[i]);
-            s += f.LogLikelihood(d.Y[i], mu0, d.Weights[i]) + 0.5 * f.DevianceResidual(d.Y[i], mu0, d.Weights[i]);
-        }
-        return s;
+        return false;
     }
 }

@@ -81,9 +81,9 @@ internal sealed class QuadratureObjective
         var z = _rule.Nodes;
         var w = _rule.Weights;
         var eta = _pirls.Eta;
-        var v = _pirls.V;
+        var v = _pirls.U;
         var factor = _pirls.Factor;
-        var l0 = _pirls.BlockLambda;
+        var l0 = _pirls.System.BlockLambda;
         var zb = d.ZBlock;
         var scratch = _scratch[c].AsSpan();
         var delta = scratch[..(nodes * q)];

@@ -102,7 +102,7 @@ internal static class RemlFitter
         // The marginal likelihood and the conditional modes at the REML estimates.
         double deviance = Marginal(theta, beta);
         var pirlsAtEstimates = agq is null ? laplace.Pirls : agq.Pirls;
-        var v = (double[])pirlsAtEstimates.V.Clone();
+        var v = (double[])pirlsAtEstimates.U.Clone();
         var eta = (double[])pirlsAtEstimates.Eta.Clone();
         var mu = (double[])pirlsAtEstimates.Mu.Clone();
         var condVar = Fitter.ConditionalVariances(pirlsAtEstimates, data);
@@ -122,7 +122,7 @@ internal static class RemlFitter
         if (!double.IsFinite(joint.Evaluate(theta))) return double.PositiveInfinity;
         var pirls = joint.Pirls;
         int p = pirls.Beta.Length;
-        return pirls.MinusTwoLogLikConditional + pirls.SquaredLengthV
+        return pirls.MinusTwoLogLikConditional + pirls.SquaredLengthU
             + pirls.Factor.LogDeterminant(pirls.Factor.DenseSize) - p * Math.Log(2 * Math.PI);
     }
 
@@ -162,7 +162,7 @@ internal static class RemlFitter
     {
         if (!double.IsFinite(reml.Evaluate(theta))) return double.PositiveInfinity;
         var pirls = reml.Pirls;
-        return pirls.Deviance + pirls.SquaredLengthV + pirls.Factor.LogDeterminant(pirls.Factor.DenseSize);
+        return pirls.Deviance + pirls.SquaredLengthU + pirls.Factor.LogDeterminant(pirls.Factor.DenseSize);
     }
 
     /// <summary>The working response z = η + (y − μ)/μ' and weights w = wt·μ'²/V(μ) at η (model row order).</summary>

@@ -38,7 +38,7 @@ public class LaplaceGradientStageTwoTests(ITestOutputHelper output)
         var se = glm.StandardErrors.ToArray();
         double t1 = sw.Elapsed.TotalSeconds;
         var pirls = new Pirls(data, withFixed: false);
-        pirls.SetModes(stage1.Pirls.V);
+        pirls.SetModes(stage1.Pirls.U);
         var grad = new LaplaceGradient(data, pirls);
         var full = new double[n];
         double[]? thetaScaleRef = null;

@@ -98,7 +98,7 @@ public class LaplaceGradientTests
         var pirls = new Pirls(data, withFixed: false);
         var x0 = theta.Concat(beta).ToArray();
         Assert.True(double.IsFinite(pirls.Solve(x0.AsSpan(0, nth), x0.AsSpan(nth))));
-        var v0 = (double[])pirls.V.Clone();
+        var v0 = (double[])pirls.U.Clone();
         var lg = new LaplaceGradient(data, pirls);
         Assert.True(lg.HasModeJacobian);
         lg.Compute(x0.AsSpan(0, nth), x0.AsSpan(nth), new double[n]);
@@ -115,8 +115,8 @@ public class LaplaceGradientTests
             double errPredicted = 0, errStale = 0;
             for (int a = 0; a < v0.Length; a++)
             {
-                errPredicted = Math.Max(errPredicted, Math.Abs(predicted[a] - pirls.V[a]));
-                errStale = Math.Max(errStale, Math.Abs(v0[a] - pirls.V[a]));
+                errPredicted = Math.Max(errPredicted, Math.Abs(predicted[a] - pirls.U[a]));
+                errStale = Math.Max(errStale, Math.Abs(v0[a] - pirls.U[a]));
             }
             return (errPredicted, errStale);
         }

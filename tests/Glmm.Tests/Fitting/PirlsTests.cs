@@ -48,7 +48,7 @@ public class PirlsTests
             double mu = pirls.Mu[i];
             score[l] += data.Weights[i] * (data.Y[i] - mu) * theta;
         }
-        for (int l = 0; l < 15; l++) Assert.Equal(pirls.V[l], score[l], 9);
+        for (int l = 0; l < 15; l++) Assert.Equal(pirls.U[l], score[l], 9);
     }
 
     [Fact]
@@ -71,7 +71,7 @@ public class PirlsTests
             h[data.Codes(0)[i]] += data.Weights[i] * mu * (1 - mu) * theta * theta;
         }
         foreach (var x in h) logDet += Math.Log(1 + x);
-        double vv = pirls.V.Sum(v => v * v);
+        double vv = pirls.U.Sum(v => v * v);
         Assert.Equal(-2 * ll + vv + logDet, dev, 9);
     }
 }

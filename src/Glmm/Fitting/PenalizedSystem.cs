@@ -1,0 +1,549 @@
+using System.Runtime.CompilerServices;
+using Glmm.LinearAlgebra;
+
+namespace Glmm.Fitting;
+
+/// <summary>Which curvature the weights W of the penalized system carry.</summary>
+internal enum Curvature
+{
+    /// <summary>The expected (Fisher) information: the IRLS weights wt·μ'²/V(μ).</summary>
+    Expected,
+
+    /// <summary>The observed information, −d² log p/dη² at η (differs from the expected one for non-canonical links).</summary>
+    Observed,
+}
+
+/// <summary>
+/// The penalized system of PIRLS at given θ (and β, unless β is solved for too) and a current iterate of the
+/// spherical random effects u (b = Λu): η = offset + Xβ + ZΛu, μ, the row weights W and scores, and the
+/// Cholesky factor L of Λ'Z'WZΛ + I (bordered by X'WX when β is inside) with the right-hand side of the
+/// Newton step. Work is split over fixed chunks of clusters (independent of the number of threads) and reduced
+/// in chunk order, so results are identical whatever the thread count. <see cref="Pirls"/> iterates it to the mode.
+/// </summary>
+internal sealed class PenalizedSystem
+{
+    private readonly EngineLayout _d;
+    private readonly bool _withFixed;
+    private readonly BlockedCholesky _chol;
+    private readonly double[] _t;      // T_k factors, row-major q×q, concatenated
+    private readonly int[] _tOff;
+    private readonly int[] _aOff;      // offsets of a_k = T_k' z_k in the per-row scratch vector
+    private readonly double[] _u, _beta, _uTrial, _betaTrial;
+    private double[] _eta, _etaTrial;
+    private readonly double[] _mu;
+    private readonly double[] _w, _r;         // IRLS weight and score per row at the last build
+    private readonly double[] _fixedEta;      // offset + Xβ per row for the fixed β of a solve (β outside)
+    private readonly double[] _l0;            // Λ of one level block: q0×q0 lower triangular, row-major
+    private readonly double[] _grad, _delta;
+    private readonly int[] _chunkStart;       // level boundaries of the chunks
+    private readonly double[] _chunkDense;    // per chunk m×m (lower) accumulation
+    private readonly double[] _chunkGrad;     // per chunk m
+    private readonly double[] _chunkDev;      // per chunk deviance
+    private readonly ParallelOptions _parallel;
+
+    public PenalizedSystem(EngineLayout data, bool withFixed, int threads = 0)
+    {
+        _d = data;
+        _withFixed = withFixed;
+        _chol = data.CreateFactor(withFixed);
+        int K = data.K;
+        _tOff = new int[K + 1];
+        _aOff = new int[K + 1];
+        for (int k = 0; k < K; k++)
+        {
+            _tOff[k + 1] = _tOff[k] + data.Q[k] * data.Q[k];
+            _aOff[k + 1] = _aOff[k] + data.Q[k];
+        }
+        _t = new double[_tOff[K]];
+        _u = new double[data.TotalRandom];
+        _uTrial = new double[data.TotalRandom];
+        _beta = new double[data.P];
+        _betaTrial = new double[data.P];
+        _eta = new double[data.N];
+        _etaTrial = new double[data.N];
+        _mu = new double[data.N];
+        _w = new double[data.N];
+        _r = new double[data.N];
+        _fixedEta = withFixed ? [] : new double[data.N];
+        _l0 = new double[data.QBlock * data.QBlock];
+        _grad = new double[_chol.Size];
+        _delta = new double[_chol.Size];
+        SaturatedLogLik = SaturatedLogLikelihood(data);
+        int m = _chol.DenseSize;
+        _chunkStart = data.ChunkLevels(m);
+        int chunks = _chunkStart.Length - 1;
+        _chunkDense = new double[chunks > 1 ? chunks * m * m : 0];
+        _chunkGrad = new double[chunks * m];
+        _chunkDev = new double[chunks];
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+    }
+
+    /// <summary>The engine layout of the data.</summary>
+    public EngineLayout Layout => _d;
+
+    /// <summary>True when β is part of the system (solved for with u), false when it is given.</summary>
+    public bool WithFixed => _withFixed;
+
+    /// <summary>The factor L of the last <see cref="Build"/>.</summary>
+    public BlockedCholesky Factor => _chol;
+
+    /// <summary>The spherical random effects u (block part first, then the dense part; see <see cref="EngineLayout"/>).</summary>
+    public double[] U => _u;
+
+    /// <summary>Fixed effects: solved for when β is inside, else the β given.</summary>
+    public double[] Beta => _beta;
+
+    /// <summary>Linear predictor η per engine row at the current state.</summary>
+    public double[] Eta => _eta;
+
+    /// <summary>Mean μ per engine row at the last build.</summary>
+    public double[] Mu => _mu;
+
+    /// <summary>Row weight per engine row at the last build (the IRLS weight wt·V(μ) for a canonical link).</summary>
+    public double[] RowWeights => _w;
+
+    /// <summary>Score wt·(y − μ)·μ'/V per engine row at the last build.</summary>
+    public double[] RowScores => _r;
+
+    /// <summary>Λ of one level block at the current θ (q0×q0 lower triangular, row-major).</summary>
+    public double[] BlockLambda => _l0;
+
+    /// <summary>The curvature the next <see cref="Build"/> puts into W.</summary>
+    public Curvature Curvature { get; set; }
+
+    /// <summary>Passes over the data that built the system (μ, weights, factor) since construction.</summary>
+    public int Sweeps { get; private set; }
+
+    /// <summary>Σ deviance residuals at the last build.</summary>
+    public double Deviance { get; private set; }
+
+    /// <summary>‖u‖² at the last build.</summary>
+    public double SquaredLengthU { get; private set; }
+
+    /// <summary>Σ log p(y_i | μ = y_i) in the family's sense, so that −2 log p(y | u) = <see cref="Deviance"/> − 2 × this.</summary>
+    public double SaturatedLogLik { get; }
+
+    /// <summary>−2 log p(y | u) with every constant, at the last build.</summary>
+    public double MinusTwoLogLikConditional => Deviance - 2.0 * SaturatedLogLik;
+
+    /// <summary>Sets β (the start when β is inside; use <see cref="SetFixedBeta"/> for the β of a solve with β outside).</summary>
+    public void SetBeta(ReadOnlySpan<double> beta) => beta.CopyTo(_beta);
+
+    /// <summary>Sets u (e.g. to restore a mode).</summary>
+    public void SetModes(ReadOnlySpan<double> u) => u.CopyTo(_u);
+
+    /// <summary>Writes the factors T_k of θ and the block's Λ₀.</summary>
+    public void SetTheta(ReadOnlySpan<double> theta)
+    {
+        for (int k = 0; k < _d.K; k++) _d.Random.FillFactor(theta, _d.StructureTerm(k), _t.AsSpan(_tOff[k], _tOff[k + 1] - _tOff[k]));
+        int q0 = _d.QBlock;
+        Array.Clear(_l0);
+        for (int k = 0; k < _d.BlockTerms; k++)
+        {
+            int q = _d.Q[k], o = _d.TermOffsetInBlock[k];
+            var t = _t.AsSpan(_tOff[k], q * q);
+            for (int r = 0; r < q; r++)
+                for (int j = 0; j <= r; j++) _l0[(o + r) * q0 + o + j] = t[r * q + j];
+        }
+    }
+
+    /// <summary>The given β of a solve with β outside the system, and offset + Xβ for every row.</summary>
+    public void SetFixedBeta(ReadOnlySpan<double> beta)
+    {
+        beta.CopyTo(_beta);
+        var d = _d;
+        int p = d.P;
+        for (int i = 0; i < d.N; i++) _fixedEta[i] = d.Offset[i] + DenseCholesky.Dot(d.X.Slice(i * p, p), _beta);
+    }
+
+    /// <summary>η at the current u and β.</summary>
+    public void ComputeEta() => ComputeEta(_u, _beta, _eta);
+
+    /// <summary>Sets u = 0 (a fresh start after a hopeless warm start).</summary>
+    public void ClearModes() => Array.Clear(_u);
+
+    /// <summary>
+    /// The Newton (or Fisher-scoring) increment δ = L⁻ᵀL⁻¹g of (u, β) from the last build, and the decrement g'δ.
+    /// </summary>
+    public double NewtonIncrement()
+    {
+        _grad.CopyTo(_delta, 0);
+        _chol.Solve(_delta);
+        return DenseCholesky.Dot(_grad, _delta);
+    }
+
+    /// <summary>
+    /// The trial point (u, β) + step·δ; unless <paramref name="skipDeviance"/>, its penalized deviance d(y, u) + ‖u‖²
+    /// (+∞ when μ is invalid), else NaN (η is then computed in the next build).
+    /// </summary>
+    public double Trial(double step, bool skipDeviance)
+    {
+        int nv = _d.TotalRandom, p = _d.P;
+        for (int j = 0; j < nv; j++) _uTrial[j] = _u[j] + step * _delta[j];
+        if (_withFixed) for (int j = 0; j < p; j++) _betaTrial[j] = _beta[j] + step * _delta[nv + j];
+        else _beta.CopyTo(_betaTrial, 0);
+        if (skipDeviance) return double.NaN;
+        ComputeEta(_uTrial, _betaTrial, _etaTrial);
+        return ComputeDeviance(_etaTrial) + DenseCholesky.Dot(_uTrial, _uTrial);
+    }
+
+    /// <summary>Moves to the last trial point (with its η when <paramref name="withEta"/>, i.e. its deviance was computed).</summary>
+    public void AcceptTrial(bool withEta)
+    {
+        if (withEta) (_eta, _etaTrial) = (_etaTrial, _eta);
+        _uTrial.CopyTo(_u, 0);
+        if (_withFixed) _betaTrial.CopyTo(_beta, 0);
+    }
+
+    /// <summary>log|L|² of the random-effects part of the factor (log det(Λ'Z'WZΛ + I)).</summary>
+    public double LogDetRandom() => _chol.LogDeterminant(_d.DenseRandom);
+
+    /// <summary>η = offset + Xβ + ZΛu for every row.</summary>
+    private void ComputeEta(double[] u, double[] beta, double[] eta)
+    {
+        int chunks = _chunkStart.Length - 1;
+        if (chunks == 1) ComputeEtaChunk(0, u, beta, eta);
+        else Parallel.For(0, chunks, _parallel, c => ComputeEtaChunk(c, u, beta, eta));
+    }
+
+    /// <summary>η over the rows of chunk c: per level b_l = Λ₀u_l once, then η_i = offset + x_i'β + z_i'b_l + the other terms.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ComputeEtaChunk(int c, double[] u, double[] beta, double[] eta)
+    {
+        var d = _d;
+        int p = d.P, q0 = d.QBlock;
+        var zb = d.ZBlock;
+        var l0 = _l0;
+        bool other = d.BlockTerms < d.K;
+        Span<double> b = stackalloc double[q0];
+        Span<double> a = stackalloc double[d.QRest];
+        for (int l = _chunkStart[c]; l < _chunkStart[c + 1]; l++)
+        {
+            for (int s = 0; s < q0; s++)
+            {
+                double sum = 0;
+                for (int j = 0; j <= s; j++) sum += l0[s * q0 + j] * u[l * q0 + j];
+                b[s] = sum;
+            }
+            int from = d.ClusterStart[l], to = d.ClusterStart[l + 1];
+            for (int i = from; i < to; i++)
+            {
+                double e;
+                if (_withFixed)
+                {
+                    e = d.Offset[i];
+                    var xi = d.X.Slice(i * p, p);
+                    for (int j = 0; j < xi.Length; j++) e += xi[j] * beta[j];
+                }
+                else e = _fixedEta[i];
+                if (q0 == 1) e += zb[i] * b[0];
+                else
+                {
+                    var z = zb.Slice(i * q0, q0);
+                    for (int s = 0; s < q0; s++) e += z[s] * b[s];
+                }
+                if (other) e += OtherTerms(i, u, a);
+                eta[i] = e;
+            }
+        }
+    }
+
+    /// <summary>Σ over the terms after the block of (T_k'z_k(i))'u_k(level); <paramref name="a"/> is scratch of length QRest.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private double OtherTerms(int i, double[] u, Span<double> a)
+    {
+        var d = _d;
+        double s = 0;
+        for (int k = d.BlockTerms, e = 0; k < d.K; e += d.Q[k], k++)
+        {
+            int q = d.Q[k];
+            var ak = a.Slice(e, q);
+            TermDesign(k, i, ak);
+            int vi = d.Q0Total + d.DenseOffset[k] + d.Codes(k)[i] * q;
+            for (int j = 0; j < q; j++) s += ak[j] * u[vi + j];
+        }
+        return s;
+    }
+
+    /// <summary>a_k = T_k'z_k(i): row i of engine term k's columns of ZΛ at the last θ (T_k lower triangular).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void TermDesign(int k, int i, Span<double> ak)
+    {
+        int q = _d.Q[k];
+        var t = _t.AsSpan(_tOff[k], q * q);
+        var z = _d.Z(k).Slice(i * q, q);
+        for (int j = 0; j < q; j++)
+        {
+            double sum = 0;
+            for (int r = j; r < q; r++) sum += t[r * q + j] * z[r];
+            ak[j] = sum;
+        }
+    }
+
+    /// <summary>Σ deviance residuals at η (+∞ when μ is invalid).</summary>
+    private double ComputeDeviance(double[] eta)
+    {
+        int chunks = _chunkStart.Length - 1;
+        if (chunks == 1) _chunkDev[0] = DevianceChunk(0, eta);
+        else Parallel.For(0, chunks, _parallel, c => _chunkDev[c] = DevianceChunk(c, eta));
+        double dev = 0;
+        for (int c = 0; c < chunks; c++) dev += _chunkDev[c];
+        return double.IsFinite(dev) ? dev : double.PositiveInfinity;
+    }
+
+    private double DevianceChunk(int c, double[] eta)
+    {
+        var d = _d;
+        int from = d.ClusterStart[_chunkStart[c]], to = d.ClusterStart[_chunkStart[c + 1]];
+        return d.Family.DevianceRows(d.Y.Slice(from, to - from), d.Weights.Slice(from, to - from), eta.AsSpan(from, to - from));
+    }
+
+    /// <summary>Fills <paramref name="a"/> (length Σq) with a_k = T_k' z_k(i) for every engine term at the last θ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void FillDesignRow(int i, Span<double> a)
+    {
+        for (int k = 0; k < _d.K; k++) TermDesign(k, i, a.Slice(_aOff[k], _d.Q[k]));
+    }
+
+    /// <summary>
+    /// One sweep over the data at the current η (or at the current u and β, with <paramref name="computeEta"/>):
+    /// μ, the deviance, the system Λ'Z'WZΛ + I (bordered by X when β is inside) with W of the current
+    /// <see cref="Curvature"/>, and the right-hand side, the gradient of −½ × penalized deviance; then the
+    /// factor. Returns the penalized deviance d(y, u) + ‖u‖² (+∞ when μ is invalid or the factorisation fails).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public double Build(bool computeEta = false)
+    {
+        Sweeps++;
+        var d = _d;
+        var chol = _chol;
+        int m = chol.DenseSize, chunks = _chunkStart.Length - 1;
+        if (chunks == 1) _chunkDev[0] = BuildChunk(0, chol.Dense, computeEta);
+        else Parallel.For(0, chunks, _parallel, c => _chunkDev[c] = BuildChunk(c, _chunkDense.AsSpan(c * m * m, m * m), computeEta));
+        double dev = 0;
+        for (int c = 0; c < chunks; c++) dev += _chunkDev[c];
+        if (!double.IsFinite(dev)) return double.PositiveInfinity;
+        var dense = chol.Dense;
+        int q0Total = d.Q0Total;
+        var gDense = _grad.AsSpan(q0Total, m);
+        gDense.Clear();
+        if (chunks > 1)
+        {
+            dense.Clear();
+            for (int c = 0; c < chunks; c++)
+            {
+                var buf = _chunkDense.AsSpan(c * m * m, m * m);
+                for (int i = 0; i < m; i++)
+                {
+                    var crow = dense.Slice(i * m, i + 1);
+                    var brow = buf.Slice(i * m, i + 1);
+                    for (int j = 0; j <= i; j++) crow[j] += brow[j];
+                }
+            }
+        }
+        for (int c = 0; c < chunks; c++)
+        {
+            var g = _chunkGrad.AsSpan(c * m, m);
+            for (int j = 0; j < m; j++) gDense[j] += g[j];
+        }
+        for (int j = 0; j < d.DenseRandom; j++)
+        {
+            dense[j * m + j] += 1.0;
+            gDense[j] -= _u[q0Total + j];
+        }
+        Deviance = dev;
+        SquaredLengthU = DenseCholesky.Dot(_u, _u);
+        bool ok = chunks == 1 ? chol.Factor() : chol.Factor(_chunkStart, _chunkDense, _parallel);
+        return ok ? dev + SquaredLengthU : double.PositiveInfinity;
+    }
+
+    /// <summary>
+    /// Accumulates the rows of chunk c; its dense part goes into <paramref name="dense"/> (cleared here). Each level's
+    /// sums are taken in the covariates' own space (Σ w z z', Σ r z, Σ w x z') and mapped by Λ₀ once per level, so
+    /// the per-row work is a few multiply-adds: D_l = Λ₀'(Σ w z z')Λ₀ + I, g_l = Λ₀'Σ r z − u_l, B_l rows b ← Λ₀'b.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private double BuildChunk(int c, Span<double> dense, bool computeEta)
+    {
+        var d = _d;
+        var family = d.Family;
+        var link = family.Link;
+        var chol = _chol;
+        int q0 = d.QBlock, m = chol.DenseSize, p = d.P, pin = _withFixed ? p : 0;
+        int nDense = d.QRest + pin;
+        int rowFrom = d.ClusterStart[_chunkStart[c]], rowTo = d.ClusterStart[_chunkStart[c + 1]], rows = rowTo - rowFrom;
+        if (computeEta) ComputeEtaChunk(c, _u, _beta, _eta);
+        double dev = family.IrlsRows(d.Y.Slice(rowFrom, rows), d.Weights.Slice(rowFrom, rows), _eta.AsSpan(rowFrom, rows),
+            _mu.AsSpan(rowFrom, rows), _w.AsSpan(rowFrom, rows), _r.AsSpan(rowFrom, rows));
+        if (Curvature == Curvature.Observed)
+            for (int i = rowFrom; i < rowTo; i++)
+            {
+                double eta = _eta[i], mu = _mu[i], wt = d.Weights[i], y = d.Y[i];
+                double me = link.MuEta(eta), var = family.Variance(mu);
+                _w[i] -= wt * (y - mu) * (link.MuEtaDerivative(eta) / var - me * me * family.VarianceDerivative(mu) / (var * var));
+            }
+        Span<int> idx = stackalloc int[nDense];
+        Span<int> slot = stackalloc int[nDense];
+        Span<double> val = stackalloc double[nDense];
+        Span<double> sz = stackalloc double[q0 * q0];
+        Span<double> tmp = stackalloc double[q0 * q0];
+        Span<double> rz = stackalloc double[q0];
+        var gDense = _chunkGrad.AsSpan(c * m, m);
+        var zb = d.ZBlock;
+        var l0 = _l0;
+        dense.Clear();
+        gDense.Clear();
+        for (int l = _chunkStart[c]; l < _chunkStart[c + 1]; l++)
+        {
+            var dl = chol.DiagonalBlock(l);
+            var bl = chol.OffDiagonalBlock(l);
+            dl.Clear();
+            bl.Clear();
+            sz.Clear();
+            rz.Clear();
+            int nzRandom = d.PatternStart[l + 1] - d.PatternStart[l];
+            int from = d.ClusterStart[l], to = d.ClusterStart[l + 1];
+            if (d.QRest == 0 && q0 <= 2)
+            {
+                // One or two effects per level and no other terms: the level block, bordered by the fixed effects
+                // when β is inside (slots and dense rows 0..p-1).
+                double s00 = 0, s10 = 0, s11 = 0, r0 = 0, r1 = 0;
+                var x = d.X;
+                for (int i = from; i < to; i++)
+                {
+                    double w = _w[i], r = _r[i];
+                    double z0 = zb[i * q0], z1 = q0 == 2 ? zb[i * q0 + 1] : 0.0;
+                    double wz0 = w * z0, wz1 = w * z1;
+                    s00 += wz0 * z0;
+                    s10 += wz1 * z0;
+                    s11 += wz1 * z1;
+                    r0 += r * z0;
+                    r1 += r * z1;
+                    var xi = x.Slice(i * p, pin);
+                    for (int j = 0; j < xi.Length; j++)
+                    {
+                        double xj = xi[j], wx = w * xj;
+                        gDense[j] += r * xj;
+                        if (q0 == 2)
+                        {
+                            bl[2 * j] += wx * z0;
+                            bl[2 * j + 1] += wx * z1;
+                        }
+                        else bl[j] += wx * z0;
+                        var crow = dense.Slice(j * m, j + 1);
+                        for (int j2 = 0; j2 <= j; j2++) crow[j2] += wx * xi[j2];
+                    }
+                }
+                sz[0] = s00;
+                rz[0] = r0;
+                if (q0 == 2)
+                {
+                    sz[2] = s10; sz[3] = s11;
+                    rz[1] = r1;
+                }
+            }
+            else
+            {
+                for (int i = from; i < to; i++)
+                {
+                    double w = _w[i], r = _r[i];
+                    var z = zb.Slice(i * q0, q0);
+                    for (int s = 0; s < q0; s++)
+                    {
+                        double wzs = w * z[s];
+                        rz[s] += r * z[s];
+                        var row = sz.Slice(s * q0, s + 1);
+                        for (int t = 0; t <= s; t++) row[t] += wzs * z[t];
+                    }
+                    if (nDense == 0) continue;
+                    int e = 0;
+                    for (int k = d.BlockTerms; k < d.K; k++)
+                    {
+                        int q = d.Q[k];
+                        int b = d.DenseOffset[k] + d.Codes(k)[i] * q;
+                        TermDesign(k, i, val.Slice(e, q));
+                        for (int j = 0; j < q; j++, e++)
+                        {
+                            idx[e] = b + j;
+                            slot[e] = d.RowSlot[i * d.QRest + e];
+                        }
+                    }
+                    for (int j = 0; j < pin; j++, e++)
+                    {
+                        idx[e] = d.DenseRandom + j;
+                        slot[e] = nzRandom + j;
+                        val[e] = d.X[i * p + j];
+                    }
+                    for (int e1 = 0; e1 < nDense; e1++)
+                    {
+                        double ve = val[e1];
+                        if (ve == 0.0) continue;
+                        double wv = w * ve;
+                        gDense[idx[e1]] += r * ve;
+                        var brow = bl.Slice(slot[e1] * q0, q0);
+                        for (int t = 0; t < q0; t++) brow[t] += wv * z[t];
+                        var crow = dense.Slice(idx[e1] * m, m);
+                        for (int e2 = 0; e2 <= e1; e2++) crow[idx[e2]] += wv * val[e2];
+                    }
+                }
+            }
+            // Map to the spherical effects: D_l = Λ₀'SΛ₀ + I (lower triangle), g_l = Λ₀'(Σ r z) − u_l, b ← Λ₀'b.
+            var gl = _grad.AsSpan(l * q0, q0);
+            if (q0 == 1)
+            {
+                double t00 = l0[0];
+                dl[0] = t00 * t00 * sz[0] + 1.0;
+                gl[0] = t00 * rz[0] - _u[l];
+                for (int a = 0; a < bl.Length; a++) bl[a] *= t00;
+                continue;
+            }
+            for (int s = 0; s < q0; s++)
+                for (int t = s + 1; t < q0; t++) sz[s * q0 + t] = sz[t * q0 + s];
+            for (int s = 0; s < q0; s++)
+                for (int j = 0; j < q0; j++)
+                {
+                    double sum = 0;
+                    for (int r = j; r < q0; r++) sum += sz[s * q0 + r] * l0[r * q0 + j];
+                    tmp[s * q0 + j] = sum;
+                }
+            for (int i = 0; i < q0; i++)
+            {
+                for (int j = 0; j <= i; j++)
+                {
+                    double sum = 0;
+                    for (int s = i; s < q0; s++) sum += l0[s * q0 + i] * tmp[s * q0 + j];
+                    dl[i * q0 + j] = sum;
+                }
+                dl[i * q0 + i] += 1.0;
+                double gs = 0;
+                for (int r = i; r < q0; r++) gs += l0[r * q0 + i] * rz[r];
+                gl[i] = gs - _u[l * q0 + i];
+            }
+            for (int a = 0; a < bl.Length; a += q0)
+            {
+                var b = bl.Slice(a, q0);
+                for (int j = 0; j < q0; j++)
+                {
+                    double sum = 0;
+                    for (int r = j; r < q0; r++) sum += l0[r * q0 + j] * b[r];
+                    b[j] = sum;
+                }
+            }
+        }
+        return dev;
+    }
+
+    /// <summary>Σ log p(y_i | μ = y_i) in the family's sense, so that −2 log p(y|μ) = Σ dev_i − 2 × this.</summary>
+    private static double SaturatedLogLikelihood(EngineLayout d)
+    {
+        var f = d.Family;
+        double s = 0;
+        for (int i = 0; i < d.N; i++)
+        {
+            // log p(y|μ) + dev(y, μ)/2 does not depend on μ; evaluate at an interior μ.
+            double mu0 = f.StartingMu(d.Y[i], d.Weights[i]);
+            s += f.LogLikelihood(d.Y[i], mu0, d.Weights[i]) + 0.5 * f.DevianceResidual(d.Y[i], mu0, d.Weights[i]);
+        }
+        return s;
+    }
+}
