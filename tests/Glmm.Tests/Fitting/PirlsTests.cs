@@ -28,6 +28,14 @@ public class PirlsTests
         for (int j = 0; j < model.X.Columns; j++) Assert.Equal(glm.Coefficients[j], pirls.Beta[j], 7);
         Assert.Equal(-2 * glm.LogLikelihood, dev, 7);
         Assert.Equal(0.0, pirls.LogDetL, 12);
+        // And R's glm() of that model (fixtures/glm, tools/glm_fixtures.R): coefficients and −2 logLik.
+        var coef = Glmm.Tests.Families.FixtureCsv.Read("glm", "glm_coefficients.csv");
+        var rBeta = coef.Rows.Where(r => coef.Text(r, "model") == "cbpp_" + link).Select(r => coef.Number(r, "estimate")).ToArray();
+        Assert.Equal(model.X.Columns, rBeta.Length);
+        for (int j = 0; j < rBeta.Length; j++) Assert.True(Math.Abs(pirls.Beta[j] - rBeta[j]) < 1e-6, $"{model.X.Names[j]}: {pirls.Beta[j]:R} vs R {rBeta[j]:R}");
+        var summary = Glmm.Tests.Families.FixtureCsv.Read("glm", "glm_summary.csv");
+        double rLogLik = summary.Number(summary.Rows.Single(r => summary.Text(r, "model") == "cbpp_" + link), "loglik");
+        Assert.True(Math.Abs(dev + 2 * rLogLik) < 1e-6, $"{dev:R} vs R {-2 * rLogLik:R}");
     }
 
     [Fact]
