@@ -72,6 +72,9 @@ toy <- data.frame(y = c(0, 0, 0, 1, 5, 10, 20, 2, 0, 1), x = c(1:7, 2, 1, 3), yb
 fits <- list(
   cbpp_logit = glm(cbind(incidence, size - incidence) ~ period, binomial, cbpp),
   cbpp_cauchit = glm(cbind(incidence, size - incidence) ~ period, binomial("cauchit"), cbpp),
+  # the GLMs that cbpp's GLMM reduces to at theta = 0 (PirlsTests)
+  cbpp_probit = glm(cbind(incidence, size - incidence) ~ period, binomial("probit"), cbpp),
+  cbpp_cloglog = glm(cbind(incidence, size - incidence) ~ period, binomial("cloglog"), cbpp),
   contra_probit = glm(use ~ age + I(age^2) + urban + livch, binomial("probit"), contra),
   contra_cloglog = glm(use ~ age + I(age^2) + urban + livch, binomial("cloglog"), contra),
   grouse_poisson = glm(TICKS ~ YEAR + cHEIGHT + offset(log(HEIGHT / 100)), poisson, grouse),

@@ -128,11 +128,16 @@ public class FamilyTests
         f.UpdateMu(eta, mu, muEta);
         var w = new double[3];
         f.WorkingWeights(mu, muEta, [2, 0, 5], w);
+        // R: binomial("probit")$linkinv and $mu.eta at η, and glm.fit's weights wt·mu.eta²/variance(μ).
+        double[] rMu = [0.15865525393145705, 0.5, 0.97724986805182079];
+        double[] rMuEta = [0.24197072451914337, 0.3989422804014327, 0.053990966513188063];
+        double[] rW = [0.87725772220442799, 0, 0.65557542932521173];
         for (int i = 0; i < 3; i++)
         {
             Assert.Equal(f.Link.Inverse(eta[i]), mu[i]);
-            double expected = i == 1 ? 0 : new[] { 2.0, 0, 5 }[i] * muEta[i] * muEta[i] / (mu[i] * (1 - mu[i]));
-            Assert.Equal(expected, w[i], 15);
+            Close.Relative(rMu[i], mu[i], 1e-15, $"mu at {eta[i]}");
+            Close.Relative(rMuEta[i], muEta[i], 1e-15, $"mu.eta at {eta[i]}");
+            Close.Relative(rW[i], w[i], 1e-14, $"working weight at {eta[i]}");
         }
         Assert.Equal(0.5, mu[1]);
         Assert.Equal(1 / Math.Sqrt(2 * Math.PI), muEta[1], 15);

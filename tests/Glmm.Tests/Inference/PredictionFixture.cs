@@ -26,6 +26,10 @@ internal sealed class PredictionFixture
     public required Dictionary<string, double[]> Fitted { get; init; }
     public required Dictionary<string, double[]> Residuals { get; init; }
     public required Dictionary<string, double[]> NewDataPredictions { get; init; }
+    /// <summary>lme4's deviance(): Σ squared deviance residuals (null in fixtures made before it was written).</summary>
+    public double? ConditionalDeviance { get; init; }
+    /// <summary>quantile(residuals(fit, "pearson", scaled = TRUE)), summary()'s "Scaled residuals" (or null).</summary>
+    public double[]? ScaledResidualQuantiles { get; init; }
     public required GlmmFit Fit { get; init; }
 
     public static string Directory => Path.Combine(AppContext.BaseDirectory, "fixtures", "prediction");
@@ -63,6 +67,8 @@ internal sealed class PredictionFixture
                 Fitted = Dict(r.GetProperty("fitted")),
                 Residuals = Dict(r.GetProperty("residuals")),
                 NewDataPredictions = Dict(r.GetProperty("newdataPredictions")),
+                ConditionalDeviance = r.TryGetProperty("conditionalDeviance", out var cd) ? cd.GetDouble() : null,
+                ScaledResidualQuantiles = r.TryGetProperty("scaledResidualQuantiles", out var sq) ? Nums(sq) : null,
                 Fit = GlmmModel.Fit(formula, data, new GlmmOptions { Family = Glmm.Families.Family.Create(r.GetProperty("family").GetString()!, r.GetProperty("link").GetString()) }),
             };
             Cache[name] = f;

@@ -13,7 +13,7 @@ namespace Glmm.Tests.Inference;
 /// </summary>
 public class PredictionReferenceTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    public static TheoryData<string> Models() => new() { "cbpp", "contraception", "contraception_scaled", "grouseticks" };
+    public static TheoryData<string> Models() => new() { "cbpp", "contraception", "contraception_scaled", "grouseticks", "poisson_offset" };
 
     private static PredictionOptions Link(bool random = true) => new() { IncludeRandom = random, AllowNewLevels = true };
 

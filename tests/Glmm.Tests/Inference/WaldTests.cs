@@ -30,7 +30,8 @@ public class WaldTests
             double tol = Math.Abs(fit.FixedEffects[j - 1].Estimate - b.Estimate) + z * Math.Abs(fit.FixedEffects[j - 1].StdError - b.StdError) + 1e-9;
             // (Our SEs are within 2% of lme4's: issue 3's tolerance; the Laplace objectives differ slightly.)
             Assert.True(tol < 0.02, $"estimates differ by {tol}");
-            Assert.Equal(fit.FixedEffects[j - 1].Estimate - z * fit.FixedEffects[j - 1].StdError, ours[j].Lower, 1e-12);
+            // The row's estimate is lme4's within 5% of its SE (issue 3's tolerance), and the bounds lme4's within tol.
+            Assert.True(Math.Abs(ours[j].Estimate - b.Estimate) <= 0.05 * b.StdError, $"{ours[j].Name}: {ours[j].Estimate:R} vs {b.Estimate:R}");
             Assert.Equal(lme4[j].Lower!.Value, ours[j].Lower, tol);
             Assert.Equal(lme4[j].Upper!.Value, ours[j].Upper, tol);
         }
@@ -39,10 +40,21 @@ public class WaldTests
     [Fact]
     public void LevelChangesTheQuantile()
     {
-        var fit = LaplaceReferenceTests.FitFixture(ReferenceFixture.Load("cbpp_after"));
+        // lme4's 90% interval is its estimate ± qnorm(0.95) SE (its 95% one, in the fixture, is ± qnorm(0.975) SE
+        // to 1e-12: CbppWaldIntervalsMatchLme4AtOurEstimates); ours within the gaps in estimate and SE.
+        var f = ReferenceFixture.Load("cbpp_after");
+        var fit = LaplaceReferenceTests.FitFixture(f);
         var ci90 = Wald.Intervals(fit, 0.90);
-        var b = fit.FixedEffects[0];
-        Assert.Equal(b.Estimate - 1.6448536269514722 * b.StdError, ci90[1].Lower, 1e-12);
+        const double z90 = 1.6448536269514722; // qnorm(0.95)
+        for (int j = 1; j < ci90.Count; j++)
+        {
+            var r = f.Lme4!.Fixef[j - 1];
+            var b = fit.FixedEffects[j - 1];
+            double tol = Math.Abs(b.Estimate - r.Estimate) + z90 * Math.Abs(b.StdError - r.StdError) + 1e-9;
+            Assert.True(tol < 0.02, $"estimates differ by {tol}");
+            Assert.Equal(r.Estimate - z90 * r.StdError, ci90[j].Lower, tol);
+            Assert.Equal(r.Estimate + z90 * r.StdError, ci90[j].Upper, tol);
+        }
         Assert.Throws<GlmmInputException>(() => Wald.Intervals(fit, 1.5));
     }
 

@@ -33,15 +33,17 @@ public class ProductGridTests
     [Fact]
     public void NodesAreRowMajorWithLastCoordinateFastest()
     {
+        // The 3-point rule in closed form: nodes −√3, 0, √3 with weights 1/6, 2/3, 1/6 (for N(0, 1)).
         var rule = ProductGrid.Create(2, 3);
-        var gh = GaussHermite.Rule(3);
-        Assert.Equal(gh.Nodes[0], rule.Node(0)[0]);
-        Assert.Equal(gh.Nodes[0], rule.Node(0)[1]);
-        Assert.Equal(gh.Nodes[0], rule.Node(1)[0]);
-        Assert.Equal(gh.Nodes[1], rule.Node(1)[1]);
-        Assert.Equal(gh.Nodes[1], rule.Node(3)[0]);
-        Assert.Equal(gh.Weights[0] * gh.Weights[1], rule.Weights[1], 1e-17);
-        Assert.Equal(gh.LogAbsWeights[0] + gh.LogAbsWeights[1], rule.LogAbsWeights[1], 1e-15);
+        Assert.Equal(-Math.Sqrt(3), rule.Node(0)[0], 1e-15);
+        Assert.Equal(-Math.Sqrt(3), rule.Node(0)[1], 1e-15);
+        Assert.Equal(-Math.Sqrt(3), rule.Node(1)[0], 1e-15);
+        Assert.Equal(0.0, rule.Node(1)[1], 1e-15);
+        Assert.Equal(0.0, rule.Node(3)[0], 1e-15);
+        Assert.Equal(Math.Sqrt(3), rule.Node(8)[1], 1e-15);
+        Assert.Equal(1.0 / 6 * (2.0 / 3), rule.Weights[1], 1e-16);
+        Assert.Equal(4.0 / 9, rule.Weights[4], 1e-15);
+        Assert.Equal(Math.Log(1.0 / 9), rule.LogAbsWeights[1], 1e-14);
         Assert.Same(rule, ProductGrid.Create(2, 3));
     }
 
