@@ -25,8 +25,6 @@ public static class GlmmModel
     public static GlmmFit Fit(ModelStructure model, GlmmOptions? options = null)
     {
         options ??= new GlmmOptions();
-        if (options.NAgq < 0) throw new GlmmInputException($"--nagq must be 0 or more, not {options.NAgq}");
-        if (options.NAgq > 100) throw new GlmmInputException($"--nagq {options.NAgq} is too large: at most 100 points per dimension");
-        return options.Reml is null ? Fitter.Fit(model, options.Family, options) : RemlFitter.Fit(model, options.Family, options);
+        return options.Reml is null ? Fitter.Fit(model, options) : RemlFitter.Fit(model, options);
     }
 }

@@ -14,6 +14,9 @@ internal static class NormalDistribution
     /// <summary>Beyond this φ(x) is below the smallest subnormal: √(2·log 2·1073) ≈ 38.57.</summary>
     private static readonly double UnderflowCutoff = Math.Sqrt(2.0 * Math.Log(2.0) * 1073.0);
 
+    /// <summary>P(Z &gt; z) for a standard normal Z, accurate in the far tail (the complementary error function).</summary>
+    public static double UpperTail(double z) => 0.5 * MathNet.Numerics.SpecialFunctions.Erfc(z / Math.Sqrt(2.0));
+
     /// <summary>φ(x). For |x| ≥ 5 the exponent is split as x = x₁ + x₂ with x₁ on a 2⁻¹⁶ grid, so that
     /// x² is formed without rounding error (the same device as R's dnorm).</summary>
     public static double Density(double x)

@@ -11,12 +11,17 @@ namespace Glmm.Fitting;
 /// c_i = w'_i a_i'H⁻¹a_i and dη̃/dγ = ∂η/∂γ|_v + A dṽ/dγ, dṽ/dγ = H⁻¹[(∂A/∂γ)'s − A'W ∂η/∂γ|_v]. The last term
 /// is taken by the adjoint u = H⁻¹A'c, so one gradient is: a selected inversion of H, one pass over the rows
 /// (h_i, c_i, everything not involving u), one solve, and a second pass. Rows are processed in the same fixed
-/// chunks as <see cref="Pirls"/> and reduced in chunk order, so the result does not depend on the thread count.
+/// chunks as <see cref="PenalizedSystem"/> and reduced in chunk order, so the result does not depend on the thread count.
+/// <para>It differentiates the state the system holds: call <see cref="ComputeAtMode"/> right after a PIRLS solve has
+/// converged at the point whose gradient is wanted. Two formulations of the same sums: when every term hangs off the
+/// first grouping factor (<see cref="EngineLayout.IsBlockDiagonal"/>, H block diagonal) the sums are taken per level in
+/// the covariates' space, which also gives dũ/d(θ, β) for warm starts; otherwise row by row through the design.</para>
 /// </summary>
 internal sealed class LaplaceGradient
 {
     private readonly EngineLayout _d;
-    private readonly Pirls _pirls;
+    private readonly PenalizedSystem _pirls;
+    private readonly Action<int> _pass1, _pass2;
     private readonly SelectedInversion _inv;
     private readonly int[] _chunkStart;
     private readonly ParallelOptions _parallel;
@@ -29,8 +34,9 @@ internal sealed class LaplaceGradient
     private readonly int[] _thetaRow, _thetaCol; // position of each θ entry in the level block (block terms)
     private readonly double[] _jacobian;    // dṽ/d(θ, β) at the last gradient (block-diagonal H only), row-major Q0Total × (nθ + p)
 
-    public LaplaceGradient(EngineLayout data, Pirls pirls, int threads = 0)
+    public LaplaceGradient(PenalizedSystem pirls, int threads = 0)
     {
+        var data = pirls.Layout;
         if (!data.Family.IsCanonical)
             throw new NotSupportedException("the analytic Laplace gradient needs a canonical link (binomial-logit, poisson-log)");
         _d = data;
@@ -54,7 +60,9 @@ internal sealed class LaplaceGradient
         _chunkGrad = new double[chunks * _nGrad];
         _chunkAtc = new double[chunks * Math.Max(1, data.DenseRandom)];
         _u = new double[data.TotalRandom];
-        _jacobian = data.QRest == 0 ? new double[data.Q0Total * _nGrad] : [];
+        _jacobian = data.IsBlockDiagonal ? new double[data.Q0Total * _nGrad] : [];
+        _pass1 = data.IsBlockDiagonal ? Pass1Block : Pass1;
+        _pass2 = data.IsBlockDiagonal ? Pass2Block : Pass2;
         _thetaRow = new int[_nTheta];
         _thetaCol = new int[_nTheta];
         for (int k = 0; k < data.BlockTerms; k++)
@@ -69,12 +77,12 @@ internal sealed class LaplaceGradient
         }
     }
 
-    /// <summary>True when <see cref="Compute"/> also gives the derivatives of the modes (every term on the first factor).</summary>
-    public bool HasModeJacobian => _d.QRest == 0;
+    /// <summary>True when <see cref="ComputeAtMode"/> also gives the derivatives of the modes (every term on the first factor).</summary>
+    public bool HasModeJacobian => _d.IsBlockDiagonal;
 
     /// <summary>
     /// First-order prediction of the modes at x = x0 + dx from the modes <paramref name="v0"/> at the x0 of the last
-    /// <see cref="Compute"/>: v = v0 + (dṽ/dx)dx. A PIRLS warm-started there begins an order of magnitude closer.
+    /// <see cref="ComputeAtMode"/>: u = u0 + (dũ/dx)dx. A PIRLS warm-started there begins an order of magnitude closer.
     /// </summary>
     public void PredictModes(ReadOnlySpan<double> v0, ReadOnlySpan<double> dx, Span<double> v)
     {
@@ -89,10 +97,10 @@ internal sealed class LaplaceGradient
     }
 
     /// <summary>
-    /// After <c>pirls.Solve(theta, beta)</c> has converged: writes dD/dθ (length ThetaLength) then dD/dβ (length P)
-    /// into <paramref name="gradient"/>.
+    /// The gradient at the state the system holds — after a PIRLS solve at (θ, β) has converged: writes dD/dθ (length
+    /// ThetaLength) then dD/dβ (length P) into <paramref name="gradient"/>.
     /// </summary>
-    public void Compute(ReadOnlySpan<double> theta, ReadOnlySpan<double> beta, Span<double> gradient)
+    public void ComputeAtMode(Span<double> gradient)
     {
         if (gradient.Length < _nGrad) throw new ArgumentException("gradient too short", nameof(gradient));
         int chunks = _chunkStart.Length - 1;
@@ -100,9 +108,8 @@ internal sealed class LaplaceGradient
         else _inv.Compute(_chunkStart, _parallel);
 
         int m = _d.DenseRandom;
-        Action<int> pass1 = _d.QRest == 0 ? Pass1Block : Pass1;
-        if (chunks == 1) pass1(0);
-        else Parallel.For(0, chunks, _parallel, pass1);
+        if (chunks == 1) _pass1(0);
+        else Parallel.For(0, chunks, _parallel, _pass1);
         // u = A'c: block part written per level; dense part reduced in chunk order.
         var uDense = _u.AsSpan(_d.Q0Total, m);
         uDense.Clear();
@@ -112,9 +119,8 @@ internal sealed class LaplaceGradient
             for (int j = 0; j < m; j++) uDense[j] += part[j];
         }
         _pirls.Factor.Solve(_u);
-        Action<int> pass2 = _d.QRest == 0 ? Pass2Block : Pass2;
-        if (chunks == 1) pass2(0);
-        else Parallel.For(0, chunks, _parallel, pass2);
+        if (chunks == 1) _pass2(0);
+        else Parallel.For(0, chunks, _parallel, _pass2);
 
         gradient[.._nGrad].Clear();
         for (int c = 0; c < chunks; c++)
@@ -171,9 +177,9 @@ internal sealed class LaplaceGradient
         var v = _pirls.U;
         var family = d.Family;
         int q0 = d.QBlock, p = d.P;
-        var l0 = _pirls.System.BlockLambda;
-        var wRow = _pirls.System.RowWeights;
-        var sRow = _pirls.System.RowScores;
+        var l0 = _pirls.BlockLambda;
+        var wRow = _pirls.RowWeights;
+        var sRow = _pirls.RowScores;
         var mu = _pirls.Mu;
         var zb = d.ZBlock;
         Span<double> mm = stackalloc double[q0 * q0];   // Λ₀H⁻¹Λ₀'
@@ -310,9 +316,9 @@ internal sealed class LaplaceGradient
         var d = _d;
         var v = _pirls.U;
         int q0 = d.QBlock, p = d.P;
-        var l0 = _pirls.System.BlockLambda;
-        var wRow = _pirls.System.RowWeights;
-        var sRow = _pirls.System.RowScores;
+        var l0 = _pirls.BlockLambda;
+        var wRow = _pirls.RowWeights;
+        var sRow = _pirls.RowScores;
         var zb = d.ZBlock;
         Span<double> lu = stackalloc double[q0];
         Span<double> scvz = stackalloc double[q0];
@@ -388,7 +394,7 @@ internal sealed class LaplaceGradient
             atcBlock.Clear();
             for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
             {
-                _pirls.System.FillDesignRow(i, a);
+                _pirls.FillDesignRow(i, a);
                 RowQuantities(i, out double s, out double w, out double wp);
                 var a0 = a[..q0];
                 var h0 = ha[..q0];
@@ -441,7 +447,7 @@ internal sealed class LaplaceGradient
         int from = d.ClusterStart[_chunkStart[chunk]], to = d.ClusterStart[_chunkStart[chunk + 1]];
         for (int i = from; i < to; i++)
         {
-            _pirls.System.FillDesignRow(i, a);
+            _pirls.FillDesignRow(i, a);
             RowQuantities(i, out double s, out double w, out _);
             double au = 0;
             for (int k = 0; k < d.K; k++)
@@ -456,26 +462,6 @@ internal sealed class LaplaceGradient
                 for (int c = 0; c < d.Q[k]; c++) coef[_aOff[k] + c] = cv * v[vi + c] + s * _u[vi + c];
             }
             Scatter(i, g, coef, cv);
-        }
-    }
-
-    /// <summary>
-    /// Maps θ to the equivalent θ with non-negative diagonal entries: flipping the sign of a column of a term's T leaves
-    /// TT' — and so the whole Laplace deviance (v → Sv, H → SHS) — unchanged. This lets stage 2 run without the lower
-    /// bounds on the diagonal (where the deviance is even in a scalar term's θ, so its gradient vanishes at 0 and a
-    /// quasi-Newton method projected onto the bound can stall there) and normalise afterwards.
-    /// </summary>
-    public static void NormalizeThetaSigns(Model.RandomEffectsStructure re, Span<double> theta)
-    {
-        for (int k = 0; k < re.Terms.Count; k++)
-        {
-            int q = re.Terms[k].Q, pos = re.ThetaOffsets[k];
-            for (int c = 0; c < q; c++)
-            {
-                // Column c holds T[c..q-1, c]; its first entry is the diagonal.
-                if (theta[pos] < 0) for (int r = 0; r < q - c; r++) theta[pos + r] = -theta[pos + r];
-                pos += q - c;
-            }
         }
     }
 

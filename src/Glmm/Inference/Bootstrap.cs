@@ -45,14 +45,14 @@ public static class Bootstrap
     {
         Wald.CheckLevel(level);
         if (nsim < 2) throw new GlmmInputException($"the bootstrap needs at least 2 replicates (--nsim), not {nsim}");
-        JointCriterion.CheckFit(fit, "the parametric bootstrap");
+        Refits.CheckFit(fit, "the parametric bootstrap");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var re = fit.Model.Random;
         var names = CovarianceParameterization.Names(re).Concat(fit.FixedEffects.Select(b => b.Name)).ToArray();
         int nth = re.ThetaLength, p = fit.Beta.Count;
         var theta0 = fit.Theta.ToArray();
         var beta0 = fit.Beta.ToArray();
-        var scale = JointCriterion.BetaScale(fit);
+        var scale = Refits.BetaScale(fit);
         var options = fit.Options;
         var replicates = new double[nsim][];
         int done = 0;
@@ -64,9 +64,9 @@ public static class Bootstrap
             var row = new double[nth + p];
             try
             {
-                var data = new EngineLayout(JointCriterion.WithResponse(fit.Model, y), fit.Family);
-                var crit = new JointCriterion(data, options);
-                var (theta, beta, dev, _) = crit.Refit(theta0, beta0, scale, options);
+                var data = new EngineLayout(fit.Model.WithResponse(y), fit.Family);
+                var refit = Refits.Refit(Refits.Criterion(data, options), data, theta0, beta0, scale, options);
+                var (theta, beta, dev) = (refit.Theta, refit.Beta, refit.Deviance);
                 if (double.IsFinite(dev))
                 {
                     CovarianceParameterization.FromTheta(re, theta).CopyTo(row, 0);

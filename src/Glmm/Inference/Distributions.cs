@@ -4,7 +4,7 @@ namespace Glmm.Inference;
 public static class Distributions
 {
     /// <summary>P(Z &gt; z) for a standard normal Z, accurate in the far tail.</summary>
-    public static double NormalUpperTail(double z) => 0.5 * MathNet.Numerics.SpecialFunctions.Erfc(z / Math.Sqrt(2.0));
+    public static double NormalUpperTail(double z) => Families.NormalDistribution.UpperTail(z);
 
     /// <summary>P(X &gt; x) for a chi-squared X with <paramref name="df"/> degrees of freedom.</summary>
     public static double ChiSquaredUpperTail(double x, double df) =>

@@ -21,7 +21,7 @@ public static class Profile
     public static IReadOnlyList<ConfidenceInterval> Intervals(GlmmFit fit, double level = 0.95, int threads = 0)
     {
         Wald.CheckLevel(level);
-        JointCriterion.CheckFit(fit, "the profile likelihood");
+        Refits.CheckFit(fit, "the profile likelihood");
         var re = fit.Model.Random;
         var data = new EngineLayout(fit.Model, fit.Family);
         int nth = re.ThetaLength, p = fit.Beta.Count, m = nth + p;
@@ -32,7 +32,7 @@ public static class Profile
         var upper = new double[m];
         var lb = CovarianceParameterization.LowerBounds(re);
         var ub = CovarianceParameterization.UpperBounds(re);
-        var betaScale = JointCriterion.BetaScale(fit);
+        var betaScale = Refits.BetaScale(fit);
         for (int k = 0; k < m; k++)
         {
             scale[k] = k < nth ? 1.0 : betaScale[k - nth];
@@ -41,7 +41,7 @@ public static class Profile
         }
         double dev0;
         {
-            var c = new JointCriterion(data, fit.Options);
+            var c = Refits.Criterion(data, fit.Options);
             dev0 = Deviance(c, re, xhat, nth);
         }
         double z = Wald.NormalQuantile(0.5 + level / 2);
@@ -51,7 +51,7 @@ public static class Profile
         {
             int k = t / 2;
             int dir = t % 2 == 0 ? -1 : 1;
-            var side = new Side(new JointCriterion(data, fit.Options), re, nth, k, xhat, scale, lower, upper, dev0, fit.Options);
+            var side = new Side(Refits.Criterion(data, fit.Options), re, nth, k, xhat, scale, lower, upper, dev0, fit.Options);
             limits[t] = side.Limit(dir, z);
         });
         var result = new ConfidenceInterval[m];
@@ -59,18 +59,18 @@ public static class Profile
         return result;
     }
 
-    private static double Deviance(JointCriterion c, Model.RandomEffectsStructure re, double[] x, int nth)
+    private static double Deviance(Func<double[], double> c, Model.RandomEffectsStructure re, double[] x, int nth)
     {
         var full = new double[x.Length];
         CovarianceParameterization.ToTheta(re, x.AsSpan(0, nth), full.AsSpan(0, nth));
         Array.Copy(x, nth, full, nth, x.Length - nth);
-        return c.Evaluate(full);
+        return c(full);
     }
 
     /// <summary>One end of one parameter's interval.</summary>
     private sealed class Side
     {
-        private readonly JointCriterion _c;
+        private readonly Func<double[], double> _c;
         private readonly Model.RandomEffectsStructure _re;
         private readonly int _nth, _k;
         private readonly double[] _xhat, _scale, _lower, _upper;
@@ -80,7 +80,7 @@ public static class Profile
         private readonly double[] _full;
         private readonly int[] _free;
 
-        public Side(JointCriterion c, Model.RandomEffectsStructure re, int nth, int k, double[] xhat, double[] scale,
+        public Side(Func<double[], double> c, Model.RandomEffectsStructure re, int nth, int k, double[] xhat, double[] scale,
             double[] lower, double[] upper, double dev0, GlmmOptions options)
         {
             _c = c; _re = re; _nth = nth; _k = k; _xhat = xhat; _scale = scale; _lower = lower; _upper = upper; _dev0 = dev0; _options = options;

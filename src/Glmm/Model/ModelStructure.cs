@@ -58,4 +58,25 @@ public sealed class ModelStructure
 
     /// <summary>The number of kept rows, n.</summary>
     public int N => Y.Length;
+
+    /// <summary>
+    /// The same model (X, terms, offset, rows, encoding) with another response — and other prior weights and response
+    /// kind when given: a bootstrap replicate's simulated response, or PQL's working response and weights.
+    /// </summary>
+    internal ModelStructure WithResponse(double[] y, double[]? weights = null, ResponseKind? kind = null) => new()
+    {
+        Formula = Formula,
+        ResponseName = ResponseName,
+        ResponseKind = kind ?? ResponseKind,
+        Y = y,
+        Weights = weights ?? Weights,
+        Offset = Offset,
+        HasOffset = HasOffset,
+        X = X,
+        Random = Random,
+        RowIndex = RowIndex,
+        DroppedRows = DroppedRows,
+        DroppedReason = DroppedReason,
+        Encoding = Encoding,
+    };
 }

@@ -116,4 +116,24 @@ public sealed class RandomEffectsStructure
     /// <summary>True when all terms share one grouping factor (adaptive quadrature applies).</summary>
     public bool SingleGroupingFactor =>
         Terms.Count > 0 && Terms.All(t => t.GroupName == Terms[0].GroupName);
+
+    /// <summary>
+    /// Maps θ to the equivalent θ with non-negative diagonal entries: flipping the sign of a column of a term's T leaves
+    /// TT' — and so the whole Laplace deviance (u → Su, H → SHS) — unchanged. This lets stage 2 run without the lower
+    /// bounds on the diagonal (where the deviance is even in a scalar term's θ, so its gradient vanishes at 0 and a
+    /// quasi-Newton method projected onto the bound can stall there) and normalise afterwards.
+    /// </summary>
+    internal void NormalizeThetaSigns(Span<double> theta)
+    {
+        for (int k = 0; k < Terms.Count; k++)
+        {
+            int q = Terms[k].Q, pos = ThetaOffsets[k];
+            for (int c = 0; c < q; c++)
+            {
+                // Column c holds T[c..q-1, c]; its first entry is the diagonal.
+                if (theta[pos] < 0) for (int r = 0; r < q - c; r++) theta[pos + r] = -theta[pos + r];
+                pos += q - c;
+            }
+        }
+    }
 }

@@ -44,19 +44,19 @@ public class LaplaceGradientOptimizationTests(ITestOutputHelper output)
             new OptimizerOptions { InitialTrustRadius = 0.1, FinalTrustRadius = 1e-7, MaxEvaluations = 20000 });
 
         var pirls = new Pirls(data, withFixed: false);
-        var gradient = new LaplaceGradient(data, pirls);
+        var gradient = new LaplaceGradient(pirls.System);
         var lb = new LbfgsB().Minimize((x, g) =>
         {
             double f = pirls.Solve(Full(x).AsSpan(0, nth), full.AsSpan(nth));
             if (double.IsFinite(f))
             {
-                gradient.Compute(full.AsSpan(0, nth), full.AsSpan(nth), g);
+                gradient.ComputeAtMode(g);
                 for (int j = 0; j < p; j++) g[nth + j] *= se[j];
             }
             return f;
         }, x0, lower, upper, new LbfgsBOptions { ProjectedGradientTolerance = 1e-9 });
         var theta = lb.X[..nth];
-        LaplaceGradient.NormalizeThetaSigns(re, theta);
+        re.NormalizeThetaSigns(theta);
         Assert.All(theta.Where((_, j) => re.IsDiagonal(j)), t => Assert.True(t >= 0));
         Assert.Equal(lb.Value, pirls.Solve(theta, Full(lb.X).AsSpan(nth)), 9);
         output.WriteLine($"{file}: BOBYQA {bob.Value:R} in {bob.Evaluations} evaluations; L-BFGS-B {lb.Value:R} in {lb.Evaluations} evaluations ({lb.Message})");

@@ -33,8 +33,7 @@ public class LaplaceGradientStageTwoTests(ITestOutputHelper output)
         int nth = re.ThetaLength, p = data.P, n = nth + p;
         var glm = GlmIrls.Fit(data.Family, model.X, model.Y, model.Weights, model.Offset);
         var sw = Stopwatch.StartNew();
-        var stage1 = new LaplaceObjective(data, betaInside: true);
-        stage1.Pirls.SetBeta(glm.Coefficients.ToArray());
+        var stage1 = new ProfiledLaplaceCriterion(data, 0, true, glm.Coefficients.ToArray());
         var opt1 = new Bobyqa().Minimize(x => stage1.Evaluate(x), re.InitialTheta.ToArray(), re.LowerBounds, Enumerable.Repeat(double.PositiveInfinity, nth).ToArray(),
             new OptimizerOptions { InitialTrustRadius = 0.2, FinalTrustRadius = 1e-4 });
         stage1.Evaluate(opt1.X);
@@ -43,7 +42,7 @@ public class LaplaceGradientStageTwoTests(ITestOutputHelper output)
         double t1 = sw.Elapsed.TotalSeconds;
         var pirls = new Pirls(data, withFixed: false);
         pirls.SetModes(stage1.Pirls.U);
-        var grad = new LaplaceGradient(data, pirls);
+        var grad = new LaplaceGradient(pirls.System);
         var full = new double[n];
         double[]? thetaScaleRef = null;
         double[] Full(double[] x)
@@ -57,11 +56,11 @@ public class LaplaceGradientStageTwoTests(ITestOutputHelper output)
         var sc = new double[n];
         var y0 = opt1.X.Concat(beta0).ToArray();
         var g0 = new double[n]; var gh = new double[n];
-        pirls.Solve(y0.AsSpan(0, nth), y0.AsSpan(nth)); grad.Compute(y0.AsSpan(0, nth), y0.AsSpan(nth), g0);
+        pirls.Solve(y0.AsSpan(0, nth), y0.AsSpan(nth)); grad.ComputeAtMode(g0);
         for (int j = 0; j < n; j++)
         {
             var yh = (double[])y0.Clone(); double h = 1e-4 * (j < nth ? 1 : se[j - nth]); yh[j] += h;
-            pirls.Solve(yh.AsSpan(0, nth), yh.AsSpan(nth)); grad.Compute(yh.AsSpan(0, nth), yh.AsSpan(nth), gh);
+            pirls.Solve(yh.AsSpan(0, nth), yh.AsSpan(nth)); grad.ComputeAtMode(gh);
             double hjj = (gh[j] - g0[j]) / h;
             sc[j] = hjj > 0 ? 1 / Math.Sqrt(hjj) : (j < nth ? 1 : se[j - nth]);
         }
@@ -71,7 +70,7 @@ public class LaplaceGradientStageTwoTests(ITestOutputHelper output)
         var lb = new LbfgsB().Minimize((x, g) =>
         {
             double f = pirls.Solve(Full(x).AsSpan(0, nth), full.AsSpan(nth));
-            if (double.IsFinite(f)) { grad.Compute(full.AsSpan(0, nth), full.AsSpan(nth), g); for (int j = 0; j < p; j++) g[nth + j] *= se[j]; for (int j = 0; j < nth; j++) g[j] *= thetaScale[j]; }
+            if (double.IsFinite(f)) { grad.ComputeAtMode(g); for (int j = 0; j < p; j++) g[nth + j] *= se[j]; for (int j = 0; j < nth; j++) g[j] *= thetaScale[j]; }
             return f;
         }, x0, Enumerable.Repeat(double.NegativeInfinity, n).ToArray(), Enumerable.Repeat(double.PositiveInfinity, n).ToArray(), new LbfgsBOptions { ProjectedGradientTolerance = 1e-9 });
         Assert.True(lb.Converged, lb.Message);

@@ -27,8 +27,8 @@ public class LaplaceGradientTests
         double d0 = f(x0);
         Assert.True(double.IsFinite(d0));
         var grad = new double[n];
-        var lg = new LaplaceGradient(data, pirls, threads);
-        lg.Compute(x0.AsSpan(0, nth), x0.AsSpan(nth), grad);
+        var lg = new LaplaceGradient(pirls.System, threads);
+        lg.ComputeAtMode(grad);
         var fd = new double[n];
         for (int j = 0; j < n; j++)
         {
@@ -99,9 +99,9 @@ public class LaplaceGradientTests
         var x0 = theta.Concat(beta).ToArray();
         Assert.True(double.IsFinite(pirls.Solve(x0.AsSpan(0, nth), x0.AsSpan(nth))));
         var v0 = (double[])pirls.U.Clone();
-        var lg = new LaplaceGradient(data, pirls);
+        var lg = new LaplaceGradient(pirls.System);
         Assert.True(lg.HasModeJacobian);
-        lg.Compute(x0.AsSpan(0, nth), x0.AsSpan(nth), new double[n]);
+        lg.ComputeAtMode(new double[n]);
         var predicted = new double[v0.Length];
         (double Predicted, double Stale) Errors(int j, double h)
         {
@@ -188,7 +188,7 @@ public class LaplaceGradientTests
             var pirls = new Pirls(data, withFixed: false, threads);
             pirls.Solve(theta, beta);
             var g = new double[theta.Length + beta.Length];
-            new LaplaceGradient(data, pirls, threads).Compute(theta, beta, g);
+            new LaplaceGradient(pirls.System, threads).ComputeAtMode(g);
             return g;
         }
         var g1 = Run(1);
@@ -202,6 +202,6 @@ public class LaplaceGradientTests
     {
         var table = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "data", "cbpp.csv"));
         var data = new EngineLayout(ModelBuilder.Build("cbind(incidence, size - incidence) ~ period + (1 | herd)", table), Family.Create("binomial", "probit"));
-        Assert.Throws<NotSupportedException>(() => new LaplaceGradient(data, new Pirls(data, withFixed: false)));
+        Assert.Throws<NotSupportedException>(() => new LaplaceGradient(new Pirls(data, withFixed: false).System));
     }
 }

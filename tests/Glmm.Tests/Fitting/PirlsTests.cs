@@ -76,8 +76,8 @@ public class PirlsTests
         var f = ReferenceFixture.Load(name);
         var model = ModelBuilder.Build(f.Formula, CsvTableReader.Read(f.DataPath));
         var data = new EngineLayout(model, Family.Create(f.Family, f.Link));
-        var observed = new LaplaceObjective(data, betaInside: false);
-        var expected = new LaplaceObjective(data, betaInside: false, observedInformation: false);
+        var observed = new LaplaceCriterion(data, threads: 0, observedInformation: true, withGradient: false);
+        var expected = new LaplaceCriterion(data, threads: 0, observedInformation: false, withGradient: false);
         foreach (var (at, tmb, lme4) in new[]
         {
             (f.GlmmTmb!, f.CrossCheck!.GlmmTmbObjectiveAtGlmmTmb!.Value, f.CrossCheck.Lme4ObjectiveAtGlmmTmb!.Value),

@@ -82,7 +82,7 @@ public class QuadratureObjectiveTests
         var family = Family.Create("binomial");
         var data = new EngineLayout(model, family);
         Assert.Equal(q, data.QBlock);
-        var objective = new QuadratureObjective(data, ProductGrid.Create(q, k));
+        var objective = new QuadratureCriterion(data, ProductGrid.Create(q, k));
         // θ with correlations (off-diagonal entries) and β away from the optimum.
         var theta = q switch
         {
@@ -103,8 +103,8 @@ public class QuadratureObjectiveTests
         var model = ModelBuilder.Build("y ~ x1 + x2 + (1 + x1 | g)", Simulated(6, 9, 7));
         var data = new EngineLayout(model, Family.Create("binomial"));
         var x = new[] { 0.9, 0.2, 0.5, 0.1, 0.7, -0.4 };
-        double agq = new QuadratureObjective(data, ProductGrid.Create(2, 1)).Evaluate(x);
-        double laplace = new LaplaceObjective(data, betaInside: false).Evaluate(x);
+        double agq = new QuadratureCriterion(data, ProductGrid.Create(2, 1)).Evaluate(x);
+        double laplace = new LaplaceCriterion(data, threads: 0, observedInformation: true, withGradient: false).Evaluate(x);
         Assert.Equal(laplace, agq, 10);
     }
 

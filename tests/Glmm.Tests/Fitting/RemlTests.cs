@@ -57,8 +57,8 @@ public class RemlTests
         var r = f.GlmmTmb!;
         Assert.True(r.Reml);
         var m = ModelBuilder.Build(f.Formula, CsvTableReader.Read(f.DataPath));
-        var joint = new LaplaceObjective(new EngineLayout(m, Family.Create(f.Family, f.Link)), betaInside: true);
-        double ours = RemlFitter.LaplaceCriterion(joint, r.Theta!.ToArray());
+        var joint = new RemlLaplaceCriterion(new EngineLayout(m, Family.Create(f.Family, f.Link)), threads: 0, observedInformation: true, startBeta: new double[m.X.Columns]);
+        double ours = joint.Evaluate(r.Theta!.ToArray());
         Assert.True(Math.Abs(ours + 2 * r.RestrictedLogLik!.Value) < 1e-8, $"{ours:R} vs glmmTMB {-2 * r.RestrictedLogLik.Value:R}");
         for (int j = 0; j < r.Fixef.Count; j++)
             Assert.True(Math.Abs(joint.Pirls.Beta[j] - r.Fixef[j].Estimate) < 1e-9 * Math.Max(1, Math.Abs(r.Fixef[j].Estimate)), r.Fixef[j].Name);
@@ -70,12 +70,12 @@ public class RemlTests
         var m = Small();
         var theta = new[] { 0.9, 0.3, 0.5 };
         var data = new EngineLayout(m, Family.Create("binomial"));
-        var joint = new LaplaceObjective(data, betaInside: true);
-        var marginal = new LaplaceObjective(data, betaInside: false);
-        double ours = RemlFitter.ProfileCriterion(joint, (th, b) => marginal.Evaluate(th.Concat(b).ToArray()), theta, out var betaHat, out _);
+        var joint = new ProfiledLaplaceCriterion(data, threads: 0, observedInformation: true, startBeta: new double[m.X.Columns]);
+        var marginal = new LaplaceCriterion(data, threads: 0, observedInformation: true, withGradient: false);
+        double ours = new RemlProfileCriterion(joint, marginal, newtonSteps: 2, startBeta: new double[m.X.Columns]).Evaluate(theta, out var betaHat, out _);
 
         // β̂ by BOBYQA on the Laplace deviance, J by a finite-difference Hessian with another step.
-        var check = new LaplaceObjective(data, betaInside: false);
+        var check = new LaplaceCriterion(data, threads: 0, observedInformation: true, withGradient: false);
         Func<double[], double> h = b => check.Evaluate(theta.Concat(b).ToArray());
         var opt = new Glmm.Optimization.Bobyqa().Minimize(h, new[] { 0.0, 0.0 }, new[] { double.NegativeInfinity, double.NegativeInfinity },
             new[] { double.PositiveInfinity, double.PositiveInfinity }, new Glmm.Optimization.OptimizerOptions { FinalTrustRadius = 1e-9 });
@@ -99,8 +99,8 @@ public class RemlTests
         var glm = GlmIrls.Fit(family, m.X, m.Y, m.Weights, m.Offset);
         var eta = Enumerable.Range(0, m.N).Select(i => glm.LinearPredictor[i] + 0.1 * Math.Sin(i)).ToArray();
         var lmm = RemlFitter.WorkingModel(m, family, eta);
-        var reml = new LaplaceObjective(new EngineLayout(lmm, new WorkingGaussian()), betaInside: true);
-        double ours = RemlFitter.WorkingCriterion(reml, theta);
+        var reml = new RemlPqlCriterion(new EngineLayout(lmm, new WorkingGaussian()), threads: 0);
+        double ours = reml.Evaluate(theta);
 
         var a = DenseZLambda(m, theta);
         var x = DenseX(m);

@@ -5,69 +5,61 @@ using Glmm.Quadrature;
 namespace Glmm.Fitting;
 
 /// <summary>
-/// The deviance by adaptive Gauss–Hermite quadrature (Liu &amp; Pierce 1994; Pinheiro &amp; Bates 1995) for
-/// models whose random-effect terms share one grouping factor, with any number q of effects per cluster.
-/// For cluster i with conditional mode ṽ_i and H_i = LL' (the PIRLS matrix at the mode),
-/// p(y_i) ≈ |L|⁻¹ Σ_k ω_k exp{g_i(ṽ_i + L⁻ᵀz_k) + ½‖z_k‖²}, g_i(v) = log p(y_i | v) − ½‖v‖², with (z_k, ω_k)
-/// a q-dimensional rule for the standard normal weight. Sums are taken in logs (log-sum-exp), never as
-/// products of per-cluster likelihoods; every constant is kept, so a one-node rule gives exactly the
-/// Laplace deviance. The modes and scalings are recomputed at every evaluation (fully adaptive).
+/// The deviance by adaptive Gauss–Hermite quadrature (Liu &amp; Pierce 1994; Pinheiro &amp; Bates 1995) as a function
+/// of (θ, β), for models whose random-effect terms share one grouping factor, with any number q of effects per
+/// cluster. For cluster i with conditional mode ũ_i and H_i = LL' (the PIRLS matrix at the mode),
+/// <code>p(y_i) ≈ |L|⁻¹ Σ_k ω_k exp{g_i(ũ_i + L⁻ᵀz_k) + ½‖z_k‖²},   g_i(u) = log p(y_i | u) − ½‖u‖²</code>
+/// with (z_k, ω_k) a q-dimensional rule for the standard normal weight: where <see cref="LaplaceCriterion"/> takes
+/// the integrand's value at the mode (one node, z = 0), this sums it over the rule's nodes. Sums are taken in logs
+/// (log-sum-exp), never as products of per-cluster likelihoods; every constant is kept, so a one-node rule gives
+/// exactly the Laplace deviance. The modes and scalings are recomputed at every evaluation (fully adaptive).
 /// </summary>
-internal sealed class QuadratureObjective
+internal sealed class QuadratureCriterion : PirlsCriterion
 {
     private readonly EngineLayout _d;
-    private readonly Pirls _pirls;
     private readonly QuadratureRule _rule;
-    private readonly int _thetaLength;
     private readonly int[] _chunkStart;
     private readonly double[] _chunkSum;
     private readonly ParallelOptions _parallel;
     private readonly double _saturated;
     private readonly double[][] _scratch;   // per chunk: δ_k, Λ₀δ_k (nodes × q each), η and deviance at the nodes, g (nodes each)
 
-    public QuadratureObjective(EngineLayout data, QuadratureRule rule, int threads = 0, bool observedInformation = true)
+    public QuadratureCriterion(EngineLayout data, QuadratureRule rule, int threads = 0, bool observedInformation = true)
+        : base(new Pirls(data, withFixed: false, threads, observedInformation), includesBeta: true)
     {
-        if (data.DenseRandom != 0)
-            throw new GlmmInputException("adaptive quadrature (nAGQ > 1) needs every random-effect term to share one grouping factor; this model has crossed or nested factors, for which only the Laplace approximation (nAGQ = 1) is available");
+        // The factory refuses such models with a message for the user; here it is a programmer error.
+        if (!data.IsBlockDiagonal) throw new ArgumentException("adaptive quadrature needs every random-effect term on one grouping factor", nameof(data));
         if (rule.Dimension != data.QBlock) throw new ArgumentException("rule dimension differs from q", nameof(rule));
         _d = data;
         _rule = rule;
-        _pirls = new Pirls(data, withFixed: false, threads, observedInformation);
-        _thetaLength = data.Random.ThetaLength;
         _chunkStart = data.ChunkLevels(0);
         _chunkSum = new double[_chunkStart.Length - 1];
         _scratch = new double[_chunkSum.Length][];
         for (int c = 0; c < _scratch.Length; c++) _scratch[c] = new double[rule.Count * (2 * data.QBlock + 3)];
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
-        _saturated = 0.5 * (_pirls.MinusTwoLogLikConditional - _pirls.Deviance); // −Σ saturated log-lik
+        _saturated = -Pirls.System.SaturatedLogLik;
     }
-
-    /// <summary>The PIRLS state (modes) after the last evaluation.</summary>
-    public Pirls Pirls => _pirls;
-
-    /// <summary>Number of evaluations so far.</summary>
-    public int Evaluations { get; private set; }
 
     /// <summary>The quadrature rule.</summary>
     public QuadratureRule Rule => _rule;
 
-    /// <summary>AGQ deviance −2 log L at x = (θ, β).</summary>
-    public double Evaluate(ReadOnlySpan<double> x)
+    /// <summary>AGQ deviance −2 log L at x = (θ, β): −2 Σ_i log p(y_i) by the rule, with the family's constants.</summary>
+    public override double Evaluate(ReadOnlySpan<double> x)
     {
         Evaluations++;
-        double laplace = _pirls.Solve(x[.._thetaLength], x[_thetaLength..]);
+        double laplace = SolvePirls(x);
         if (!double.IsFinite(laplace)) return double.PositiveInfinity;
         int chunks = _chunkSum.Length;
         if (chunks == 1) _chunkSum[0] = Chunk(0);
         else Parallel.For(0, chunks, _parallel, c => _chunkSum[c] = Chunk(c));
         double logLik = 0;
         for (int c = 0; c < chunks; c++) logLik += _chunkSum[c];
-        // logLik here is Σ_i log ∫ exp(−½ dev_i − ½‖v‖²) ...; add back the family's constants.
+        // logLik here is Σ_i log ∫ exp(−½ dev_i − ½‖u‖²) ...; add back the family's constants.
         double dev = -2.0 * logLik + 2.0 * _saturated;
         return double.IsFinite(dev) ? dev : double.PositiveInfinity;
     }
 
-    /// <summary>Σ over the chunk's clusters of log ∫ exp(−½ d(y_i, v) − ½‖v‖²) (2π)^(−q/2) dv.</summary>
+    /// <summary>Σ over the chunk's clusters of log ∫ exp(−½ d(y_i, u) − ½‖u‖²) (2π)^(−q/2) du.</summary>
     /// <remarks>
     /// Node k moves η_i by a_i'δ_k = z_i'(Λ₀δ_k), δ_k = L⁻ᵀz_k, so each cluster maps its nodes once and a row needs a dot
     /// product per node; the row's deviances at all nodes go through the family's multi-node kernel.
@@ -80,10 +72,10 @@ internal sealed class QuadratureObjective
         int q = d.QBlock, nodes = _rule.Count;
         var z = _rule.Nodes;
         var w = _rule.Weights;
-        var eta = _pirls.Eta;
-        var v = _pirls.U;
-        var factor = _pirls.Factor;
-        var l0 = _pirls.System.BlockLambda;
+        var eta = Pirls.Eta;
+        var v = Pirls.U;
+        var factor = Pirls.Factor;
+        var l0 = Pirls.System.BlockLambda;
         var zb = d.ZBlock;
         var scratch = _scratch[c].AsSpan();
         var delta = scratch[..(nodes * q)];

@@ -1,0 +1,114 @@
+using Glmm.Model;
+using Glmm.Quadrature;
+
+namespace Glmm.Fitting;
+
+/// <summary>
+/// Builds the criteria a set of options asks for, after one validation with one set of error messages: the
+/// options themselves (nAGQ, REML variant), the response against the family, the engine layout, and the
+/// quadrature rule (built once). Every fit, refit, profile and bootstrap gets its criteria here.
+/// </summary>
+internal sealed class CriterionFactory
+{
+    /// <summary>Points per dimension above which adaptive quadrature is refused.</summary>
+    public const int MaxQuadraturePoints = 100;
+
+    private CriterionFactory(EngineLayout layout, GlmmOptions options, int threads)
+    {
+        Layout = layout;
+        Options = options;
+        Threads = threads;
+        Rule = options.NAgq > 1 ? CreateRule(layout, options) : null;
+    }
+
+    /// <summary>The engine layout of the model.</summary>
+    public EngineLayout Layout { get; }
+
+    /// <summary>The options the criteria follow.</summary>
+    public GlmmOptions Options { get; }
+
+    /// <summary>Threads each criterion's sweeps use (0: all cores).</summary>
+    public int Threads { get; }
+
+    /// <summary>The quadrature rule for nAGQ &gt; 1; null otherwise.</summary>
+    public QuadratureRule? Rule { get; }
+
+    /// <summary>True when the Laplace criterion has its exact gradient (canonical link, and the options allow it).</summary>
+    public bool LaplaceHasGradient => Layout.Family.IsCanonical && Options.UseGradient;
+
+    private bool Observed => Options.Information == Information.Observed;
+
+    /// <summary>Validates <paramref name="options"/> and the response, and lays out <paramref name="model"/> for the engine.</summary>
+    /// <exception cref="GlmmInputException">Options that do not go together, a response the family cannot take, or a
+    /// quadrature rule the model does not allow.</exception>
+    public static CriterionFactory Create(ModelStructure model, GlmmOptions options)
+    {
+        CheckOptions(options);
+        options.Family.ValidateResponse(model.Y, model.Weights);
+        return new CriterionFactory(new EngineLayout(model, options.Family), options, options.Threads);
+    }
+
+    /// <summary>
+    /// Criteria for refits of an already validated fit's model (a profile, bootstrap replicates): single-threaded, so
+    /// that many can run side by side.
+    /// </summary>
+    public static CriterionFactory ForRefits(EngineLayout layout, GlmmOptions options) => new(layout, options, threads: 1);
+
+    /// <summary>The checks of the options alone.</summary>
+    public static void CheckOptions(GlmmOptions options)
+    {
+        if (options.NAgq < 0) throw new GlmmInputException($"--nagq must be 0 or more, not {options.NAgq}");
+        if (options.NAgq > MaxQuadraturePoints)
+            throw new GlmmInputException($"--nagq {options.NAgq} is too large: at most {MaxQuadraturePoints} points per dimension");
+        if (options.Reml is { } variant)
+        {
+            if (options.NAgq == 0) throw new GlmmInputException("REML needs nAGQ 1 (Laplace) or more; nAGQ = 0 has no REML form");
+            if (options.NAgq > 1 && variant != RemlVariant.Profile)
+                throw new GlmmInputException($"REML variant '{variant.Name()}' is defined with the Laplace approximation; only the 'profile' variant takes --nagq K > 1");
+        }
+    }
+
+    /// <summary>Stage 1 (nAGQ = 0): the Laplace deviance profiled over β by PIRLS, β starting at <paramref name="startBeta"/>.</summary>
+    public ProfiledLaplaceCriterion ProfiledLaplace(ReadOnlySpan<double> startBeta) => new(Layout, Threads, Observed, startBeta);
+
+    /// <summary>The Laplace deviance in (θ, β), with its exact gradient when <see cref="LaplaceHasGradient"/>.</summary>
+    public LaplaceCriterion Laplace() => new(Layout, Threads, Observed, LaplaceHasGradient);
+
+    /// <summary>The adaptive-quadrature deviance in (θ, β) with the options' rule.</summary>
+    public QuadratureCriterion Quadrature() =>
+        new(Layout, Rule ?? throw new InvalidOperationException("the options ask for no quadrature (nAGQ ≤ 1)"), Threads, Observed);
+
+    /// <summary>The maximum-likelihood criterion of the options in (θ, β): quadrature for nAGQ &gt; 1, else Laplace.</summary>
+    public ICriterion Marginal() => Rule is null ? Laplace() : Quadrature();
+
+    /// <summary>REML variant 'laplace'.</summary>
+    public RemlLaplaceCriterion RemlLaplace(ReadOnlySpan<double> startBeta) => new(Layout, Threads, Observed, startBeta);
+
+    /// <summary>REML variant 'profile' on the options' marginal criterion.</summary>
+    public RemlProfileCriterion RemlProfile(double[] startBeta, FitControl control) =>
+        new(ProfiledLaplace(startBeta), Marginal(), control.ProfileNewtonSteps, startBeta);
+
+    /// <summary>REML variant 'pql': the working LMM's REML criterion for one PQL round.</summary>
+    public RemlPqlCriterion RemlPql(ModelStructure workingModel) =>
+        new(new EngineLayout(workingModel, new Families.WorkingGaussian()), Threads);
+
+    /// <summary>The quadrature rule nAGQ &gt; 1 asks for; a clear error when the model or the grid does not allow it.</summary>
+    private static QuadratureRule CreateRule(EngineLayout data, GlmmOptions options)
+    {
+        var re = data.Random;
+        if (!data.IsBlockDiagonal)
+            throw new GlmmInputException($"nAGQ = {options.NAgq} needs all random-effect terms to share one grouping factor, but this model's terms use crossed or nested factors ({string.Join(", ", re.Terms.Select(t => t.GroupName).Distinct())}); adaptive quadrature integrates each cluster separately, which crossed factors do not allow. Use --nagq 1 (Laplace)");
+        try
+        {
+            return options.Grid switch
+            {
+                QuadratureGrid.Product => ProductGrid.Create(data.QBlock, options.NAgq),
+                QuadratureGrid.Sparse => SparseGrid.Create(data.QBlock, options.NAgq, SparseGridBase.GenzKeister),
+            };
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new GlmmInputException($"nAGQ = {options.NAgq} with {data.QBlock} random effects per cluster: {e.Message.Split(" (Parameter")[0]}");
+        }
+    }
+}

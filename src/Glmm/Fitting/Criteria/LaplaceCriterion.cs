@@ -1,0 +1,58 @@
+namespace Glmm.Fitting;
+
+/// <summary>
+/// The Laplace approximation to the deviance as a function of (θ, β) (stage 2):
+/// <code>−2 log L(θ, β) ≈ −2 log p(y | ũ) + ‖ũ‖² + log|L|²</code>
+/// with ũ the conditional mode from <see cref="Fitting.Pirls"/> and LL' = Λ'Z'WZΛ + I at ũ (W the observed
+/// information, or the expected one as lme4 does). For canonical links its exact gradient is available
+/// (<see cref="LaplaceGradient"/>); each gradient evaluation then starts PIRLS at the modes predicted from the last
+/// one, ũ + (dũ/dx)Δx, which saves sweeps.
+/// </summary>
+internal sealed class LaplaceCriterion : PirlsCriterion
+{
+    private readonly bool _withGradient;
+    private readonly int _threads;
+    private LaplaceGradient? _gradient;
+    private readonly double[] _xLast, _uLast, _dx;
+    private bool _hasLast;
+
+    public LaplaceCriterion(EngineLayout layout, int threads, bool observedInformation, bool withGradient)
+        : base(new Pirls(layout, withFixed: false, threads, observedInformation), includesBeta: true)
+    {
+        _withGradient = withGradient && layout.Family.IsCanonical;
+        _threads = threads;
+        _xLast = new double[Dimension];
+        _dx = new double[Dimension];
+        _uLast = new double[layout.TotalRandom];
+    }
+
+    public override bool HasGradient => _withGradient;
+
+    /// <summary>−2 log p(y | ũ) + ‖ũ‖² + log|L|² at x = (θ, β).</summary>
+    public override double Evaluate(ReadOnlySpan<double> x)
+    {
+        Evaluations++;
+        return SolvePirls(x);
+    }
+
+    /// <summary>The deviance and its exact gradient in (θ, β), PIRLS warm-started at the predicted modes.</summary>
+    public override double Evaluate(ReadOnlySpan<double> x, Span<double> gradient)
+    {
+        if (!_withGradient) return base.Evaluate(x, gradient);
+        _gradient ??= new LaplaceGradient(System, _threads);
+        if (_hasLast && _gradient.HasModeJacobian)
+        {
+            for (int j = 0; j < _dx.Length; j++) _dx[j] = x[j] - _xLast[j];
+            _gradient.PredictModes(_uLast, _dx, Pirls.U);
+        }
+        double f = Evaluate(x);
+        if (double.IsFinite(f))
+        {
+            _gradient.ComputeAtMode(gradient);
+            x.CopyTo(_xLast);
+            Pirls.U.CopyTo(_uLast, 0);
+            _hasLast = true;
+        }
+        return f;
+    }
+}

@@ -1,0 +1,209 @@
+using Glmm.LinearAlgebra;
+using Glmm.Model;
+using Glmm.Quadrature;
+
+namespace Glmm.Fitting;
+
+/// <summary>
+/// The PIRLS state at the estimates, captured before derivative evaluations move it: the conditional modes ũ, η, μ
+/// (engine order) and the conditional covariances of u, (LL')⁻¹ restricted to each term and level — for structure
+/// term s a levels × q × q array of row-major blocks — read off the selected inverse of the factor.
+/// </summary>
+internal sealed record ModeState(double[] U, double[] Eta, double[] Mu, double[][] ConditionalVariances)
+{
+    /// <summary>Copies the state <paramref name="system"/> holds.</summary>
+    public static ModeState Capture(PenalizedSystem system)
+    {
+        var data = system.Layout;
+        var factor = system.Factor;
+        // The diagonal blocks of H⁻¹ are entries of its selected inverse: no solve per random effect.
+        var inv = new SelectedInversion(factor);
+        inv.Compute();
+        var result = new double[data.K][];
+        int qb = data.QBlock, m = factor.DenseSize;
+        for (int k = 0; k < data.K; k++)
+        {
+            int q = data.Q[k], levels = data.Levels[k];
+            var blocks = new double[levels * q * q];
+            for (int l = 0; l < levels; l++)
+                for (int a = 0; a < q; a++)
+                    for (int b = 0; b < q; b++)
+                        blocks[l * q * q + b * q + a] = k < data.BlockTerms
+                            ? inv.DiagonalBlock(l)[(data.TermOffsetInBlock[k] + b) * qb + data.TermOffsetInBlock[k] + a]
+                            : inv.Dense[(data.DenseOffset[k] + l * q + b) * m + data.DenseOffset[k] + l * q + a];
+            result[data.StructureTerm(k)] = blocks;
+        }
+        return new ModeState((double[])system.U.Clone(), (double[])system.Eta.Clone(), (double[])system.Mu.Clone(), result);
+    }
+}
+
+/// <summary>Everything a fit's result is assembled from.</summary>
+internal sealed record FitState
+{
+    public required EngineLayout Layout { get; init; }
+    public required GlmmOptions Options { get; init; }
+    public required FitMethod Method { get; init; }
+    public QuadratureRule? Rule { get; init; }
+    public required double[] Theta { get; init; }
+    public required double[] Beta { get; init; }
+    public required double[,] Covariance { get; init; }
+    public required CovarianceSource CovarianceSource { get; init; }
+    /// <summary>The deviance −2 logLik at the estimates (Laplace or quadrature).</summary>
+    public required double Deviance { get; init; }
+    public required ModeState Modes { get; init; }
+    public required bool Converged { get; init; }
+    public required bool Singular { get; init; }
+    public required IReadOnlyList<string> Warnings { get; init; }
+    public required int Evaluations { get; init; }
+    public int Sweeps { get; init; }
+    public required double Seconds { get; init; }
+    public RemlVariant? Reml { get; init; }
+    /// <summary>−2 × the restricted log-likelihood at the REML estimates (NaN for ML).</summary>
+    public double RestrictedDeviance { get; init; } = double.NaN;
+}
+
+/// <summary>
+/// Assembles the public result from a <see cref="FitState"/>: Wald statistics of β, the random-effects SDs and
+/// correlations from θ, the conditional modes b̃ = Λũ with their conditional SDs, Pearson-residual quantiles, and
+/// everything back in the model's row and term order.
+/// </summary>
+internal static class FitAssembler
+{
+    public static GlmmFit Assemble(FitState state)
+    {
+        var data = state.Layout;
+        var model = data.Model;
+        var family = data.Family;
+        var re = model.Random;
+        var theta = state.Theta;
+        var beta = state.Beta;
+        var covariance = state.Covariance;
+        var u = state.Modes.U;
+        int p = data.P;
+        var fixedEffects = new FixedEffectEstimate[p];
+        for (int j = 0; j < p; j++)
+        {
+            double se = Math.Sqrt(covariance[j, j]);
+            double z = beta[j] / se;
+            fixedEffects[j] = new FixedEffectEstimate(model.X.Names[j], beta[j], se, z, 2.0 * Families.NormalDistribution.UpperTail(Math.Abs(z)));
+        }
+
+        var components = new List<RandomEffectsComponent>();
+        var modes = new List<RandomEffectPrediction>();
+        for (int s = 0; s < re.Terms.Count; s++)
+        {
+            var term = re.Terms[s];
+            int q = term.Q, k = data.EngineTerm(s);
+            var cov = re.Covariance(theta, s);
+            var sd = new double[q];
+            var corr = new double[q, q];
+            for (int i = 0; i < q; i++) sd[i] = Math.Sqrt(cov[i * q + i]);
+            for (int i = 0; i < q; i++)
+                for (int j = 0; j < q; j++)
+                    corr[i, j] = i == j ? 1.0 : cov[i * q + j] / (sd[i] * sd[j]);
+            components.Add(new RandomEffectsComponent(term.GroupName, term.TermNames, sd, new ReadOnlyMatrix(corr), term.LevelCount));
+
+            var t = new double[q * q];
+            re.FillFactor(theta, s, t);
+            var blocks = state.Modes.ConditionalVariances[s];
+            for (int l = 0; l < term.LevelCount; l++)
+            {
+                // b = T u; Var(b) = T Var(u) T'.
+                int w = l * q * q;
+                for (int i = 0; i < q; i++)
+                {
+                    double b = 0;
+                    for (int r = 0; r <= i; r++) b += t[i * q + r] * u[data.UIndex(k, l, r)];
+                    double var = 0;
+                    for (int r = 0; r <= i; r++)
+                        for (int v = 0; v <= i; v++) var += t[i * q + r] * blocks[w + r * q + v] * t[i * q + v];
+                    modes.Add(new RandomEffectPrediction(term.GroupName, term.Levels[l], term.TermNames[i], b, Math.Sqrt(Math.Max(var, 0))));
+                }
+            }
+        }
+
+        // Pearson residuals.
+        var mu = state.Modes.Mu;
+        var pearson = new double[data.N];
+        for (int i = 0; i < data.N; i++)
+            pearson[i] = (data.Y[i] - mu[i]) * Math.Sqrt(data.Weights[i] / family.Variance(mu[i]));
+        Array.Sort(pearson);
+
+        var options = state.Options;
+        return new GlmmFit
+        {
+            Method = state.Method,
+            NAgq = options.NAgq,
+            Grid = state.Rule is null ? null : options.Grid,
+            NodesPerCluster = state.Rule?.Count ?? 1,
+            Family = family,
+            Formula = model.Formula,
+            DataName = options.DataName,
+            Nobs = model.N,
+            DroppedRows = model.DroppedRows,
+            DroppedReason = model.DroppedReason,
+            LogLik = -0.5 * state.Deviance,
+            ParameterCount = p + theta.Length,
+            FixedEffects = fixedEffects,
+            FixedEffectsCovariance = new ReadOnlyMatrix(covariance),
+            CovarianceSource = state.CovarianceSource,
+            RandomEffects = components,
+            Theta = theta,
+            ConditionalModes = modes,
+            ScaledResidualQuantiles = Quantiles(pearson),
+            Converged = state.Converged,
+            Singular = state.Singular,
+            Warnings = state.Warnings,
+            Evaluations = state.Evaluations,
+            Sweeps = state.Sweeps,
+            Seconds = state.Seconds,
+            Reml = state.Reml,
+            RestrictedLogLik = -0.5 * state.RestrictedDeviance,
+            Model = model,
+            Options = options,
+            Beta = beta,
+            RandomEffectModes = ModesByTerm(data, theta, u),
+            LinearPredictor = data.ToModelOrder(state.Modes.Eta),
+            Fitted = data.ToModelOrder(mu),
+        };
+    }
+
+    /// <summary>b = T u per structure term, level-major (level l, effect j at l*q + j).</summary>
+    private static double[][] ModesByTerm(EngineLayout data, double[] theta, double[] u)
+    {
+        var re = data.Random;
+        var result = new double[data.K][];
+        for (int k = 0; k < data.K; k++)
+        {
+            int s = data.StructureTerm(k), q = data.Q[k];
+            var t = new double[q * q];
+            re.FillFactor(theta, s, t);
+            var b = new double[data.Levels[k] * q];
+            for (int l = 0; l < data.Levels[k]; l++)
+                for (int i = 0; i < q; i++)
+                {
+                    double sum = 0;
+                    for (int r = 0; r <= i; r++) sum += t[i * q + r] * u[data.UIndex(k, l, r)];
+                    b[l * q + i] = sum;
+                }
+            result[s] = b;
+        }
+        return result;
+    }
+
+    /// <summary>R's default (type 7) quantiles at 0, .25, .5, .75, 1 of sorted values.</summary>
+    private static double[] Quantiles(double[] sorted)
+    {
+        var probs = new[] { 0.0, 0.25, 0.5, 0.75, 1.0 };
+        var q = new double[5];
+        int n = sorted.Length;
+        for (int i = 0; i < 5; i++)
+        {
+            double h = (n - 1) * probs[i];
+            int lo = (int)Math.Floor(h);
+            int hi = Math.Min(lo + 1, n - 1);
+            q[i] = sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+        }
+        return q;
+    }
+}

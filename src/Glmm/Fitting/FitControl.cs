@@ -1,0 +1,113 @@
+namespace Glmm.Fitting;
+
+/// <summary>
+/// Every tolerance and constant of the fitting stages, named (MixedModels.jl's <c>OptSummary</c>, lme4's
+/// <c>glmerControl</c>). Built from the user's <see cref="GlmmOptions"/> by <see cref="From"/>; the defaults are the
+/// values the engine's results and reference comparisons were established with.
+/// </summary>
+internal sealed record FitControl
+{
+    /// <summary>The user's accuracy asked of the estimates (<see cref="GlmmOptions.Tolerance"/>).</summary>
+    public required double Tolerance { get; init; }
+
+    /// <summary>Evaluations allowed per optimisation stage (<see cref="GlmmOptions.MaxEvaluations"/>).</summary>
+    public required int MaxEvaluations { get; init; }
+
+    // ---- Stage 1: θ by BOBYQA with β inside PIRLS ----
+
+    /// <summary>Initial trust-region radius of stage 1 (lme4's rhobeg for θ).</summary>
+    public double Stage1InitialRadius { get; init; } = 0.2;
+
+    /// <summary>Final radius of stage 1 when a derivative-free stage 2 follows (a start, not the answer).</summary>
+    public double Stage1StartRadius { get; init; } = 1e-4;
+
+    /// <summary>Final radius of stage 1 when the gradient stage follows: a few quadratic-model steps are start enough.</summary>
+    public double Stage1GradientStartRadius { get; init; } = 5e-2;
+
+    /// <summary>Stage-1 evaluations when the gradient stage follows: 2nθ + this (the quadratic model's points and a few steps).</summary>
+    public int Stage1GradientStartExtraEvaluations { get; init; } = 4;
+
+    /// <summary>
+    /// PIRLS tolerance (relative Newton decrement) while stage 1 only seeks a start for the gradient stage: modes to
+    /// about 1e-6, which saves a sweep in most solves.
+    /// </summary>
+    public double Stage1StartPirlsTolerance { get; init; } = 1e-16;
+
+    /// <summary>PIRLS tolerance whenever the deviance itself matters (the rounding floor; difference derivatives need it).</summary>
+    public double PirlsTolerance { get; init; } = 1e-30;
+
+    // ---- Stage 2: (θ, β) jointly ----
+
+    /// <summary>Initial trust-region radius of the derivative-free joint stage (θ, and β in units of its SE).</summary>
+    public double JointInitialRadius { get; init; } = 0.1;
+
+    /// <summary>A diagonal θ closer to 0 than this starts the gradient stage at <see cref="GradientStartInsideValue"/> (its gradient vanishes at 0).</summary>
+    public double GradientStartInside { get; init; } = 1e-3;
+
+    /// <summary>Where a diagonal θ at (or near) 0 starts the gradient stage.</summary>
+    public double GradientStartInsideValue { get; init; } = 0.1;
+
+    /// <summary>Forward-difference step of the gradient for θ's curvature, which scales the gradient stage.</summary>
+    public double ThetaCurvatureStep { get; init; } = 1e-4;
+
+    /// <summary>L-BFGS-B's projected-gradient tolerance in coordinates of unit curvature, relative to <see cref="Tolerance"/>.</summary>
+    public double GradientToleranceFactor { get; init; } = 1e-4;
+
+    /// <summary>L-BFGS-B's relative function-change tolerance.</summary>
+    public double GradientFunctionTolerance { get; init; } = 1e-13;
+
+    /// <summary>L-BFGS-B's projected-gradient tolerance: <see cref="GradientToleranceFactor"/> × <see cref="Tolerance"/>.</summary>
+    public double GradientTolerance => GradientToleranceFactor * Tolerance;
+
+    // ---- The quadrature stage: Newton steps with the Laplace Hessian ----
+
+    /// <summary>Newton iterations of the quadrature stage.</summary>
+    public int QuadratureMaxIterations { get; init; } = 20;
+
+    /// <summary>Step halvings per quadrature Newton iteration.</summary>
+    public int QuadratureMaxHalvings { get; init; } = 20;
+
+    /// <summary>Newton decrement ½g'H⁻¹g at which the quadrature stage has converged.</summary>
+    public double QuadratureDecrement { get; init; } = 1e-4;
+
+    /// <summary>Newton decrement below which a stalled line search still counts as converged.</summary>
+    public double QuadratureStallDecrement { get; init; } = 1e-5;
+
+    /// <summary>Sufficient-decrease fraction (Armijo) of the quadrature line search.</summary>
+    public double QuadratureArmijo { get; init; } = 1e-4;
+
+    /// <summary>Forward-difference step of the quadrature gradient, in standard errors (from the Laplace Hessian's diagonal).</summary>
+    public double QuadratureStepInStandardErrors { get; init; } = 1e-3;
+
+    /// <summary>The step where the Laplace Hessian's diagonal is not positive.</summary>
+    public double QuadratureFallbackStep { get; init; } = 1e-4;
+
+    // ---- Boundary check and convergence assessment ----
+
+    /// <summary>A diagonal θ below this is tried at 0, and the fit is singular when one stays below it.</summary>
+    public double SingularThreshold { get; init; } = 1e-4;
+
+    /// <summary>Relative rise of the deviance allowed when a θ is set to its bound.</summary>
+    public double BoundaryDevianceSlack { get; init; } = 1e-9;
+
+    // ---- REML ----
+
+    /// <summary>Newton steps of β̂_θ from the joint mode in the profile REML criterion.</summary>
+    public int ProfileNewtonSteps { get; init; } = 2;
+
+    /// <summary>PQL rounds (working LMM REML fits) at most.</summary>
+    public int PqlMaxRounds { get; init; } = 100;
+
+    /// <summary>PQL stops when no θ or β entry moves by more than this in a round.</summary>
+    public double PqlSettled { get; init; } = 1e-6;
+
+    /// <summary>Initial trust radius of the PQL rounds after the first (which use <see cref="Stage1InitialRadius"/>).</summary>
+    public double PqlRestartRadius { get; init; } = 0.05;
+
+    /// <summary>The control for a set of options.</summary>
+    public static FitControl From(GlmmOptions options) => new()
+    {
+        Tolerance = options.Tolerance,
+        MaxEvaluations = options.MaxEvaluations,
+    };
+}

@@ -1,0 +1,47 @@
+using Glmm.Fitting;
+
+namespace Glmm.Inference;
+
+/// <summary>
+/// What profiles and bootstrap replicates share: the fit's criterion (Laplace, or quadrature for nAGQ &gt; 1) in
+/// (θ, β) from <see cref="CriterionFactory.ForRefits"/> — single-threaded, with its own PIRLS state, so that many run
+/// side by side — and a refit from given estimates by the derivative-free joint stage.
+/// </summary>
+internal static class Refits
+{
+    /// <summary>The profile and bootstrap need a maximum-likelihood fit of a model this engine can evaluate.</summary>
+    public static void CheckFit(GlmmFit fit, string what)
+    {
+        if (fit.Reml is not null)
+            throw new GlmmInputException($"{what} needs a maximum-likelihood fit, not a REML fit (refit without --reml)");
+        if (fit.NAgq == 0)
+            throw new GlmmInputException($"{what} needs the Laplace or AGQ criterion (--nagq 1 or more), not --nagq 0");
+    }
+
+    /// <summary>The deviance of the fit's criterion at x = (θ, β) for a model laid out as <paramref name="layout"/>; +∞ where it is not finite.</summary>
+    public static Func<double[], double> Criterion(EngineLayout layout, GlmmOptions options)
+    {
+        var criterion = CriterionFactory.ForRefits(layout, options).Marginal();
+        return x =>
+        {
+            double d = criterion.Evaluate(x);
+            return double.IsFinite(d) ? d : double.PositiveInfinity;
+        };
+    }
+
+    /// <summary>Minimises <paramref name="criterion"/> over (θ, β) from (θ0, β0); β measured in units of <paramref name="scale"/>.</summary>
+    public static StageResult Refit(Func<double[], double> criterion, EngineLayout layout, double[] theta0, double[] beta0, double[] scale, GlmmOptions options) =>
+        Stages.Stage2DerivativeFree(criterion, theta0, beta0, scale, layout.Random, FitControl.From(options));
+
+    /// <summary>The fit's β standard errors (1 where not finite), the scale of β in the optimisers.</summary>
+    public static double[] BetaScale(GlmmFit fit)
+    {
+        var s = new double[fit.FixedEffects.Count];
+        for (int j = 0; j < s.Length; j++)
+        {
+            double se = fit.FixedEffects[j].StdError;
+            s[j] = se > 0 && double.IsFinite(se) ? se : 1.0;
+        }
+        return s;
+    }
+}
