@@ -86,7 +86,7 @@ internal static class Fitter
                     double f = stage2.Evaluate(x);
                     if (double.IsFinite(f))
                     {
-                        gradient.Compute(x.AsSpan(0, nth), x.AsSpan(nth), g);
+                        gradient.Compute(g);
                         xLast = (double[])x.Clone();
                         stage2.Pirls.V.CopyTo(vLast, 0);
                     }

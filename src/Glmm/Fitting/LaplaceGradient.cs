@@ -92,7 +92,7 @@ internal sealed class LaplaceGradient
     /// After <c>pirls.Solve(theta, beta)</c> has converged: writes dD/dθ (length ThetaLength) then dD/dβ (length P)
     /// into <paramref name="gradient"/>.
     /// </summary>
-    public void Compute(ReadOnlySpan<double> theta, ReadOnlySpan<double> beta, Span<double> gradient)
+    public void Compute(Span<double> gradient)
     {
         if (gradient.Length < _nGrad) throw new ArgumentException("gradient too short", nameof(gradient));
         int chunks = _chunkStart.Length - 1;

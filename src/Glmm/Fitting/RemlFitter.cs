@@ -3,7 +3,6 @@ using Glmm.Families;
 using Glmm.LinearAlgebra;
 using Glmm.Model;
 using Glmm.Optimization;
-using Glmm.Quadrature;
 using Glmm.Results;
 
 namespace Glmm.Fitting;

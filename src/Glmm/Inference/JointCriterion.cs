@@ -1,4 +1,3 @@
-using Glmm.Families;
 using Glmm.Fitting;
 using Glmm.Model;
 using Glmm.Optimization;

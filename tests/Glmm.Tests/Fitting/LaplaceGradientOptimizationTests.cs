@@ -50,7 +50,7 @@ public class LaplaceGradientOptimizationTests(ITestOutputHelper output)
             double f = pirls.Solve(Full(x).AsSpan(0, nth), full.AsSpan(nth));
             if (double.IsFinite(f))
             {
-                gradient.Compute(full.AsSpan(0, nth), full.AsSpan(nth), g);
+                gradient.Compute(g);
                 for (int j = 0; j < p; j++) g[nth + j] *= se[j];
             }
             return f;

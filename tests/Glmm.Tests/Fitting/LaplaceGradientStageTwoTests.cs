@@ -53,11 +53,11 @@ public class LaplaceGradientStageTwoTests(ITestOutputHelper output)
         var sc = new double[n];
         var y0 = opt1.X.Concat(beta0).ToArray();
         var g0 = new double[n]; var gh = new double[n];
-        pirls.Solve(y0.AsSpan(0, nth), y0.AsSpan(nth)); grad.Compute(y0.AsSpan(0, nth), y0.AsSpan(nth), g0);
+        pirls.Solve(y0.AsSpan(0, nth), y0.AsSpan(nth)); grad.Compute(g0);
         for (int j = 0; j < n; j++)
         {
             var yh = (double[])y0.Clone(); double h = 1e-4 * (j < nth ? 1 : se[j - nth]); yh[j] += h;
-            pirls.Solve(yh.AsSpan(0, nth), yh.AsSpan(nth)); grad.Compute(yh.AsSpan(0, nth), yh.AsSpan(nth), gh);
+            pirls.Solve(yh.AsSpan(0, nth), yh.AsSpan(nth)); grad.Compute(gh);
             double hjj = (gh[j] - g0[j]) / h;
             sc[j] = hjj > 0 ? 1 / Math.Sqrt(hjj) : (j < nth ? 1 : se[j - nth]);
         }
@@ -67,7 +67,7 @@ public class LaplaceGradientStageTwoTests(ITestOutputHelper output)
         var lb = new LbfgsB().Minimize((x, g) =>
         {
             double f = pirls.Solve(Full(x).AsSpan(0, nth), full.AsSpan(nth));
-            if (double.IsFinite(f)) { grad.Compute(full.AsSpan(0, nth), full.AsSpan(nth), g); for (int j = 0; j < p; j++) g[nth + j] *= se[j]; for (int j = 0; j < nth; j++) g[j] *= thetaScale[j]; }
+            if (double.IsFinite(f)) { grad.Compute(g); for (int j = 0; j < p; j++) g[nth + j] *= se[j]; for (int j = 0; j < nth; j++) g[j] *= thetaScale[j]; }
             return f;
         }, x0, Enumerable.Repeat(double.NegativeInfinity, n).ToArray(), Enumerable.Repeat(double.PositiveInfinity, n).ToArray(), new LbfgsBOptions { ProjectedGradientTolerance = 1e-9 });
         Assert.True(lb.Converged, lb.Message);

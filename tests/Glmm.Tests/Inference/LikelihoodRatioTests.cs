@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Glmm.Data;
 using Glmm.Fitting;
 using Glmm.Inference;
