@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Glmm.Data;
-using Glmm.Fitting;
 
 namespace Glmm.Bench;
 

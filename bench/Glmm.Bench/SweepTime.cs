@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Glmm.Data;
 using Glmm.Fitting;
 
 namespace Glmm.Bench;

@@ -1,8 +1,5 @@
-using Glmm.Data;
-using Glmm.Families;
 using Glmm.Fitting;
 using Glmm.Model;
-using Glmm.Results;
 
 namespace Glmm;
 

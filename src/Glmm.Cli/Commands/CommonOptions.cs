@@ -1,6 +1,3 @@
-using Glmm.Data;
-using Glmm.Fitting;
-
 namespace Glmm.Cli.Commands;
 
 /// <summary>Options shared by the verbs that read a data file and a formula, and the helpers to use them.</summary>

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Glmm.Fitting;
 using Glmm.Inference;
 
 namespace Glmm.Cli.Commands;

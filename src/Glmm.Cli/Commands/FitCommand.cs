@@ -1,4 +1,3 @@
-using Glmm.Fitting;
 using Glmm.Results;
 
 namespace Glmm.Cli.Commands;

@@ -48,9 +48,6 @@ internal sealed class InferringColumnBuilder
     /// <summary>Creates an empty builder for the column called <paramref name="name"/>.</summary>
     public InferringColumnBuilder(string name) => _name = name;
 
-    /// <summary>Number of fields added so far.</summary>
-    public int Count => _count;
-
     /// <summary>True once the column can only be categorical (every later field is interned as text).</summary>
     private bool IsText => _anyText || (_anyNumber && _anyLogical);
 

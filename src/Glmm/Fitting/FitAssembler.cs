@@ -1,5 +1,4 @@
 using Glmm.LinearAlgebra;
-using Glmm.Model;
 using Glmm.Quadrature;
 
 namespace Glmm.Fitting;

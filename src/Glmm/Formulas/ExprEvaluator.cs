@@ -196,7 +196,12 @@ internal sealed class ExprEvaluator
                     if (double.IsNaN(x) || double.IsNaN(y)) { o[i] = double.NaN; continue; }
                     bool t = b.Op switch
                     {
-                        ">" => x > y, "<" => x < y, ">=" => x >= y, "<=" => x <= y, "==" => x == y, "!=" => x != y,
+                        ">" => x > y,
+                        "<" => x < y,
+                        ">=" => x >= y,
+                        "<=" => x <= y,
+                        "==" => x == y,
+                        "!=" => x != y,
                         _ => throw Lexer.Error(b.OperatorColumn, $"unsupported operator '{b.Op}'"),
                     };
                     o[i] = t ? 1 : 0;

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Glmm.Formulas;
 
 /// <summary>
@@ -219,6 +217,4 @@ internal sealed class TermExpander
         _index[label] = _variables.Count - 1;
         return _variables.Count - 1;
     }
-
-    internal static string Format(int v) => v.ToString(CultureInfo.InvariantCulture);
 }

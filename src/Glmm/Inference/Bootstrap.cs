@@ -1,5 +1,4 @@
 using Glmm.Fitting;
-using Glmm.Results;
 
 namespace Glmm.Inference;
 

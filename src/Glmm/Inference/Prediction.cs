@@ -1,5 +1,4 @@
 using System.Globalization;
-using Glmm.Data;
 using Glmm.Families;
 using Glmm.Model;
 using Glmm.Results;

@@ -1,6 +1,5 @@
 using Glmm.Fitting;
 using Glmm.Optimization;
-using Glmm.Results;
 
 namespace Glmm.Inference;
 
@@ -77,7 +76,6 @@ public static class Profile
         private readonly double _dev0;
         private readonly GlmmOptions _options;
         private readonly double[] _current; // warm start: the optimum at the last evaluated point
-        private readonly double[] _full;
         private readonly int[] _free;
 
         public Side(Func<double[], double> c, Model.RandomEffectsStructure re, int nth, int k, double[] xhat, double[] scale,
@@ -85,7 +83,6 @@ public static class Profile
         {
             _c = c; _re = re; _nth = nth; _k = k; _xhat = xhat; _scale = scale; _lower = lower; _upper = upper; _dev0 = dev0; _options = options;
             _current = (double[])xhat.Clone();
-            _full = new double[xhat.Length];
             _free = Enumerable.Range(0, xhat.Length).Where(i => i != k).ToArray();
         }
 

@@ -1,5 +1,4 @@
 using Glmm.Families;
-using Glmm.Results;
 
 namespace Glmm.Inference;
 

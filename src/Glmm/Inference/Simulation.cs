@@ -1,6 +1,3 @@
-using Glmm.Families;
-using Glmm.Results;
-
 namespace Glmm.Inference;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Glmm.Results;
-
 namespace Glmm.Inference;
 
 /// <summary>

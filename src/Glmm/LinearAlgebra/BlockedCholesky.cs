@@ -13,7 +13,7 @@ namespace Glmm.LinearAlgebra;
 /// L_C = chol(C − Σ_l L_B,l L_B,l'). The symbolic structure (the patterns) is fixed at construction, so a
 /// factorisation allocates nothing; no dense matrix of the full size is ever formed.
 /// </summary>
-public sealed class BlockedCholesky
+internal sealed class BlockedCholesky
 {
     private readonly int[] _patternStart;
     private readonly int[] _patternIndex;
@@ -57,15 +57,9 @@ public sealed class BlockedCholesky
     /// <summary>Diagonal block l (q×q row-major; before <see cref="Factor()"/> the matrix, after it the factor).</summary>
     public Span<double> DiagonalBlock(int level) => _d.AsSpan(level * BlockSize * BlockSize, BlockSize * BlockSize);
 
-    /// <summary>All diagonal blocks, level after level.</summary>
-    public Span<double> DiagonalBlocks => _d;
-
     /// <summary>Off-diagonal block of level l: one row of length q per pattern entry (row-major).</summary>
     public Span<double> OffDiagonalBlock(int level) =>
         _b.AsSpan(_patternStart[level] * BlockSize, (_patternStart[level + 1] - _patternStart[level]) * BlockSize);
-
-    /// <summary>All off-diagonal rows, level after level (pattern entry k of level l at row patternStart[l] + k).</summary>
-    public Span<double> OffDiagonalBlocks => _b;
 
     /// <summary>The dense m×m block (row-major; the lower triangle is used).</summary>
     public Span<double> Dense => _c;
@@ -75,14 +69,6 @@ public sealed class BlockedCholesky
 
     /// <summary>Start of level l's pattern in the concatenated pattern list.</summary>
     public int PatternStart(int level) => _patternStart[level];
-
-    /// <summary>Sets every stored entry to zero.</summary>
-    public void Clear()
-    {
-        Array.Clear(_d);
-        Array.Clear(_b);
-        Array.Clear(_c);
-    }
 
     /// <summary>Factors the matrix in place; returns false when it is not positive definite.</summary>
     public bool Factor()

@@ -6,7 +6,7 @@ namespace Glmm.LinearAlgebra;
 /// span (only the lower triangle is read; the factor overwrites it and the strict upper triangle is
 /// left alone), with triangular solves. No allocation.
 /// </summary>
-public static class DenseCholesky
+internal static class DenseCholesky
 {
     /// <summary>Factors the n×n matrix in place; returns false when it is not positive definite.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

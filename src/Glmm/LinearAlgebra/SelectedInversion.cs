@@ -8,7 +8,7 @@ namespace Glmm.LinearAlgebra;
 /// pattern P_l, where W_l = B_l D_l⁻¹ = L_B,l L_l⁻¹ (only its pattern rows are non-zero). These are the entries of
 /// A⁻¹ on the sparsity of A itself, which is what traces tr(A⁻¹ dA) need. Cost Σ_l |P_l|² q + m³.
 /// </summary>
-public sealed class SelectedInversion
+internal sealed class SelectedInversion
 {
     private readonly BlockedCholesky _f;
     private readonly double[] _d;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Glmm.Data;
 using Glmm.Formulas;
 
 namespace Glmm.Model;

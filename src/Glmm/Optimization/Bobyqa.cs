@@ -28,9 +28,18 @@ namespace Glmm.Optimization;
 /// infinite bounds are allowed. A trial coordinate within <c>1e-3 * rhoend</c> of a finite bound is evaluated (and
 /// returned) exactly on the bound, so parameters whose optimum is on a bound (variances at 0) come back exactly on it.</para>
 /// </remarks>
-public sealed class Bobyqa : IBoundedOptimizer
+internal sealed class Bobyqa
 {
-    /// <inheritdoc />
+    /// <summary>Minimises <paramref name="f"/> over the box <c>[lower, upper]</c> starting from <paramref name="x0"/>.</summary>
+    /// <param name="f">The objective. It receives an array that it must not keep or modify: the optimiser may reuse the
+    /// same array for later calls. It may return <c>+∞</c> or <c>NaN</c> where it is undefined; such points are treated
+    /// as worse than any finite value.</param>
+    /// <param name="x0">Starting point; projected onto the bounds if outside them. Not modified.</param>
+    /// <param name="lower">Lower bounds (may be <see cref="double.NegativeInfinity"/>).</param>
+    /// <param name="upper">Upper bounds (may be <see cref="double.PositiveInfinity"/>); a coordinate with
+    /// <c>lower[i] == upper[i]</c> is held fixed.</param>
+    /// <param name="options">Radii, evaluation limit and other settings.</param>
+    /// <returns>The best point found and how the search ended.</returns>
     public OptimizationResult Minimize(Func<double[], double> f, double[] x0, double[] lower, double[] upper, OptimizerOptions options)
     {
         var problem = BoundedProblem.Create(f, x0, lower, upper, options);

@@ -17,7 +17,7 @@ namespace Glmm.Optimization;
 /// concurrently (the function must then be thread-safe; each call gets its own array); the results are bitwise
 /// identical to the sequential ones, since every value is computed at the same point and combined in the same order.</para>
 /// </remarks>
-public static class FiniteDifferences
+internal static class FiniteDifferences
 {
     /// <summary>Gradient and Hessian of <paramref name="f"/> at <paramref name="x"/> by central differences.</summary>
     /// <param name="f">The function; must not keep the array it receives.</param>

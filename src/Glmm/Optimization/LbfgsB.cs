@@ -11,7 +11,7 @@ namespace Glmm.Optimization;
 /// last <see cref="LbfgsBOptions.Memory"/> pairs by BFGS updates of θI), which is exact and cheap for the few
 /// dozen variables a mixed model has. Bounds may be infinite.
 /// </summary>
-public sealed class LbfgsB
+internal sealed class LbfgsB
 {
     /// <summary>
     /// Minimises f over lower ≤ x ≤ upper. <paramref name="valueAndGradient"/>(x, g) returns f(x) and writes ∇f(x) into g;

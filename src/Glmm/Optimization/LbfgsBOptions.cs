@@ -1,7 +1,7 @@
 namespace Glmm.Optimization;
 
 /// <summary>Settings of <see cref="LbfgsB"/>.</summary>
-public sealed record LbfgsBOptions
+internal sealed record LbfgsBOptions
 {
     /// <summary>Number of correction pairs (s, y) kept for the limited-memory BFGS matrix.</summary>
     public int Memory { get; init; } = 10;

@@ -7,4 +7,4 @@ namespace Glmm.Optimization;
 /// <param name="Converged">True when the optimiser stopped on its convergence criterion (not on the evaluation limit
 /// or a numerical failure).</param>
 /// <param name="Message">A short description of why the optimiser stopped.</param>
-public sealed record OptimizationResult(double[] X, double Value, int Evaluations, bool Converged, string Message);
+internal sealed record OptimizationResult(double[] X, double Value, int Evaluations, bool Converged, string Message);

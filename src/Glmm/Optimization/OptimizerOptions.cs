@@ -1,20 +1,19 @@
 namespace Glmm.Optimization;
 
 /// <summary>
-/// Settings shared by the bound-constrained optimisers (<see cref="Bobyqa"/>, <see cref="BoundedNelderMead"/>).
+/// Settings of the bound-constrained optimiser <see cref="Bobyqa"/>.
 /// </summary>
-public sealed record OptimizerOptions
+internal sealed record OptimizerOptions
 {
     /// <summary>
-    /// Initial trust-region radius (BOBYQA's <c>rhobeg</c>); for Nelder–Mead the default initial simplex edge.
+    /// Initial trust-region radius (BOBYQA's <c>rhobeg</c>).
     /// BOBYQA shrinks it to half the smallest bound range <c>upper[i] - lower[i]</c> when that range is smaller than
     /// <c>2 * InitialTrustRadius</c>.
     /// </summary>
     public double InitialTrustRadius { get; init; } = 0.2;
 
     /// <summary>
-    /// Final trust-region radius (BOBYQA's <c>rhoend</c>): the accuracy required in the variables. For Nelder–Mead the
-    /// relative simplex-size tolerance used when no specific tolerance is set.
+    /// Final trust-region radius (BOBYQA's <c>rhoend</c>): the accuracy required in the variables.
     /// </summary>
     public double FinalTrustRadius { get; init; } = 1e-7;
 
@@ -23,7 +22,7 @@ public sealed record OptimizerOptions
 
     /// <summary>
     /// Number of interpolation points for BOBYQA, between <c>n + 2</c> and <c>(n + 1)(n + 2) / 2</c>; <c>null</c> means
-    /// <c>2n + 1</c> (Powell's recommendation). Ignored by the other optimisers.
+    /// <c>2n + 1</c> (Powell's recommendation).
     /// </summary>
     public int? InterpolationPoints { get; init; }
 }

@@ -1,7 +1,5 @@
 using System.Text.Json;
 using Glmm.Cli;
-using Glmm.Data;
-using Glmm.Fitting;
 using Glmm.Inference;
 
 namespace Glmm.Tests.Cli;

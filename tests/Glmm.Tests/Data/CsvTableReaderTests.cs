@@ -14,7 +14,7 @@ public sealed class CsvTableReaderTests
     private static LogicalColumn Lgl(DataTable t, string name) => Assert.IsType<LogicalColumn>(t[name]);
     private static CategoricalColumn Cat(DataTable t, string name) => Assert.IsType<CategoricalColumn>(t[name]);
 
-    /// <summary>The level of each row, "<missing>" for a missing one.</summary>
+    /// <summary>The level of each row, "&lt;missing&gt;" for a missing one.</summary>
     private static string[] Labels(CategoricalColumn c) =>
         c.Codes.Select(k => k < 0 ? "<missing>" : c.Levels[k]).ToArray();
 

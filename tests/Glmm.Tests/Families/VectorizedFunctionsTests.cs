@@ -1,6 +1,5 @@
 using System.Runtime.Intrinsics;
 using Glmm.Families;
-using Xunit;
 
 namespace Glmm.Tests.Families;
 

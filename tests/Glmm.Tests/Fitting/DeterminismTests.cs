@@ -1,5 +1,3 @@
-using Glmm.Data;
-using Glmm.Fitting;
 using Glmm.Results;
 
 namespace Glmm.Tests.Fitting;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Glmm.Data;
 using Glmm.Families;
 using Glmm.Fitting;
 using Glmm.Model;

@@ -1,6 +1,3 @@
-using Glmm.Data;
-using Glmm.Fitting;
-using Glmm.Results;
 using Glmm.Tests.Reference;
 using MathNet.Numerics.Distributions;
 

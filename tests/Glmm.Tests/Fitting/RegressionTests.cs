@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Glmm.Data;
-using Glmm.Fitting;
 
 namespace Glmm.Tests.Fitting;
 

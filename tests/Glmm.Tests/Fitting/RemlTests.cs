@@ -1,4 +1,3 @@
-using Glmm.Data;
 using Glmm.Families;
 using Glmm.Fitting;
 using Glmm.Model;

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Glmm.Data;
-using Glmm.Fitting;
 using Glmm.Inference;
 using Glmm.Tests.Reference;
 using Xunit.Abstractions;

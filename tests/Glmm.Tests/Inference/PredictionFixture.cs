@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Glmm.Data;
 using Glmm.Results;
 
 namespace Glmm.Tests.Inference;

@@ -1,6 +1,5 @@
 using Glmm.Families;
 using Glmm.Inference;
-using Glmm.Results;
 
 namespace Glmm.Tests.Inference;
 

@@ -1,4 +1,3 @@
-using Glmm.Data;
 using Glmm.Inference;
 using Glmm.Results;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Glmm.Data;
 using Glmm.Model;
 
 namespace Glmm.Tests.Model;
