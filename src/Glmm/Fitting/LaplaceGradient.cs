@@ -4,13 +4,13 @@ using Glmm.LinearAlgebra;
 namespace Glmm.Fitting;
 
 /// <summary>
-/// Exact gradient of the Laplace deviance D(θ, β) = −2 Σ ℓ_i(η̃_i) + ‖ṽ‖² + log|H|, H = A'WA + I, A = ZΛ(θ),
+/// Exact gradient of the Laplace deviance D(θ, β) = −2 Σ ℓ_i(η̃_i) + ‖ũ‖² + log|H|, H = A'WA + I, A = ZΛ(θ),
 /// with respect to (θ, β), for canonical links (where the IRLS weight w_i = −d²ℓ_i/dη_i² and dw_i/dη_i =
 /// wt·V'(μ)V(μ)). With s_i = dℓ_i/dη_i, the envelope theorem gives the first part,
-/// −2 Σ s_i ∂η_i/∂γ|_v; the log-determinant gives 2 Σ w_i (∂a_i/∂γ)'H⁻¹a_i + Σ c_i dη̃_i/dγ with
-/// c_i = w'_i a_i'H⁻¹a_i and dη̃/dγ = ∂η/∂γ|_v + A dṽ/dγ, dṽ/dγ = H⁻¹[(∂A/∂γ)'s − A'W ∂η/∂γ|_v]. The last term
-/// is taken by the adjoint u = H⁻¹A'c, so one gradient is: a selected inversion of H, one pass over the rows
-/// (h_i, c_i, everything not involving u), one solve, and a second pass. Rows are processed in the same fixed
+/// −2 Σ s_i ∂η_i/∂γ|_u; the log-determinant gives 2 Σ w_i (∂a_i/∂γ)'H⁻¹a_i + Σ c_i dη̃_i/dγ with
+/// c_i = w'_i a_i'H⁻¹a_i and dη̃/dγ = ∂η/∂γ|_u + A dũ/dγ, dũ/dγ = H⁻¹[(∂A/∂γ)'s − A'W ∂η/∂γ|_u]. The last term
+/// is taken by the adjoint λ = H⁻¹A'c, so one gradient is: a selected inversion of H, one pass over the rows
+/// (h_i, c_i, everything not involving λ), one solve, and a second pass. Rows are processed in the same fixed
 /// chunks as <see cref="PenalizedSystem"/> and reduced in chunk order, so the result does not depend on the thread count.
 /// <para>It differentiates the state the system holds: call <see cref="ComputeAtMode"/> right after a PIRLS solve has
 /// converged at the point whose gradient is wanted. Two formulations of the same sums: when every term hangs off the
@@ -30,9 +30,9 @@ internal sealed class LaplaceGradient
     private readonly int[] _thetaOff;       // θ offset of each engine term
     private readonly double[] _chunkGrad;   // per chunk, nθ + p
     private readonly double[] _chunkAtc;    // per chunk, dense part of A'c
-    private readonly double[] _u;           // A'c, then H⁻¹A'c
+    private readonly double[] _adjoint;     // A'c, then λ = H⁻¹A'c
     private readonly int[] _thetaRow, _thetaCol; // position of each θ entry in the level block (block terms)
-    private readonly double[] _jacobian;    // dṽ/d(θ, β) at the last gradient (block-diagonal H only), row-major Q0Total × (nθ + p)
+    private readonly double[] _jacobian;    // dũ/d(θ, β) at the last gradient (block-diagonal H only), row-major Q0Total × (nθ + p)
 
     public LaplaceGradient(PenalizedSystem pirls, int threads = 0)
     {
@@ -59,7 +59,7 @@ internal sealed class LaplaceGradient
         _aLen = _aOff[data.K];
         _chunkGrad = new double[chunks * _nGrad];
         _chunkAtc = new double[chunks * Math.Max(1, data.DenseRandom)];
-        _u = new double[data.TotalRandom];
+        _adjoint = new double[data.TotalRandom];
         _jacobian = data.IsBlockDiagonal ? new double[data.Q0Total * _nGrad] : [];
         _pass1 = data.IsBlockDiagonal ? Pass1Block : Pass1;
         _pass2 = data.IsBlockDiagonal ? Pass2Block : Pass2;
@@ -110,15 +110,15 @@ internal sealed class LaplaceGradient
         int m = _d.DenseRandom;
         if (chunks == 1) _pass1(0);
         else Parallel.For(0, chunks, _parallel, _pass1);
-        // u = A'c: block part written per level; dense part reduced in chunk order.
-        var uDense = _u.AsSpan(_d.Q0Total, m);
+        // λ = A'c: block part written per level; dense part reduced in chunk order.
+        var uDense = _adjoint.AsSpan(_d.Q0Total, m);
         uDense.Clear();
         for (int c = 0; c < chunks; c++)
         {
             var part = _chunkAtc.AsSpan(c * m, m);
             for (int j = 0; j < m; j++) uDense[j] += part[j];
         }
-        _pirls.Factor.Solve(_u);
+        _pirls.Factor.Solve(_adjoint);
         if (chunks == 1) _pass2(0);
         else Parallel.For(0, chunks, _parallel, _pass2);
 
@@ -168,7 +168,7 @@ internal sealed class LaplaceGradient
     /// <summary>
     /// Pass 1 when every term shares the first grouping factor (H block diagonal), with the sums taken per level in the
     /// covariates' space: a_i = Λ₀'z_i, so h_i = z_i'(Λ₀H_l⁻¹Λ₀')z_i, A'c = Λ₀'Σc_i z_i, and the θ part of the
-    /// gradient is G = (Σ cv_i z_i)v_l' + 2(Σ w_i z_i z_i')Λ₀H_l⁻¹ read off at each term's (r, c).
+    /// gradient is G = (Σ cv_i z_i)u_l' + 2(Σ w_i z_i z_i')Λ₀H_l⁻¹ read off at each term's (r, c).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pass1Block(int chunk)
@@ -246,14 +246,14 @@ internal sealed class LaplaceGradient
             for (int a = 0; a < q0; a++)
                 for (int b = a + 1; b < q0; b++) swzz[a * q0 + b] = swzz[b * q0 + a];
             // A'c for the level: Λ₀'Σ c_i z_i.
-            var atc = _u.AsSpan(l * q0, q0);
+            var atc = _adjoint.AsSpan(l * q0, q0);
             for (int c = 0; c < q0; c++)
             {
                 double sum = 0;
                 for (int r = c; r < q0; r++) sum += l0[r * q0 + c] * scz[r];
                 atc[c] = sum;
             }
-            // G = scvz v_l' + 2 swzz (Λ₀H⁻¹) with (Λ₀H⁻¹) = t'.
+            // G = scvz u_l' + 2 swzz (Λ₀H⁻¹) with (Λ₀H⁻¹) = t'.
             for (int r = 0; r < q0; r++)
                 for (int c = 0; c < q0; c++)
                 {
@@ -267,8 +267,8 @@ internal sealed class LaplaceGradient
     }
 
     /// <summary>
-    /// dṽ_l/dγ = H_l⁻¹ dF_l/dγ for the PIRLS equations F_l = Σ a_i s_i − v_l: for β_j, dF = −Λ₀'Σ w_i z_i x_ij; for the θ
-    /// entry at (r, c) of a term at offset o, dF = e_{o+c}(Σ s_i z_i)_{o+r} − Λ₀'(Σ w_i z_i z_i,o+r) v_l,o+c.
+    /// dũ_l/dγ = H_l⁻¹ dF_l/dγ for the PIRLS equations F_l = Σ a_i s_i − u_l: for β_j, dF = −Λ₀'Σ w_i z_i x_ij; for the θ
+    /// entry at (r, c) of a term at offset o, dF = e_{o+c}(Σ s_i z_i)_{o+r} − Λ₀'(Σ w_i z_i z_i,o+r) u_l,o+c.
     /// </summary>
     private void ModeJacobian(int l, ReadOnlySpan<double> hinv, ReadOnlySpan<double> l0, ReadOnlySpan<double> swzz,
         ReadOnlySpan<double> ssz, ReadOnlySpan<double> swzx, ReadOnlySpan<double> v, Span<double> rhs)
@@ -309,7 +309,7 @@ internal sealed class LaplaceGradient
         }
     }
 
-    /// <summary>Pass 2 for a block-diagonal H: G = (Σ cv_i z_i)v_l' + (Σ s_i z_i)u_l', cv_i = −w_i z_i'Λ₀u_l.</summary>
+    /// <summary>Pass 2 for a block-diagonal H: G = (Σ cv_i z_i)u_l' + (Σ s_i z_i)λ_l', cv_i = −w_i z_i'Λ₀λ_l (λ the adjoint).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pass2Block(int chunk)
     {
@@ -328,7 +328,7 @@ internal sealed class LaplaceGradient
         var gb = g.Slice(_nTheta, p);
         for (int l = _chunkStart[chunk]; l < _chunkStart[chunk + 1]; l++)
         {
-            var ul = _u.AsSpan(l * q0, q0);
+            var ul = _adjoint.AsSpan(l * q0, q0);
             for (int a = 0; a < q0; a++)
             {
                 double sum = 0;
@@ -370,7 +370,7 @@ internal sealed class LaplaceGradient
         }
     }
 
-    /// <summary>Pass 1: h_i = a_i'H⁻¹a_i, c_i = w'_i h_i, A'c, and the gradient terms that do not involve u.</summary>
+    /// <summary>Pass 1: h_i = a_i'H⁻¹a_i, c_i = w'_i h_i, A'c, and the gradient terms that do not involve the adjoint λ.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pass1(int chunk)
     {
@@ -390,7 +390,7 @@ internal sealed class LaplaceGradient
         {
             var hll = _inv.DiagonalBlock(l);
             var hpl = _inv.OffDiagonalBlock(l);
-            var atcBlock = _u.AsSpan(l * q0, q0);
+            var atcBlock = _adjoint.AsSpan(l * q0, q0);
             atcBlock.Clear();
             for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
             {
@@ -435,7 +435,7 @@ internal sealed class LaplaceGradient
         }
     }
 
-    /// <summary>Pass 2: the adjoint terms Σ s_i (∂a_i/∂γ)'u − Σ w_i (a_i'u) ∂η_i/∂γ.</summary>
+    /// <summary>Pass 2: the adjoint terms Σ s_i (∂a_i/∂γ)'λ − Σ w_i (a_i'λ) ∂η_i/∂γ.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pass2(int chunk)
     {
@@ -453,13 +453,13 @@ internal sealed class LaplaceGradient
             for (int k = 0; k < d.K; k++)
             {
                 int vi = d.UIndex(k, d.Codes(k)[i], 0);
-                for (int c = 0; c < d.Q[k]; c++) au += a[_aOff[k] + c] * _u[vi + c];
+                for (int c = 0; c < d.Q[k]; c++) au += a[_aOff[k] + c] * _adjoint[vi + c];
             }
             double cv = -w * au;
             for (int k = 0; k < d.K; k++)
             {
                 int vi = d.UIndex(k, d.Codes(k)[i], 0);
-                for (int c = 0; c < d.Q[k]; c++) coef[_aOff[k] + c] = cv * v[vi + c] + s * _u[vi + c];
+                for (int c = 0; c < d.Q[k]; c++) coef[_aOff[k] + c] = cv * v[vi + c] + s * _adjoint[vi + c];
             }
             Scatter(i, g, coef, cv);
         }

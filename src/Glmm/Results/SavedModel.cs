@@ -9,7 +9,7 @@ namespace Glmm.Results;
 /// <param name="Group">Grouping factor as lme4 names it (<c>herd</c>, <c>a:b</c>).</param>
 /// <param name="Terms">Column names of the term (<c>(Intercept)</c>, <c>urbanY</c>).</param>
 /// <param name="Levels">Levels of the grouping factor in the fitted data.</param>
-/// <param name="Modes">Conditional modes b̃ (scale of b = Λv), level-major: level l, column j at l·q + j.</param>
+/// <param name="Modes">Conditional modes b̃ (scale of b = Λu), level-major: level l, column j at l·q + j.</param>
 /// <param name="ConditionalSD">Conditional SDs in the same layout.</param>
 public sealed record SavedRandomTerm(string Group, IReadOnlyList<string> Terms, IReadOnlyList<string> Levels,
     IReadOnlyList<double> Modes, IReadOnlyList<double> ConditionalSD);
