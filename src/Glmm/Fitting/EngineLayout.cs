@@ -64,30 +64,29 @@ internal sealed class EngineLayout
             _y[i] = model.Y[o]; _weights[i] = model.Weights[o]; _offset[i] = model.Offset[o];
             for (int j = 0; j < P; j++) _x[i * P + j] = model.X.Values[j * N + o];
         }
-        _codes = new int[K][];
-        _z = new double[K][];
+        _codes = new int[K * N];
+        _zOffset = new int[K];
+        for (int k = 1; k < K; k++) _zOffset[k] = _zOffset[k - 1] + N * _q[k - 1];
+        _z = new double[_zOffset[K - 1] + N * _q[K - 1]];
         for (int k = 0; k < K; k++)
         {
             var t = Random.Terms[_termIndex[k]];
-            int q = _q[k];
-            _codes[k] = new int[N];
-            _z[k] = new double[N * q];
+            int q = _q[k], zk = _zOffset[k];
             for (int i = 0; i < N; i++)
             {
                 int o = _order[i];
-                _codes[k][i] = t.Codes[o];
-                for (int j = 0; j < q; j++) _z[k][i * q + j] = t.Covariates[o * q + j];
+                _codes[k * N + i] = t.Codes[o];
+                for (int j = 0; j < q; j++) _z[zk + i * q + j] = t.Covariates[o * q + j];
             }
         }
 
-        // The block terms' covariates side by side: row i's z for the whole level block.
-        if (BlockTerms == 1) _zBlock = _z[0];
-        else
+        // The block terms' covariates side by side: row i's z for the whole level block (term 0's own when it is alone).
+        if (BlockTerms > 1)
         {
             _zBlock = new double[N * QBlock];
             for (int k = 0; k < BlockTerms; k++)
                 for (int i = 0; i < N; i++)
-                    for (int j = 0; j < _q[k]; j++) _zBlock[i * QBlock + _termOffsetInBlock[k] + j] = _z[k][i * _q[k] + j];
+                    for (int j = 0; j < _q[k]; j++) _zBlock[i * QBlock + _termOffsetInBlock[k] + j] = _z[_zOffset[k] + i * _q[k] + j];
         }
 
         // Dense index space: the terms after the block, level-major.
@@ -111,7 +110,7 @@ internal sealed class EngineLayout
             set.Clear();
             for (int i = _clusterStart[l]; i < _clusterStart[l + 1]; i++)
                 for (int k = BlockTerms; k < K; k++)
-                    for (int j = 0; j < _q[k]; j++) set.Add(_denseOffset[k] + _codes[k][i] * _q[k] + j);
+                    for (int j = 0; j < _q[k]; j++) set.Add(_denseOffset[k] + _codes[k * N + i] * _q[k] + j);
             pos.Clear();
             int s = 0;
             foreach (int idx in set) { pos[idx] = s++; patterns.Add(idx); }
@@ -120,17 +119,16 @@ internal sealed class EngineLayout
             {
                 int r = 0;
                 for (int k = BlockTerms; k < K; k++)
-                    for (int j = 0; j < _q[k]; j++) _rowSlot[i * QRest + r++] = pos[_denseOffset[k] + _codes[k][i] * _q[k] + j];
+                    for (int j = 0; j < _q[k]; j++) _rowSlot[i * QRest + r++] = pos[_denseOffset[k] + _codes[k * N + i] * _q[k] + j];
             }
         }
         _patternIndex = patterns.ToArray();
     }
 
     private readonly int[] _termIndex, _engineTerm, _q, _levels, _termOffsetInBlock, _order, _clusterStart, _denseOffset;
-    private readonly int[] _patternStart, _patternIndex, _rowSlot;
-    private readonly int[][] _codes;
-    private readonly double[] _y, _weights, _offset, _x, _zBlock;
-    private readonly double[][] _z;
+    private readonly int[] _patternStart, _patternIndex, _rowSlot, _codes, _zOffset;
+    private readonly double[] _y, _weights, _offset, _x, _z;
+    private readonly double[]? _zBlock;
 
     // ---- The model ----
 
@@ -207,13 +205,22 @@ internal sealed class EngineLayout
     public ReadOnlySpan<double> X => _x;
 
     /// <summary>Level code (0-based) of engine term k's grouping factor per engine row.</summary>
-    public ReadOnlySpan<int> Codes(int k) => _codes[k];
+    public ReadOnlySpan<int> Codes(int k) => new(_codes, k * N, N);
+
+    /// <summary>Every engine term's codes, term after term: engine term k's code of row i at k·n + i (for kernels that hoist one span).</summary>
+    public ReadOnlySpan<int> AllCodes => _codes;
 
     /// <summary>Engine term k's covariates z_k, row-major n × q_k (the columns of Z before Λ).</summary>
-    public ReadOnlySpan<double> Z(int k) => _z[k];
+    public ReadOnlySpan<double> Z(int k) => new(_z, _zOffset[k], N * _q[k]);
+
+    /// <summary>Every engine term's covariates, term after term: engine term k's z of row i at ZOffset[k] + i·q_k.</summary>
+    public ReadOnlySpan<double> AllZ => _z;
+
+    /// <summary>Where engine term k's covariates start in <see cref="AllZ"/>.</summary>
+    public ReadOnlySpan<int> ZOffset => _zOffset;
 
     /// <summary>Row-major n × q0: the block terms' covariates of each row, side by side.</summary>
-    public ReadOnlySpan<double> ZBlock => _zBlock;
+    public ReadOnlySpan<double> ZBlock => _zBlock ?? new ReadOnlySpan<double>(_z, 0, N * QBlock);
 
     // ---- The index space of u ----
 

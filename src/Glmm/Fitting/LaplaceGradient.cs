@@ -32,7 +32,12 @@ internal sealed class LaplaceGradient
     private readonly double[] _chunkAtc;    // per chunk, dense part of A'c
     private readonly double[] _adjoint;     // A'c, then λ = H⁻¹A'c
     private readonly int[] _thetaRow, _thetaCol; // position of each θ entry in the level block (block terms)
-    private readonly double[] _jacobian;    // dũ/d(θ, β) at the last gradient (block-diagonal H only), row-major Q0Total × (nθ + p)
+    private readonly double[] _jacobian;
+    // The layout's per-term numbers, copied once so that the row kernels index plain arrays.
+    private readonly int[] _q, _zOff;
+    private readonly int[] _uBase, _uStride;   // term k, level l, effect 0 of u at _uBase[k] + l·_uStride[k]
+    private readonly int[] _denseBase;         // per dense entry e of a row: DenseOffset of its term + its effect
+    private readonly int[] _denseTerm;         // per dense entry e of a row: its engine term    // dũ/d(θ, β) at the last gradient (block-diagonal H only), row-major Q0Total × (nθ + p)
 
     public LaplaceGradient(PenalizedSystem pirls, int threads = 0)
     {
@@ -57,6 +62,23 @@ internal sealed class LaplaceGradient
             _thetaOff[k] = data.Random.ThetaOffsets[data.StructureTerm(k)];
         }
         _aLen = _aOff[data.K];
+        _q = data.Q.ToArray();
+        _zOff = data.ZOffset.ToArray();
+        _uBase = new int[data.K];
+        _uStride = new int[data.K];
+        _denseBase = new int[data.QRest];
+        _denseTerm = new int[data.QRest];
+        for (int k = 0, e = 0; k < data.K; k++)
+        {
+            _uBase[k] = data.UIndex(k, 0, 0);
+            _uStride[k] = k < data.BlockTerms ? data.QBlock : data.Q[k];
+            if (k < data.BlockTerms) continue;
+            for (int j = 0; j < data.Q[k]; j++, e++)
+            {
+                _denseBase[e] = data.DenseOffset[k] + j;
+                _denseTerm[e] = k;
+            }
+        }
         _chunkGrad = new double[chunks * _nGrad];
         _chunkAtc = new double[chunks * Math.Max(1, data.DenseRandom)];
         _adjoint = new double[data.TotalRandom];
@@ -134,33 +156,32 @@ internal sealed class LaplaceGradient
     /// Fills a (the design row a_i), and returns μ-derived quantities of row i: s = dℓ/dη, w = −d²ℓ/dη², w' = dw/dη.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RowQuantities(int i, out double s, out double w, out double wPrime)
+    private void RowQuantities(int i, ReadOnlySpan<double> y, ReadOnlySpan<double> weights, out double s, out double w, out double wPrime)
     {
         var family = _d.Family;
         double mu = _pirls.Mu[i];
-        double wt = _d.Weights[i];
+        double wt = weights[i];
         double var = family.Variance(mu);
-        s = wt * (_d.Y[i] - mu);
+        s = wt * (y[i] - mu);
         w = wt * var;
         wPrime = wt * var * family.VarianceDerivative(mu);
     }
 
     /// <summary>Accumulates g[θ(k, r, c)] += z_k[r] · coef_k[c] for every term k, and g[β_j] += x_ij · cx.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Scatter(int i, Span<double> g, ReadOnlySpan<double> coef, double cx)
+    private void Scatter(int i, Span<double> g, ReadOnlySpan<double> coef, double cx, ReadOnlySpan<double> zAll, ReadOnlySpan<double> xAll)
     {
-        var d = _d;
-        for (int k = 0; k < d.K; k++)
+        for (int k = 0; k < _q.Length; k++)
         {
-            int q = d.Q[k];
-            var z = d.Z(k).Slice(i * q, q);
+            int q = _q[k];
+            var z = zAll.Slice(_zOff[k] + i * q, q);
             var ck = coef.Slice(_aOff[k], q);
             int pos = _thetaOff[k];
             for (int c = 0; c < q; c++)
                 for (int r = c; r < q; r++) g[pos++] += z[r] * ck[c];
         }
-        int p = d.P;
-        var x = d.X.Slice(i * p, p);
+        int p = _d.P;
+        var x = xAll.Slice(i * p, p);
         var gb = g.Slice(_nTheta, p);
         for (int j = 0; j < p; j++) gb[j] += x[j] * cx;
     }
@@ -182,6 +203,8 @@ internal sealed class LaplaceGradient
         var sRow = _pirls.RowScores;
         var mu = _pirls.Mu;
         var zb = d.ZBlock;
+        var xAll = d.X;
+        var clusterStart = d.ClusterStart;
         Span<double> mm = stackalloc double[q0 * q0];   // Λ₀H⁻¹Λ₀'
         Span<double> t = stackalloc double[q0 * q0];
         Span<double> swzz = stackalloc double[q0 * q0];
@@ -217,7 +240,7 @@ internal sealed class LaplaceGradient
             swzz.Clear();
             scz.Clear();
             scvz.Clear();
-            for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
+            for (int i = clusterStart[l]; i < clusterStart[l + 1]; i++)
             {
                 var z = zb.Slice(i * q0, q0);
                 double h = 0;
@@ -230,7 +253,7 @@ internal sealed class LaplaceGradient
                 double w = wRow[i], si = sRow[i];
                 double ci = w * family.VarianceDerivative(mu[i]) * h;
                 double cv = -2.0 * si + ci;
-                var x = d.X.Slice(i * p, p);
+                var x = xAll.Slice(i * p, p);
                 for (int a = 0; a < q0; a++)
                 {
                     double za = z[a], wza = w * za;
@@ -320,6 +343,8 @@ internal sealed class LaplaceGradient
         var wRow = _pirls.RowWeights;
         var sRow = _pirls.RowScores;
         var zb = d.ZBlock;
+        var xAll = d.X;
+        var clusterStart = d.ClusterStart;
         Span<double> lu = stackalloc double[q0];
         Span<double> scvz = stackalloc double[q0];
         Span<double> ssz = stackalloc double[q0];
@@ -337,7 +362,7 @@ internal sealed class LaplaceGradient
             }
             scvz.Clear();
             ssz.Clear();
-            for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
+            for (int i = clusterStart[l]; i < clusterStart[l + 1]; i++)
             {
                 var z = zb.Slice(i * q0, q0);
                 double au = 0;
@@ -348,7 +373,7 @@ internal sealed class LaplaceGradient
                     scvz[a] += cv * z[a];
                     ssz[a] += s * z[a];
                 }
-                var x = d.X.Slice(i * p, p);
+                var x = xAll.Slice(i * p, p);
                 for (int j = 0; j < p; j++) gb[j] += x[j] * cv;
             }
             for (int r = 0; r < q0; r++)
@@ -386,27 +411,35 @@ internal sealed class LaplaceGradient
         var atcDense = _chunkAtc.AsSpan(chunk * m, m);
         atcDense.Clear();
         var sinv = _inv.Dense;
+        var codes = d.AllCodes;
+        var zAll = d.AllZ;
+        var xAll = d.X;
+        var yAll = d.Y;
+        var wtAll = d.Weights;
+        var rowSlot = d.RowSlot;
+        var clusterStart = d.ClusterStart;
+        int n = d.N, kEnd = _q.Length;
         for (int l = _chunkStart[chunk]; l < _chunkStart[chunk + 1]; l++)
         {
             var hll = _inv.DiagonalBlock(l);
             var hpl = _inv.OffDiagonalBlock(l);
             var atcBlock = _adjoint.AsSpan(l * q0, q0);
             atcBlock.Clear();
-            for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
+            for (int i = clusterStart[l]; i < clusterStart[l + 1]; i++)
             {
                 _pirls.FillDesignRow(i, a);
-                RowQuantities(i, out double s, out double w, out double wp);
+                RowQuantities(i, yAll, wtAll, out double s, out double w, out double wp);
                 var a0 = a[..q0];
                 var h0 = ha[..q0];
                 for (int t = 0; t < q0; t++) h0[t] = DenseCholesky.Dot(hll.Slice(t * q0, q0), a0);
                 for (int e = 0; e < nd; e++)
                 {
-                    int slot = d.RowSlot[i * nd + e];
+                    int slot = rowSlot[i * nd + e];
                     var hrow = hpl.Slice(slot * q0, q0);
                     double ae = a[q0 + e];
                     // Dense index of entry e.
-                    int k = TermOfDenseEntry(e, out int j);
-                    idx[e] = d.DenseOffset[k] + d.Codes(k)[i] * d.Q[k] + j;
+                    int k = _denseTerm[e];
+                    idx[e] = _denseBase[e] + codes[k * n + i] * _q[k];
                     double sum = DenseCholesky.Dot(hrow, a0);
                     for (int t = 0; t < q0; t++) h0[t] += hrow[t] * ae;
                     ha[q0 + e] = sum;
@@ -424,13 +457,13 @@ internal sealed class LaplaceGradient
                 for (int e = 0; e < nd; e++) atcDense[idx[e]] += ci * a[q0 + e];
                 // coef[c] = (−2s + c_i) v[c] + 2 w (H⁻¹a)[c] for each term's effect c at the row's level.
                 double cv = -2.0 * s + ci;
-                for (int k = 0; k < d.K; k++)
+                for (int k = 0; k < kEnd; k++)
                 {
-                    int vi = d.UIndex(k, d.Codes(k)[i], 0);
-                    for (int c = 0; c < d.Q[k]; c++)
+                    int vi = _uBase[k] + codes[k * n + i] * _uStride[k];
+                    for (int c = 0; c < _q[k]; c++)
                         coef[_aOff[k] + c] = cv * v[vi + c] + 2.0 * w * ha[_aOff[k] + c];
                 }
-                Scatter(i, g, coef, cv);
+                Scatter(i, g, coef, cv, zAll, xAll);
             }
         }
     }
@@ -445,35 +478,29 @@ internal sealed class LaplaceGradient
         Span<double> coef = stackalloc double[_aLen];
         var g = _chunkGrad.AsSpan(chunk * _nGrad, _nGrad);
         int from = d.ClusterStart[_chunkStart[chunk]], to = d.ClusterStart[_chunkStart[chunk + 1]];
+        var codes = d.AllCodes;
+        var zAll = d.AllZ;
+        var xAll = d.X;
+        var yAll = d.Y;
+        var wtAll = d.Weights;
+        int n = d.N, kEnd = _q.Length;
         for (int i = from; i < to; i++)
         {
             _pirls.FillDesignRow(i, a);
-            RowQuantities(i, out double s, out double w, out _);
+            RowQuantities(i, yAll, wtAll, out double s, out double w, out _);
             double au = 0;
-            for (int k = 0; k < d.K; k++)
+            for (int k = 0; k < kEnd; k++)
             {
-                int vi = d.UIndex(k, d.Codes(k)[i], 0);
-                for (int c = 0; c < d.Q[k]; c++) au += a[_aOff[k] + c] * _adjoint[vi + c];
+                int vi = _uBase[k] + codes[k * n + i] * _uStride[k];
+                for (int c = 0; c < _q[k]; c++) au += a[_aOff[k] + c] * _adjoint[vi + c];
             }
             double cv = -w * au;
-            for (int k = 0; k < d.K; k++)
+            for (int k = 0; k < kEnd; k++)
             {
-                int vi = d.UIndex(k, d.Codes(k)[i], 0);
-                for (int c = 0; c < d.Q[k]; c++) coef[_aOff[k] + c] = cv * v[vi + c] + s * _adjoint[vi + c];
+                int vi = _uBase[k] + codes[k * n + i] * _uStride[k];
+                for (int c = 0; c < _q[k]; c++) coef[_aOff[k] + c] = cv * v[vi + c] + s * _adjoint[vi + c];
             }
-            Scatter(i, g, coef, cv);
+            Scatter(i, g, coef, cv, zAll, xAll);
         }
-    }
-
-    /// <summary>Engine term and effect index of the e-th dense entry of a row (terms after the block, in order).</summary>
-    private int TermOfDenseEntry(int e, out int j)
-    {
-        var d = _d;
-        for (int k = d.BlockTerms; k < d.K; k++)
-        {
-            if (e < d.Q[k]) { j = e; return k; }
-            e -= d.Q[k];
-        }
-        throw new InvalidOperationException("dense entry out of range");
     }
 }

@@ -40,10 +40,18 @@ internal sealed class PenalizedSystem
     private readonly double[] _chunkGrad;     // per chunk m
     private readonly double[] _chunkDev;      // per chunk deviance
     private readonly ParallelOptions _parallel;
+    // The layout's per-term numbers, copied once so that the row kernels index plain arrays.
+    private readonly int[] _q;                // q_k per engine term
+    private readonly int[] _zOff;             // where term k's covariates start in the layout's AllZ
+    private readonly int[] _uOff;             // where term k's effects start in u (non-block terms: Q0Total + DenseOffset)
 
     public PenalizedSystem(EngineLayout data, bool withFixed, int threads = 0)
     {
         _d = data;
+        _q = data.Q.ToArray();
+        _zOff = data.ZOffset.ToArray();
+        _uOff = new int[data.K];
+        for (int k = data.BlockTerms; k < data.K; k++) _uOff[k] = data.Q0Total + data.DenseOffset[k];
         _withFixed = withFixed;
         _chol = data.CreateFactor(withFixed);
         int K = data.K;
@@ -153,7 +161,9 @@ internal sealed class PenalizedSystem
         beta.CopyTo(_beta);
         var d = _d;
         int p = d.P;
-        for (int i = 0; i < d.N; i++) _fixedEta[i] = d.Offset[i] + DenseCholesky.Dot(d.X.Slice(i * p, p), _beta);
+        var x = d.X;
+        var offset = d.Offset;
+        for (int i = 0; i < d.N; i++) _fixedEta[i] = offset[i] + DenseCholesky.Dot(x.Slice(i * p, p), _beta);
     }
 
     /// <summary>η at the current u and β.</summary>
@@ -213,6 +223,11 @@ internal sealed class PenalizedSystem
         var d = _d;
         int p = d.P, q0 = d.QBlock;
         var zb = d.ZBlock;
+        var x = d.X;
+        var offset = d.Offset;
+        var codes = d.AllCodes;
+        var zAll = d.AllZ;
+        var clusterStart = d.ClusterStart;
         var l0 = _l0;
         bool other = d.BlockTerms < d.K;
         Span<double> b = stackalloc double[q0];
@@ -225,14 +240,14 @@ internal sealed class PenalizedSystem
                 for (int j = 0; j <= s; j++) sum += l0[s * q0 + j] * u[l * q0 + j];
                 b[s] = sum;
             }
-            int from = d.ClusterStart[l], to = d.ClusterStart[l + 1];
+            int from = clusterStart[l], to = clusterStart[l + 1];
             for (int i = from; i < to; i++)
             {
                 double e;
                 if (_withFixed)
                 {
-                    e = d.Offset[i];
-                    var xi = d.X.Slice(i * p, p);
+                    e = offset[i];
+                    var xi = x.Slice(i * p, p);
                     for (int j = 0; j < xi.Length; j++) e += xi[j] * beta[j];
                 }
                 else e = _fixedEta[i];
@@ -242,7 +257,7 @@ internal sealed class PenalizedSystem
                     var z = zb.Slice(i * q0, q0);
                     for (int s = 0; s < q0; s++) e += z[s] * b[s];
                 }
-                if (other) e += OtherTerms(i, u, a);
+                if (other) e += OtherTerms(i, u, a, codes, zAll);
                 eta[i] = e;
             }
         }
@@ -250,28 +265,28 @@ internal sealed class PenalizedSystem
 
     /// <summary>Σ over the terms after the block of (T_k'z_k(i))'u_k(level); <paramref name="a"/> is scratch of length QRest.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double OtherTerms(int i, double[] u, Span<double> a)
+    private double OtherTerms(int i, double[] u, Span<double> a, ReadOnlySpan<int> codes, ReadOnlySpan<double> zAll)
     {
-        var d = _d;
+        int n = _d.N, kEnd = _q.Length;
         double s = 0;
-        for (int k = d.BlockTerms, e = 0; k < d.K; e += d.Q[k], k++)
+        for (int k = _d.BlockTerms, e = 0; k < kEnd; e += _q[k], k++)
         {
-            int q = d.Q[k];
+            int q = _q[k];
             var ak = a.Slice(e, q);
-            TermDesign(k, i, ak);
-            int vi = d.Q0Total + d.DenseOffset[k] + d.Codes(k)[i] * q;
+            TermDesign(k, i, ak, zAll);
+            int vi = _uOff[k] + codes[k * n + i] * q;
             for (int j = 0; j < q; j++) s += ak[j] * u[vi + j];
         }
         return s;
     }
 
-    /// <summary>a_k = T_k'z_k(i): row i of engine term k's columns of ZΛ at the last θ (T_k lower triangular).</summary>
+    /// <summary>a_k = T_k'z_k(i): row i of engine term k's columns of ZΛ at the last θ (T_k lower triangular); <paramref name="zAll"/> is the layout's AllZ.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void TermDesign(int k, int i, Span<double> ak)
+    private void TermDesign(int k, int i, Span<double> ak, ReadOnlySpan<double> zAll)
     {
-        int q = _d.Q[k];
+        int q = _q[k];
         var t = _t.AsSpan(_tOff[k], q * q);
-        var z = _d.Z(k).Slice(i * q, q);
+        var z = zAll.Slice(_zOff[k] + i * q, q);
         for (int j = 0; j < q; j++)
         {
             double sum = 0;
@@ -302,7 +317,8 @@ internal sealed class PenalizedSystem
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void FillDesignRow(int i, Span<double> a)
     {
-        for (int k = 0; k < _d.K; k++) TermDesign(k, i, a.Slice(_aOff[k], _d.Q[k]));
+        var zAll = _d.AllZ;
+        for (int k = 0; k < _q.Length; k++) TermDesign(k, i, a.Slice(_aOff[k], _q[k]), zAll);
     }
 
     /// <summary>
@@ -376,12 +392,16 @@ internal sealed class PenalizedSystem
         double dev = family.IrlsRows(d.Y.Slice(rowFrom, rows), d.Weights.Slice(rowFrom, rows), _eta.AsSpan(rowFrom, rows),
             _mu.AsSpan(rowFrom, rows), _w.AsSpan(rowFrom, rows), _r.AsSpan(rowFrom, rows));
         if (Curvature == Curvature.Observed)
+        {
+            var yAll = d.Y;
+            var wtAll = d.Weights;
             for (int i = rowFrom; i < rowTo; i++)
             {
-                double eta = _eta[i], mu = _mu[i], wt = d.Weights[i], y = d.Y[i];
+                double eta = _eta[i], mu = _mu[i], wt = wtAll[i], y = yAll[i];
                 double me = link.MuEta(eta), var = family.Variance(mu);
                 _w[i] -= wt * (y - mu) * (link.MuEtaDerivative(eta) / var - me * me * family.VarianceDerivative(mu) / (var * var));
             }
+        }
         Span<int> idx = stackalloc int[nDense];
         Span<int> slot = stackalloc int[nDense];
         Span<double> val = stackalloc double[nDense];
@@ -390,6 +410,13 @@ internal sealed class PenalizedSystem
         Span<double> rz = stackalloc double[q0];
         var gDense = _chunkGrad.AsSpan(c * m, m);
         var zb = d.ZBlock;
+        var x = d.X;
+        var codes = d.AllCodes;
+        var zAll = d.AllZ;
+        var rowSlot = d.RowSlot;
+        var patternStart = d.PatternStart;
+        var clusterStart = d.ClusterStart;
+        int n = d.N, qRest = d.QRest, q0Total = d.Q0Total, denseRandom = d.DenseRandom;
         var l0 = _l0;
         dense.Clear();
         gDense.Clear();
@@ -401,14 +428,13 @@ internal sealed class PenalizedSystem
             bl.Clear();
             sz.Clear();
             rz.Clear();
-            int nzRandom = d.PatternStart[l + 1] - d.PatternStart[l];
-            int from = d.ClusterStart[l], to = d.ClusterStart[l + 1];
-            if (d.QRest == 0 && q0 <= 2)
+            int nzRandom = patternStart[l + 1] - patternStart[l];
+            int from = clusterStart[l], to = clusterStart[l + 1];
+            if (qRest == 0 && q0 <= 2)
             {
                 // One or two effects per level and no other terms: the level block, bordered by the fixed effects
                 // when β is inside (slots and dense rows 0..p-1).
                 double s00 = 0, s10 = 0, s11 = 0, r0 = 0, r1 = 0;
-                var x = d.X;
                 for (int i = from; i < to; i++)
                 {
                     double w = _w[i], r = _r[i];
@@ -457,22 +483,22 @@ internal sealed class PenalizedSystem
                     }
                     if (nDense == 0) continue;
                     int e = 0;
-                    for (int k = d.BlockTerms; k < d.K; k++)
+                    for (int k = d.BlockTerms; k < _q.Length; k++)
                     {
-                        int q = d.Q[k];
-                        int b = d.DenseOffset[k] + d.Codes(k)[i] * q;
-                        TermDesign(k, i, val.Slice(e, q));
+                        int q = _q[k];
+                        int b = _uOff[k] - q0Total + codes[k * n + i] * q;
+                        TermDesign(k, i, val.Slice(e, q), zAll);
                         for (int j = 0; j < q; j++, e++)
                         {
                             idx[e] = b + j;
-                            slot[e] = d.RowSlot[i * d.QRest + e];
+                            slot[e] = rowSlot[i * qRest + e];
                         }
                     }
                     for (int j = 0; j < pin; j++, e++)
                     {
-                        idx[e] = d.DenseRandom + j;
+                        idx[e] = denseRandom + j;
                         slot[e] = nzRandom + j;
-                        val[e] = d.X[i * p + j];
+                        val[e] = x[i * p + j];
                     }
                     for (int e1 = 0; e1 < nDense; e1++)
                     {
@@ -537,12 +563,14 @@ internal sealed class PenalizedSystem
     private static double SaturatedLogLikelihood(EngineLayout d)
     {
         var f = d.Family;
+        var y = d.Y;
+        var wt = d.Weights;
         double s = 0;
         for (int i = 0; i < d.N; i++)
         {
             // log p(y|μ) + dev(y, μ)/2 does not depend on μ; evaluate at an interior μ.
-            double mu0 = f.StartingMu(d.Y[i], d.Weights[i]);
-            s += f.LogLikelihood(d.Y[i], mu0, d.Weights[i]) + 0.5 * f.DevianceResidual(d.Y[i], mu0, d.Weights[i]);
+            double mu0 = f.StartingMu(y[i], wt[i]);
+            s += f.LogLikelihood(y[i], mu0, wt[i]) + 0.5 * f.DevianceResidual(y[i], mu0, wt[i]);
         }
         return s;
     }

@@ -77,6 +77,9 @@ internal sealed class QuadratureCriterion : PirlsCriterion
         var factor = Pirls.Factor;
         var l0 = Pirls.System.BlockLambda;
         var zb = d.ZBlock;
+        var y = d.Y;
+        var weights = d.Weights;
+        var clusterStart = d.ClusterStart;
         var scratch = _scratch[c].AsSpan();
         var delta = scratch[..(nodes * q)];
         var shift = scratch.Slice(nodes * q, nodes * q);   // Λ₀δ_k
@@ -106,7 +109,7 @@ internal sealed class QuadratureCriterion : PirlsCriterion
                     shift[k * q + s] = sum;
                 }
             }
-            for (int i = d.ClusterStart[l]; i < d.ClusterStart[l + 1]; i++)
+            for (int i = clusterStart[l]; i < clusterStart[l + 1]; i++)
             {
                 var zi = zb.Slice(i * q, q);
                 double e0 = eta[i];
@@ -116,7 +119,7 @@ internal sealed class QuadratureCriterion : PirlsCriterion
                     for (int t = 0; t < q; t++) e += zi[t] * shift[k * q + t];
                     etaNodes[k] = e;
                 }
-                family.DeviancesAt(d.Y[i], d.Weights[i], etaNodes, devNodes);
+                family.DeviancesAt(y[i], weights[i], etaNodes, devNodes);
                 for (int k = 0; k < nodes; k++) g[k] -= 0.5 * devNodes[k];
             }
             double gmax = double.NegativeInfinity;
