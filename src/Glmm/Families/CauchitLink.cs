@@ -6,7 +6,7 @@ namespace Glmm.Families;
 /// The CDF and quantile are computed as R's <c>pcauchy</c>/<c>qcauchy</c> do (atan(1/x) in the tails,
 /// 1/tan(πp)), so they keep full relative accuracy near 0 and 1.
 /// </summary>
-public sealed class CauchitLink : Link
+internal sealed class CauchitLink : Link
 {
     /// <summary>−qcauchy(ε) = 1/tan(π ε).</summary>
     private static readonly double Threshold = -Quantile(DoubleEpsilon);

@@ -4,7 +4,7 @@ namespace Glmm.Families;
 /// The complementary log-log link η = log(−log(1−μ)), as R's <c>make.link("cloglog")</c>:
 /// μ = −expm1(−e^η) clamped to [ε, 1−ε]; dμ/dη = max(e^η·exp(−e^η), ε) with η capped at 700.
 /// </summary>
-public sealed class CloglogLink : Link
+internal sealed class CloglogLink : Link
 {
     /// <summary>The single instance.</summary>
     public static CloglogLink Instance { get; } = new();

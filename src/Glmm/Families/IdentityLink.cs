@@ -1,7 +1,7 @@
 namespace Glmm.Families;
 
 /// <summary>The identity link η = μ, dμ/dη = 1.</summary>
-public sealed class IdentityLink : Link
+internal sealed class IdentityLink : Link
 {
     /// <summary>The single instance.</summary>
     public static IdentityLink Instance { get; } = new();

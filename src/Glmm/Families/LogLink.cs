@@ -1,7 +1,7 @@
 namespace Glmm.Families;
 
 /// <summary>The log link η = log μ, as R's <c>make.link("log")</c>: μ = max(e^η, ε) and dμ/dη = max(e^η, ε).</summary>
-public sealed class LogLink : Link
+internal sealed class LogLink : Link
 {
     /// <summary>The single instance.</summary>
     public static LogLink Instance { get; } = new();

@@ -6,7 +6,7 @@ namespace Glmm.Families;
 /// <c>logit_mu_eta</c>): for |η| &gt; 30 the inverse uses e^η = ε or 1/ε, keeping μ strictly inside
 /// (0, 1), and dμ/dη is ε there.
 /// </summary>
-public sealed class LogitLink : Link
+internal sealed class LogitLink : Link
 {
     private const double Threshold = 30.0;
 

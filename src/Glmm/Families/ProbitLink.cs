@@ -4,7 +4,7 @@ namespace Glmm.Families;
 /// The probit link η = Φ⁻¹(μ), as R's <c>make.link("probit")</c>: the inverse clamps η to
 /// ±(−Φ⁻¹(ε)) so μ stays in [ε, 1−ε], and dμ/dη = max(φ(η), ε).
 /// </summary>
-public sealed class ProbitLink : Link
+internal sealed class ProbitLink : Link
 {
     /// <summary>R's −qnorm(ε), as R computes it (a hand-computed quantile can be 1 ulp away, which
     /// moves the clamped μ by ~1e−14 relative).</summary>

@@ -1,7 +1,7 @@
 namespace Glmm.Families;
 
 /// <summary>The square-root link η = √μ: μ = η², dμ/dη = 2η; only η &gt; 0 is valid (R's <c>valideta</c>).</summary>
-public sealed class SqrtLink : Link
+internal sealed class SqrtLink : Link
 {
     /// <summary>The single instance.</summary>
     public static SqrtLink Instance { get; } = new();

@@ -4,7 +4,7 @@ namespace Glmm.Fitting;
 /// An ordinary GLM fitted by <see cref="GlmIrls"/>: the estimates and the quantities R's
 /// <c>glm</c>/<c>summary.glm</c> report (dispersion fixed at 1, as for binomial and Poisson).
 /// </summary>
-public sealed class GlmFitResult
+internal sealed class GlmFitResult
 {
     private readonly double[] _coefficients;
     private readonly double[] _covariance;

@@ -4,7 +4,7 @@ using Glmm.Model;
 namespace Glmm.Fitting;
 
 /// <summary>Settings for <see cref="GlmIrls.Fit"/>; the defaults are R's <c>glm.control()</c>.</summary>
-public sealed record GlmIrlsOptions
+internal sealed record GlmIrlsOptions
 {
     /// <summary>Maximum number of IRLS iterations (R's <c>maxit</c>, 25).</summary>
     public int MaxIterations { get; init; } = 25;
@@ -29,7 +29,7 @@ public sealed record GlmIrlsOptions
 /// step-halving and convergence rule), so its results agree with R's <c>glm</c> to rounding. Used
 /// for the GLMM's starting values of β, as lme4 does.
 /// </summary>
-public static class GlmIrls
+internal static class GlmIrls
 {
     /// <summary>Fits y ~ X with the given family, prior weights and offset.</summary>
     /// <param name="family">Family and link.</param>

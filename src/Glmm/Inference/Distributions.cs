@@ -1,7 +1,7 @@
 namespace Glmm.Inference;
 
 /// <summary>Tail probabilities used for tests and intervals.</summary>
-public static class Distributions
+internal static class Distributions
 {
     /// <summary>P(Z &gt; z) for a standard normal Z, accurate in the far tail.</summary>
     public static double NormalUpperTail(double z) => Families.NormalDistribution.UpperTail(z);

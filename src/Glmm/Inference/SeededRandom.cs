@@ -5,7 +5,7 @@ namespace Glmm.Inference;
 /// gets its own independent stream, so results depend only on the seed and the replicate's index, never on
 /// the number of threads or the order work is scheduled. A <see cref="Random"/> so MathNet's samplers can use it.
 /// </summary>
-public sealed class SeededRandom : Random
+internal sealed class SeededRandom : Random
 {
     private ulong _s0, _s1, _s2, _s3;
 
