@@ -89,10 +89,11 @@ internal static class FitAssembler
 
         var components = new List<RandomEffectsComponent>();
         var modes = new List<RandomEffectPrediction>();
+        var modesByTerm = ModesByTerm(data, theta, u);
         for (int s = 0; s < re.Terms.Count; s++)
         {
             var term = re.Terms[s];
-            int q = term.Q, k = data.EngineTerm(s);
+            int q = term.Q;
             var cov = re.Covariance(theta, s);
             var sd = new double[q];
             var corr = new double[q, q];
@@ -111,8 +112,7 @@ internal static class FitAssembler
                 int w = l * q * q;
                 for (int i = 0; i < q; i++)
                 {
-                    double b = 0;
-                    for (int r = 0; r <= i; r++) b += t[i * q + r] * u[data.UIndex(k, l, r)];
+                    double b = modesByTerm[s][l * q + i];
                     double var = 0;
                     for (int r = 0; r <= i; r++)
                         for (int v = 0; v <= i; v++) var += t[i * q + r] * blocks[w + r * q + v] * t[i * q + v];
@@ -161,7 +161,7 @@ internal static class FitAssembler
             Model = model,
             Options = options,
             Beta = beta,
-            RandomEffectModes = ModesByTerm(data, theta, u),
+            RandomEffectModes = modesByTerm,
             LinearPredictor = data.ToModelOrder(state.Modes.Eta),
             Fitted = data.ToModelOrder(mu),
         };
