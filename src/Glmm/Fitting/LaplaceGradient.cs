@@ -32,12 +32,14 @@ internal sealed class LaplaceGradient
     private readonly double[] _chunkAtc;    // per chunk, dense part of A'c
     private readonly double[] _adjoint;     // A'c, then λ = H⁻¹A'c
     private readonly int[] _thetaRow, _thetaCol; // position of each θ entry in the level block (block terms)
-    private readonly double[] _jacobian;
+    private readonly double[] _jacobian;    // dũ/d(θ, β) at the last gradient, row-major TotalRandom × (nθ + p)
+    private readonly double[] _chunkJacobian; // per chunk, the dense part of the Jacobian's right-hand sides (general H), row-major
+    private readonly int[] _thetaTerm, _thetaR, _thetaC; // engine term and T entry (r, c) of each θ entry
     // The layout's per-term numbers, copied once so that the row kernels index plain arrays.
     private readonly int[] _q, _zOff;
     private readonly int[] _uBase, _uStride;   // term k, level l, effect 0 of u at _uBase[k] + l·_uStride[k]
     private readonly int[] _denseBase;         // per dense entry e of a row: DenseOffset of its term + its effect
-    private readonly int[] _denseTerm;         // per dense entry e of a row: its engine term    // dũ/d(θ, β) at the last gradient (block-diagonal H only), row-major Q0Total × (nθ + p)
+    private readonly int[] _denseTerm;         // per dense entry e of a row: its engine term
 
     public LaplaceGradient(PenalizedSystem pirls, int threads = 0)
     {
@@ -82,7 +84,22 @@ internal sealed class LaplaceGradient
         _chunkGrad = new double[chunks * _nGrad];
         _chunkAtc = new double[chunks * Math.Max(1, data.DenseRandom)];
         _adjoint = new double[data.TotalRandom];
-        _jacobian = data.IsBlockDiagonal ? new double[data.Q0Total * _nGrad] : [];
+        _jacobian = data.IsBlockDiagonal ? new double[data.Q0Total * _nGrad] : new double[data.TotalRandom * _nGrad];
+        _chunkJacobian = data.IsBlockDiagonal ? [] : new double[chunks * Math.Max(1, data.DenseRandom) * _nGrad];
+        _thetaTerm = new int[_nTheta];
+        _thetaR = new int[_nTheta];
+        _thetaC = new int[_nTheta];
+        for (int k = 0; k < data.K; k++)
+        {
+            int pos = _thetaOff[k];
+            for (int c = 0; c < data.Q[k]; c++)
+                for (int r = c; r < data.Q[k]; r++, pos++)
+                {
+                    _thetaTerm[pos] = k;
+                    _thetaR[pos] = r;
+                    _thetaC[pos] = c;
+                }
+        }
         _pass1 = data.IsBlockDiagonal ? Pass1Block : Pass1;
         _pass2 = data.IsBlockDiagonal ? Pass2Block : Pass2;
         _thetaRow = new int[_nTheta];
@@ -99,8 +116,8 @@ internal sealed class LaplaceGradient
         }
     }
 
-    /// <summary>True when <see cref="ComputeAtMode"/> also gives the derivatives of the modes (every term on the first factor).</summary>
-    public bool HasModeJacobian => _d.IsBlockDiagonal;
+    /// <summary>True: <see cref="ComputeAtMode"/> also gives the derivatives of the modes dũ/d(θ, β), for every design.</summary>
+    public bool HasModeJacobian => true;
 
     /// <summary>
     /// First-order prediction of the modes at x = x0 + dx from the modes <paramref name="v0"/> at the x0 of the last
@@ -150,6 +167,81 @@ internal sealed class LaplaceGradient
             var g = _chunkGrad.AsSpan(c * _nGrad, _nGrad);
             for (int j = 0; j < _nGrad; j++) gradient[j] += g[j];
         }
+        if (!_d.IsBlockDiagonal) ModeJacobianGeneral(chunks);
+    }
+
+    /// <summary>
+    /// dũ/dγ = H⁻¹[(∂A/∂γ)'s − A'W ∂η/∂γ|_u] for every γ in (θ, β) when H is not block diagonal: one pass over the rows
+    /// for the right-hand sides (block part per level, dense part per chunk and reduced in chunk order), then one
+    /// solve with the factor for all of them. For β_j, ∂η/∂β_j = x_j and ∂A/∂β = 0; for the θ entry T_k[r, c],
+    /// ∂a_k(i) = e_c z_k,r(i), so ∂η_i = z_k,r(i)·u_k,c and (∂A/∂γ)'s adds s_i z_k,r(i) at u_k,c.
+    /// </summary>
+    private void ModeJacobianGeneral(int chunks)
+    {
+        int m = _d.DenseRandom, n = _nGrad;
+        if (chunks == 1) ModeJacobianRows(0);
+        else Parallel.For(0, chunks, _parallel, ModeJacobianRows);
+        var dense = _jacobian.AsSpan(_d.Q0Total * n, m * n);
+        dense.Clear();
+        for (int c = 0; c < chunks; c++)
+        {
+            var part = _chunkJacobian.AsSpan(c * m * n, m * n);
+            for (int a = 0; a < part.Length; a++) dense[a] += part[a];
+        }
+        _pirls.Factor.SolveMany(_jacobian, n);
+    }
+
+    /// <summary>The right-hand sides of the mode Jacobian (row-major: u index × γ) from the rows of one chunk.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ModeJacobianRows(int chunk)
+    {
+        var d = _d;
+        var u = _pirls.U;
+        var wRow = _pirls.RowWeights;
+        var sRow = _pirls.RowScores;
+        int m = d.DenseRandom, n = _nGrad, q0 = d.QBlock, q0Total = d.Q0Total, p = d.P, rows = d.N, nTheta = _nTheta;
+        int kEnd = _q.Length;
+        Span<double> a = stackalloc double[_aLen];
+        Span<int> idx = stackalloc int[_aLen];
+        Span<double> t = stackalloc double[n];
+        var dense = _chunkJacobian.AsSpan(chunk * n * m, n * m);
+        dense.Clear();
+        int levelFrom = _chunkStart[chunk], levelTo = _chunkStart[chunk + 1];
+        _jacobian.AsSpan(levelFrom * q0 * n, (levelTo - levelFrom) * q0 * n).Clear();
+        var codes = d.AllCodes;
+        var zAll = d.AllZ;
+        var xAll = d.X;
+        var clusterStart = d.ClusterStart;
+        for (int i = clusterStart[levelFrom]; i < clusterStart[levelTo]; i++)
+        {
+            _pirls.FillDesignRow(i, a);
+            for (int k = 0; k < kEnd; k++)
+            {
+                int b = _uBase[k] + codes[k * rows + i] * _uStride[k];
+                for (int c = 0; c < _q[k]; c++) idx[_aOff[k] + c] = b + c;
+            }
+            double w = wRow[i], s = sRow[i];
+            // t_γ = −w_i ∂η_i/∂γ; the (∂A/∂γ)'s part of the θ entries goes straight to u_k,c.
+            for (int g = 0; g < nTheta; g++)
+            {
+                int k = _thetaTerm[g], q = _q[k];
+                double zr = zAll[_zOff[k] + i * q + _thetaR[g]];
+                int at = idx[_aOff[k] + _thetaC[g]];
+                t[g] = -w * zr * u[at];
+                Row(at)[g] += s * zr;
+            }
+            var xi = xAll.Slice(i * p, p);
+            for (int j = 0; j < p; j++) t[nTheta + j] = -w * xi[j];
+            for (int e = 0; e < a.Length; e++)
+            {
+                double ae = a[e];
+                if (ae == 0.0) continue;
+                var dst = Row(idx[e]);
+                for (int g = 0; g < n; g++) dst[g] += ae * t[g];
+            }
+        }
+
+        Span<double> Row(int at) => at < q0Total ? _jacobian.AsSpan(at * n, n) : _chunkJacobian.AsSpan((chunk * m + at - q0Total) * n, n);
     }
 
     /// <summary>

@@ -211,6 +211,82 @@ internal sealed class BlockedCholesky
         }
     }
 
+    /// <summary>
+    /// Solves LL'X = R in place for <paramref name="columns"/> right-hand sides held row by row (entry (i, j) of X at
+    /// i·columns + j): one pass over the factor for all of them, each update an axpy over the row of right-hand sides.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void SolveMany(Span<double> x, int columns)
+    {
+        int q = BlockSize, m = DenseSize, n1 = Levels * q, k = columns;
+        var x2 = x.Slice(n1 * k, m * k);
+        for (int l = 0; l < Levels; l++)
+        {
+            var xl = x.Slice(l * q * k, q * k);
+            LowerRows(DiagonalBlock(l), q, xl, k);
+            int start = _patternStart[l], s = _patternStart[l + 1] - start;
+            var bl = _b.AsSpan(start * q, s * q);
+            for (int a = 0; a < s; a++)
+            {
+                var dst = x2.Slice(_patternIndex[start + a] * k, k);
+                for (int t = 0; t < q; t++) Axpy(-bl[a * q + t], xl.Slice(t * k, k), dst);
+            }
+        }
+        LowerRows(_c, m, x2, k);
+        UpperRows(_c, m, x2, k);
+        for (int l = 0; l < Levels; l++)
+        {
+            var xl = x.Slice(l * q * k, q * k);
+            int start = _patternStart[l], s = _patternStart[l + 1] - start;
+            var bl = _b.AsSpan(start * q, s * q);
+            for (int a = 0; a < s; a++)
+            {
+                var src = x2.Slice(_patternIndex[start + a] * k, k);
+                for (int t = 0; t < q; t++) Axpy(-bl[a * q + t], src, xl.Slice(t * k, k));
+            }
+            UpperRows(DiagonalBlock(l), q, xl, k);
+        }
+    }
+
+    /// <summary>L Y = R for an n × n lower-triangular row-major L and k right-hand sides held row by row.</summary>
+    private static void LowerRows(ReadOnlySpan<double> l, int n, Span<double> x, int k)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            var xi = x.Slice(i * k, k);
+            for (int j = 0; j < i; j++)
+            {
+                double lij = l[i * n + j];
+                if (lij != 0.0) Axpy(-lij, x.Slice(j * k, k), xi);
+            }
+            double inv = 1.0 / l[i * n + i];
+            for (int c = 0; c < k; c++) xi[c] *= inv;
+        }
+    }
+
+    /// <summary>L'X = Y for an n × n lower-triangular row-major L and k right-hand sides held row by row.</summary>
+    private static void UpperRows(ReadOnlySpan<double> l, int n, Span<double> x, int k)
+    {
+        for (int i = n - 1; i >= 0; i--)
+        {
+            var xi = x.Slice(i * k, k);
+            double inv = 1.0 / l[i * n + i];
+            for (int c = 0; c < k; c++) xi[c] *= inv;
+            for (int j = 0; j < i; j++)
+            {
+                double lij = l[i * n + j];
+                if (lij != 0.0) Axpy(-lij, xi, x.Slice(j * k, k));
+            }
+        }
+    }
+
+    /// <summary>y += a·x over short vectors (the right-hand sides of one row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Axpy(double a, ReadOnlySpan<double> x, Span<double> y)
+    {
+        for (int c = 0; c < x.Length; c++) y[c] += a * x[c];
+    }
+
     /// <summary>log|L|² over the diagonal blocks and the first <paramref name="denseCount"/> dense rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double LogDeterminant(int denseCount)

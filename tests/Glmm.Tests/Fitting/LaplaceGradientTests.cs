@@ -88,6 +88,10 @@ public class LaplaceGradientTests
     [InlineData("use ~ age + I(age^2) + urban + livch + (1 + urban | district)", new[] { 0.5, 0.3, 0.6 })]
     [InlineData("use ~ age + urban + (1 + age || district)", new[] { 0.6, 0.04 })]
     [InlineData("use ~ age + urban + (1 | district)", new[] { 0.7 })]
+    // Crossed and nested terms (H not block diagonal): the Jacobian comes from one solve with the whole factor.
+    [InlineData("use ~ age + urban + (1 | district) + (1 | livch)", new[] { 0.5, 0.3 })]
+    [InlineData("use ~ age + urban + (1 + age | district) + (1 | livch)", new[] { 0.5, 0.01, 0.02, 0.3 })]
+    [InlineData("use ~ age + urban + (1 | district) + (1 | district:urban)", new[] { 0.5, 0.4 })]
     public void ModeJacobianPredictsTheModesToSecondOrder(string formula, double[] theta)
     {
         var data = Data("Contraception.csv", formula, "binomial");
