@@ -28,10 +28,10 @@ simulate_nested2 <- function() {
 }
 
 # 2. three-level nested, random intercept and slope of x at the lowest level:
-#    20 regions x 5 schools x 4 classes x 15 pupils = 6000 rows; labels repeat within the parent.
+#    16 regions x 5 schools x 4 classes x 10 pupils = 3200 rows; labels repeat within the parent.
 simulate_nested3_slope <- function() {
   set.seed(20261202)
-  nr <- 20; ns <- 5; nc <- 4; np <- 15
+  nr <- 16; ns <- 5; nc <- 4; np <- 10
   r <- rep(seq_len(nr), each = ns * nc * np)
   s <- rep(rep(seq_len(ns), each = nc * np), nr)
   cl <- rep(rep(seq_len(nc), each = np), nr * ns)
@@ -46,11 +46,11 @@ simulate_nested3_slope <- function() {
 
 # 3. partially crossed: patients nested in wards nested in hospitals, crossed with doctors. 40
 #    hospitals on a line (1..40, wrapping), 3 wards each; 60 doctors, doctor j works in 2 or 3
-#    neighbouring hospitals starting at floor((j - 1) * 40 / 60) + 1. 5000 patients: hospital
+#    neighbouring hospitals starting at floor((j - 1) * 40 / 60) + 1. 3000 patients: hospital
 #    uniform, ward uniform in the hospital, doctor uniform among the hospital's doctors.
 simulate_hospital_doctor <- function() {
   set.seed(20261203)
-  nh <- 40; nw <- 3; nd <- 60; n <- 5000
+  nh <- 40; nw <- 3; nd <- 60; n <- 3000
   start <- floor((seq_len(nd) - 1) * nh / nd) + 1
   len <- sample(2:3, nd, replace = TRUE)
   works <- lapply(seq_len(nd), function(j) ((start[j] - 1 + seq_len(len[j]) - 1) %% nh) + 1)
@@ -67,10 +67,10 @@ simulate_hospital_doctor <- function() {
 }
 
 # 4. fully crossed a x b with correlated random intercepts and slopes on both factors:
-#    40 levels of a x 30 levels of b x 4 rows per cell = 4800 rows.
+#    40 levels of a x 25 levels of b x 3 rows per cell = 3000 rows.
 simulate_crossed_slopes <- function() {
   set.seed(20261204)
-  na <- 40; nb <- 30; k <- 4
+  na <- 40; nb <- 25; k <- 3
   a <- rep(seq_len(na), each = nb * k)
   b <- rep(rep(seq_len(nb), each = k), na)
   x <- xcov(length(a))

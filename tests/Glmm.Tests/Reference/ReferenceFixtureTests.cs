@@ -15,9 +15,9 @@ public class ReferenceFixtureTests
     private static readonly (string Name, int Nobs, (string Group, int Levels)[] Groups)[] Designs =
     [
         ("nested2", 4800, [("school", 60), ("class:school", 480)]),
-        ("nested3_slope", 6000, [("region", 20), ("region:school", 100), ("region:school:class", 400)]),
-        ("hospital_doctor", 5000, [("hospital", 40), ("hospital:ward", 120), ("doctor", 60)]),
-        ("crossed_slopes", 4800, [("a", 40), ("b", 30)]),
+        ("nested3_slope", 3200, [("region", 16), ("region:school", 80), ("region:school:class", 320)]),
+        ("hospital_doctor", 3000, [("hospital", 40), ("hospital:ward", 120), ("doctor", 60)]),
+        ("crossed_slopes", 3000, [("a", 40), ("b", 25)]),
     ];
 
     public static TheoryData<string> AllNames()
@@ -89,8 +89,12 @@ public class ReferenceFixtureTests
                 }
             }
             Assert.Equal(1, f.Lme4!.NAgq);
-            // the same objective up to lme4's approximation: glmmTMB is never lower, and at most 0.02 higher (nested3_slope 0.014)
-            Assert.InRange(f.GlmmTmb!.LogLik - f.Lme4.LogLik, -1e-4, 2e-2);
+            // glmmTMB is never lower than lme4; lme4's Laplace value falls below it by up to 0.028 (nested3_slope,
+            // 2.9e-3 nested2) on these many-level designs, also at the same estimates (crossCheck)
+            Assert.InRange(f.GlmmTmb!.LogLik - f.Lme4.LogLik, 0, 5e-2);
+            var cc = f.CrossCheck!;
+            Assert.Null(cc.Error);
+            Assert.InRange(cc.GlmmTmbObjectiveAtLme4!.Value - cc.Lme4ObjectiveAtLme4!.Value, 0, 5e-2);
         }
     }
 
