@@ -4,7 +4,8 @@ using MathNet.Numerics.Distributions;
 namespace Glmm.Tests.Fitting;
 
 /// <summary>
-/// Issue 3's acceptance: Laplace fits against lme4 1.1-31 and glmmTMB 1.1.5 (fixtures from tools/fit_fixtures.R).
+/// Issue 3's acceptance: Laplace fits against lme4 1.1-31 and glmmTMB 1.1.5 (fixtures from tools/fit_fixtures.R;
+/// the nested and crossed designs from tools/design_fixtures.R).
 /// logLik at least the better of the two minus 1e-3; β within 5% of its SE and SEs within 2% of the better
 /// fit's; random-effect SDs within 1% + 1e-3.
 /// </summary>
@@ -13,6 +14,8 @@ public class LaplaceReferenceTests
     public static TheoryData<string> Models() => new()
     {
         "cbpp", "contraception", "verbagg", "grouseticks", "contraception_probit", "cbpp_cloglog", "poisson_offset",
+        // nested and crossed designs (tools/design_fixtures.R)
+        "nested2", "nested3_slope", "hospital_doctor", "crossed_slopes",
     };
 
     private static readonly Dictionary<string, GlmmFit> Cache = new();

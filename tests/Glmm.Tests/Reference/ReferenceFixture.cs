@@ -5,7 +5,7 @@ namespace Glmm.Tests.Reference;
 
 /// <summary>
 /// One golden-value file from tests/Glmm.Tests/fixtures/reference (made by tools/fit_fixtures.R,
-/// tools/extension_fixtures.R and tools/anova_fixture.R): the model, and what lme4 / glmmTMB report for it.
+/// tools/extension_fixtures.R, tools/anova_fixture.R and tools/design_fixtures.R): the model, and what lme4 / glmmTMB report for it.
 /// Keys that a file does not have are null. Unknown keys are an error, so the schema cannot drift silently.
 /// </summary>
 internal sealed record ReferenceFixture
