@@ -14,7 +14,8 @@ namespace Glmm.Tests.Snapshot;
 public class EngineSnapshotTests
 {
     private static readonly string[] Fixtures =
-        ["cbpp", "contraception", "verbagg", "grouseticks", "contraception_probit", "cbpp_cloglog", "poisson_offset"];
+        ["cbpp", "contraception", "verbagg", "grouseticks", "contraception_probit", "cbpp_cloglog", "poisson_offset",
+            "nested2", "nested3_slope", "hospital_doctor", "crossed_slopes"];
 
     /// <summary>Case name → command-line arguments (data paths relative to the fixture data directory).</summary>
     public static IReadOnlyDictionary<string, string[]> Cases()
