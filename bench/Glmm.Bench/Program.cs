@@ -16,6 +16,9 @@ internal static class Program
             SimulatedData.RandomSlopes(Path.Combine(args[1], "sim1m.csv"), 20000, 50, 20261125);
             SimulatedData.Crossed(Path.Combine(args[1], "crossed200k.csv"), 200000, 2000, 500, 20261126);
             SimulatedData.PoissonSlopes(Path.Combine(args[1], "pois100k.csv"), 2000, 50, 20261127);
+            SimulatedData.Nested(Path.Combine(args[1], "nested1m.csv"), 2000, 10, 50, 20261201);
+            SimulatedData.Nested3(Path.Combine(args[1], "nested3_300k.csv"), 300000, 50, 1050, 20261202);
+            SimulatedData.PartiallyCrossed(Path.Combine(args[1], "partial200k.csv"), 200000, 100, 1500, 20261203);
             return 0;
         }
         if (args.Length >= 2 && args[0] == "reml-study")

@@ -85,6 +85,116 @@ internal static class SimulatedData
         }
     }
 
+    private static int Binary(Rng rng, double eta) => rng.Uniform() < 1.0 / (1.0 + Math.Exp(-eta)) ? 1 : 0;
+
+    /// <summary>
+    /// Binary y ~ x + (1 | school/class): schools × classes × pupils rows; β = (−0.3, 0.7); school intercept SD 0.8,
+    /// class-within-school intercept SD 0.5. Class codes (c0, c1, …) repeat in every school, so the classes are
+    /// identified only by school:class.
+    /// </summary>
+    public static void Nested(string path, int schools, int classes, int pupils, ulong seed)
+    {
+        var rng = new Rng(seed);
+        using var w = new StreamWriter(path, false, new UTF8Encoding(false));
+        w.Write("y,x,school,class\n");
+        for (int s = 0; s < schools; s++)
+        {
+            double us = 0.8 * rng.Normal();
+            for (int c = 0; c < classes; c++)
+            {
+                double uc = 0.5 * rng.Normal();
+                for (int i = 0; i < pupils; i++)
+                {
+                    double x = rng.Normal();
+                    int y = Binary(rng, -0.3 + 0.7 * x + us + uc);
+                    w.Write(string.Create(CultureInfo.InvariantCulture, $"{y},{x:R},s{s},c{c}\n"));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Binary y ~ x + (1 | region) + (1 | region:school) + (1 + x | region:school:class), unbalanced: 17–25 schools
+    /// per region (schools in all), 3–9 classes per school, rows spread over the classes in proportion to weights drawn
+    /// from [0.5, 1.5) (about 20–75 pupils a class). β = (−0.2, 0.8); region intercept SD 0.5, school SD 0.4; class
+    /// intercept SD 0.6, slope SD 0.3, correlation 0.4. School and class codes repeat across regions and schools.
+    /// </summary>
+    public static void Nested3(string path, int rows, int regions, int schools, ulong seed)
+    {
+        var rng = new Rng(seed);
+        // Schools per region: 17–25 at random, then moved one at a time until they add up to the total.
+        var perRegion = new int[regions];
+        for (int r = 0; r < regions; r++) perRegion[r] = 17 + (int)(rng.Next() % 9);
+        for (int r = 0, diff = schools - perRegion.Sum(); diff != 0; r = (r + 1) % regions)
+        {
+            int step = Math.Sign(diff);
+            if (perRegion[r] + step is < 17 or > 25) continue;
+            perRegion[r] += step;
+            diff -= step;
+        }
+        // A class: its region, school within the region, class within the school, the school's index over all regions
+        // (into uSchool), its intercept and slope effects and its share of the rows.
+        var classes = new List<(int Region, int School, int Class, int SchoolIndex, double B0, double B1, double Weight)>();
+        var uRegion = new double[regions];
+        var uSchool = new List<double>();
+        for (int r = 0; r < regions; r++)
+        {
+            uRegion[r] = 0.5 * rng.Normal();
+            for (int s = 0; s < perRegion[r]; s++)
+            {
+                uSchool.Add(0.4 * rng.Normal());
+                int k = 3 + (int)(rng.Next() % 7);
+                for (int c = 0; c < k; c++)
+                {
+                    var (b0, b1) = CorrelatedEffects(rng, 0.6, 0.3, 0.4);
+                    classes.Add((r, s, c, uSchool.Count - 1, b0, b1, 0.5 + rng.Uniform()));
+                }
+            }
+        }
+        double total = classes.Sum(c => c.Weight), cumulative = 0;
+        int start = 0;
+        using var w = new StreamWriter(path, false, new UTF8Encoding(false));
+        w.Write("y,x,region,school,class\n");
+        for (int k = 0; k < classes.Count; k++)
+        {
+            var c = classes[k];
+            cumulative += c.Weight;
+            int end = k == classes.Count - 1 ? rows : (int)Math.Round(rows * cumulative / total);
+            for (int i = start; i < end; i++)
+            {
+                double x = rng.Normal();
+                int y = Binary(rng, -0.2 + 0.8 * x + uRegion[c.Region] + uSchool[c.SchoolIndex] + c.B0 + c.B1 * x);
+                w.Write(string.Create(CultureInfo.InvariantCulture, $"{y},{x:R},r{c.Region},s{c.School},c{c.Class}\n"));
+            }
+            start = end;
+        }
+    }
+
+    /// <summary>
+    /// Binary y ~ x + (1 | hospital) + (1 | doctor), partially crossed: doctor d works in hospitals d mod H and the
+    /// next one or two (H is a ring, so a doctor's hospitals are neighbours); each row (a patient) sees a doctor at
+    /// random and one of the doctor's hospitals at random. β = (−0.4, 0.6); hospital intercept SD 0.6, doctor SD 0.4.
+    /// </summary>
+    public static void PartiallyCrossed(string path, int rows, int hospitals, int doctors, ulong seed)
+    {
+        var rng = new Rng(seed);
+        var uh = new double[hospitals];
+        var ud = new double[doctors];
+        var span = new int[doctors];
+        for (int h = 0; h < hospitals; h++) uh[h] = 0.6 * rng.Normal();
+        for (int d = 0; d < doctors; d++) { ud[d] = 0.4 * rng.Normal(); span[d] = 2 + (int)(rng.Next() % 2); }
+        using var w = new StreamWriter(path, false, new UTF8Encoding(false));
+        w.Write("y,x,hospital,doctor\n");
+        for (int r = 0; r < rows; r++)
+        {
+            int d = (int)(rng.Next() % (ulong)doctors);
+            int h = (d + (int)(rng.Next() % (ulong)span[d])) % hospitals;
+            double x = rng.Normal();
+            int y = Binary(rng, -0.4 + 0.6 * x + uh[h] + ud[d]);
+            w.Write(string.Create(CultureInfo.InvariantCulture, $"{y},{x:R},h{h},d{d}\n"));
+        }
+    }
+
     /// <summary>
     /// Counts y ~ x + z + (1 + x | g), Poisson with the log link: clusters × size rows; β = (0.5, 0.3, −0.2); random
     /// intercept SD 0.5, slope SD 0.3, correlation 0.3; y drawn by Knuth's product of uniforms.
