@@ -40,7 +40,11 @@ internal sealed class BlockedCholesky
         _d = new double[levels * blockSize * blockSize];
         _b = new double[patternStart[levels] * blockSize];
         _c = new double[denseSize * denseSize];
+        Sparsity = DenseBlockSparsity.Analyze(denseSize, patternStart, patternIndex);
     }
+
+    /// <summary>The symbolic structure of the dense block's factor; its kernels are used when it is sparse.</summary>
+    public DenseBlockSparsity Sparsity { get; }
 
     /// <summary>Number of diagonal blocks (levels of the first grouping factor).</summary>
     public int Levels { get; }
@@ -75,8 +79,11 @@ internal sealed class BlockedCholesky
     {
         int m = DenseSize;
         if (!FactorLevels(0, Levels, _c)) return false;
-        return m == 0 || DenseCholesky.Factor(_c, m);
+        return FactorDense();
     }
+
+    /// <summary>The Cholesky factor of the Schur complement C, by the sparse kernel when its factor is sparse.</summary>
+    private bool FactorDense() => DenseSize == 0 || (Sparsity.IsSparse ? Sparsity.Factor(_c) : DenseCholesky.Factor(_c, DenseSize));
 
     /// <summary>
     /// Factors the matrix in place, the diagonal blocks in parallel over fixed chunks of levels
@@ -107,7 +114,7 @@ internal sealed class BlockedCholesky
                 for (int j = 0; j <= i; j++) crow[j] += brow[j];
             }
         }
-        return DenseCholesky.Factor(_c, m);
+        return FactorDense();
     }
 
     /// <summary>Factors the diagonal blocks of levels [from, to) and subtracts their L_B L_B' from <paramref name="schur"/>.</summary>
@@ -186,7 +193,11 @@ internal sealed class BlockedCholesky
             var bl = _b.AsSpan(start * q, s * q);
             for (int a = 0; a < s; a++) x2[_patternIndex[start + a]] -= DenseCholesky.Dot(bl.Slice(a * q, q), xl);
         }
-        if (m > 0) DenseCholesky.SolveLower(_c, m, x2);
+        if (m > 0)
+        {
+            if (Sparsity.IsSparse) Sparsity.SolveLower(_c, x2);
+            else DenseCholesky.SolveLower(_c, m, x2);
+        }
     }
 
     /// <summary>Solves L' x = y in place.</summary>
@@ -195,7 +206,11 @@ internal sealed class BlockedCholesky
     {
         int q = BlockSize, m = DenseSize, n1 = Levels * q;
         var x2 = x.Slice(n1, m);
-        if (m > 0) DenseCholesky.SolveUpper(_c, m, x2);
+        if (m > 0)
+        {
+            if (Sparsity.IsSparse) Sparsity.SolveUpper(_c, x2);
+            else DenseCholesky.SolveUpper(_c, m, x2);
+        }
         for (int l = 0; l < Levels; l++)
         {
             var xl = x.Slice(l * q, q);
@@ -223,7 +238,7 @@ internal sealed class BlockedCholesky
         for (int l = 0; l < Levels; l++)
         {
             var xl = x.Slice(l * q * k, q * k);
-            LowerRows(DiagonalBlock(l), q, xl, k);
+            LowerRows(DiagonalBlock(l), q, xl, k, null);
             int start = _patternStart[l], s = _patternStart[l + 1] - start;
             var bl = _b.AsSpan(start * q, s * q);
             for (int a = 0; a < s; a++)
@@ -232,8 +247,8 @@ internal sealed class BlockedCholesky
                 for (int t = 0; t < q; t++) Axpy(-bl[a * q + t], xl.Slice(t * k, k), dst);
             }
         }
-        LowerRows(_c, m, x2, k);
-        UpperRows(_c, m, x2, k);
+        LowerRows(_c, m, x2, k, Sparsity);
+        UpperRows(_c, m, x2, k, Sparsity);
         for (int l = 0; l < Levels; l++)
         {
             var xl = x.Slice(l * q * k, q * k);
@@ -244,39 +259,47 @@ internal sealed class BlockedCholesky
                 var src = x2.Slice(_patternIndex[start + a] * k, k);
                 for (int t = 0; t < q; t++) Axpy(-bl[a * q + t], src, xl.Slice(t * k, k));
             }
-            UpperRows(DiagonalBlock(l), q, xl, k);
+            UpperRows(DiagonalBlock(l), q, xl, k, null);
         }
     }
 
-    /// <summary>L Y = R for an n × n lower-triangular row-major L and k right-hand sides held row by row.</summary>
-    private static void LowerRows(ReadOnlySpan<double> l, int n, Span<double> x, int k)
+    /// <summary>L Y = R for an n × n lower-triangular row-major L (visiting the sparse pattern when given) and k right-hand sides held row by row.</summary>
+    private static void LowerRows(ReadOnlySpan<double> l, int n, Span<double> x, int k, DenseBlockSparsity? sparsity)
     {
+        bool sparse = sparsity is { IsSparse: true };
         for (int i = 0; i < n; i++)
         {
             var xi = x.Slice(i * k, k);
-            for (int j = 0; j < i; j++)
-            {
-                double lij = l[i * n + j];
-                if (lij != 0.0) Axpy(-lij, x.Slice(j * k, k), xi);
-            }
+            if (sparse)
+                foreach (int j in sparsity!.Row(i)) Axpy(-l[i * n + j], x.Slice(j * k, k), xi);
+            else
+                for (int j = 0; j < i; j++)
+                {
+                    double lij = l[i * n + j];
+                    if (lij != 0.0) Axpy(-lij, x.Slice(j * k, k), xi);
+                }
             double inv = 1.0 / l[i * n + i];
             for (int c = 0; c < k; c++) xi[c] *= inv;
         }
     }
 
-    /// <summary>L'X = Y for an n × n lower-triangular row-major L and k right-hand sides held row by row.</summary>
-    private static void UpperRows(ReadOnlySpan<double> l, int n, Span<double> x, int k)
+    /// <summary>L'X = Y for an n × n lower-triangular row-major L (visiting the sparse pattern when given) and k right-hand sides held row by row.</summary>
+    private static void UpperRows(ReadOnlySpan<double> l, int n, Span<double> x, int k, DenseBlockSparsity? sparsity)
     {
+        bool sparse = sparsity is { IsSparse: true };
         for (int i = n - 1; i >= 0; i--)
         {
             var xi = x.Slice(i * k, k);
             double inv = 1.0 / l[i * n + i];
             for (int c = 0; c < k; c++) xi[c] *= inv;
-            for (int j = 0; j < i; j++)
-            {
-                double lij = l[i * n + j];
-                if (lij != 0.0) Axpy(-lij, xi, x.Slice(j * k, k));
-            }
+            if (sparse)
+                foreach (int j in sparsity!.Row(i)) Axpy(-l[i * n + j], xi, x.Slice(j * k, k));
+            else
+                for (int j = 0; j < i; j++)
+                {
+                    double lij = l[i * n + j];
+                    if (lij != 0.0) Axpy(-lij, xi, x.Slice(j * k, k));
+                }
         }
     }
 

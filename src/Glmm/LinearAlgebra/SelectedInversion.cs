@@ -56,7 +56,13 @@ internal sealed class SelectedInversion
     public void Compute(int[] chunkStart, ParallelOptions? parallel)
     {
         int m = _f.DenseSize;
-        if (m > 0) DenseCholesky.Inverse(_f.Dense, m, _c);
+        if (m > 0)
+        {
+            // Only the entries on the factor's pattern are needed (every consumer reads pairs of indices one level or
+            // one row touches); when the factor is sparse only those are computed.
+            if (_f.Sparsity.IsSparse) _f.Sparsity.SelectedInverse(_f.Dense, _c);
+            else DenseCholesky.Inverse(_f.Dense, m, _c);
+        }
         int chunks = chunkStart.Length - 1;
         if (chunks > _scratch.Length) throw new ArgumentException("more chunks than the constructor allowed", nameof(chunkStart));
         if (chunks == 1 || parallel == null)
