@@ -133,6 +133,18 @@ public class LaplaceGradientTests
         }
     }
 
+    [Theory]
+    // The issue-12 designs: nested (the dense block a forest after elimination), partially crossed, crossed slopes.
+    [InlineData("nested2.csv", "y ~ x + (1 | school/class)", new[] { 0.6, 0.7 })]
+    [InlineData("nested3_slope.csv", "y ~ x + (1 | region) + (1 | region:school) + (1 + x | region:school:class)", new[] { 0.7, 0.1, 0.6, 0.5, 0.6 })]
+    [InlineData("hospital_doctor.csv", "y ~ x + (1 | hospital) + (1 | hospital:ward) + (1 | doctor)", new[] { 0.5, 0.8, 0.6 })]
+    [InlineData("crossed_slopes.csv", "y ~ x + (1 + x | a) + (1 + x | b)", new[] { 0.7, 0.2, 0.5, 0.6, 0.1, 0.6 })]
+    public void DesignFixtures(string file, string formula, double[] theta)
+    {
+        var data = Data(file, formula, "binomial");
+        CheckGradient(data, theta, [0.1, -0.05], 1e-6);
+    }
+
     [Fact]
     public void VerbAggCrossed()
     {
