@@ -88,15 +88,18 @@ internal static class RemlFitter
         });
     }
 
-    /// <summary>θ minimising a REML criterion by BOBYQA from lme4's start.</summary>
-    private static double[] Minimize(ICriterion reml, RandomEffectsStructure re, FitControl control, List<string> warnings, double[]? start = null, double? initialRadius = null)
+    /// <summary>θ minimising a REML criterion by BOBYQA from lme4's start; a warning when it does not converge.</summary>
+    private static double[] Minimize(ICriterion reml, RandomEffectsStructure re, FitControl control, List<string> warnings)
     {
-        var opt = new Bobyqa().Minimize(x => reml.Evaluate(x), start ?? (double[])re.InitialTheta.Clone(), re.LowerBounds,
-            Enumerable.Repeat(double.PositiveInfinity, re.ThetaLength).ToArray(),
-            new OptimizerOptions { InitialTrustRadius = initialRadius ?? control.Stage1InitialRadius, FinalTrustRadius = control.Tolerance, MaxEvaluations = control.MaxEvaluations });
-        if (!opt.Converged && start is null) warnings.Add($"REML optimiser did not converge: {opt.Message}");
+        var opt = Minimize(reml, re, control, (double[])re.InitialTheta.Clone(), control.Stage1InitialRadius);
+        if (!opt.Converged) warnings.Add($"REML optimiser did not converge: {opt.Message}");
         return opt.X;
     }
+
+    /// <summary>BOBYQA on a REML criterion in θ from <paramref name="start"/>.</summary>
+    private static OptimizationResult Minimize(ICriterion reml, RandomEffectsStructure re, FitControl control, double[] start, double initialRadius) =>
+        new Bobyqa().Minimize(x => reml.Evaluate(x), start, re.LowerBounds, Enumerable.Repeat(double.PositiveInfinity, re.ThetaLength).ToArray(),
+            new OptimizerOptions { InitialTrustRadius = initialRadius, FinalTrustRadius = control.Tolerance, MaxEvaluations = control.MaxEvaluations });
 
     /// <summary>The working response z = η + (y − μ)/μ' and weights w = wt·μ'²/V(μ) at η (model row order).</summary>
     internal static ModelStructure WorkingModel(ModelStructure model, Family family, double[] eta)
@@ -136,7 +139,8 @@ internal static class RemlFitter
         for (int round = 0; round < control.PqlMaxRounds && !settled; round++)
         {
             var reml = factory.RemlPql(WorkingModel(model, family, eta));
-            var next = Minimize(reml, re, control, warnings, theta, round == 0 ? control.Stage1InitialRadius : control.PqlRestartRadius);
+            // A round's optimiser need not converge: the rounds go on until θ and β settle.
+            var next = Minimize(reml, re, control, theta, round == 0 ? control.Stage1InitialRadius : control.PqlRestartRadius).X;
             criterion = reml.Evaluate(next);
             evaluations += reml.Evaluations;
             var newBeta = (double[])reml.Beta.Clone();
