@@ -50,7 +50,7 @@ internal sealed class LaplaceGradient
         _pirls = pirls;
         var factor = pirls.Factor;
         if (factor.DenseSize != data.DenseRandom) throw new ArgumentException("the PIRLS must be the one with β outside (withFixed = false)", nameof(pirls));
-        _chunkStart = data.ChunkLevels(factor.DenseSize);
+        _chunkStart = data.ChunkLevels(factor.UsesLevelPairs ? 0 : factor.DenseSize);
         int chunks = _chunkStart.Length - 1;
         _inv = new SelectedInversion(factor, chunks);
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };

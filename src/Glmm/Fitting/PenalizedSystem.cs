@@ -78,9 +78,10 @@ internal sealed class PenalizedSystem
         _delta = new double[_chol.Size];
         SaturatedLogLik = SaturatedLogLikelihood(data);
         int m = _chol.DenseSize;
-        _chunkStart = data.ChunkLevels(m);
+        // With a sparse C each level keeps its own contributions (the factor's level pairs): no m × m buffer per chunk.
+        _chunkStart = data.ChunkLevels(_chol.UsesLevelPairs ? 0 : m);
         int chunks = _chunkStart.Length - 1;
-        _chunkDense = new double[chunks > 1 ? chunks * m * m : 0];
+        _chunkDense = new double[chunks > 1 && !_chol.UsesLevelPairs ? chunks * m * m : 0];
         _chunkGrad = new double[chunks * m];
         _chunkDev = new double[chunks];
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
@@ -334,8 +335,9 @@ internal sealed class PenalizedSystem
         var d = _d;
         var chol = _chol;
         int m = chol.DenseSize, chunks = _chunkStart.Length - 1;
-        if (chunks == 1) _chunkDev[0] = BuildChunk(0, chol.Dense, computeEta);
-        else Parallel.For(0, chunks, _parallel, c => _chunkDev[c] = BuildChunk(c, _chunkDense.AsSpan(c * m * m, m * m), computeEta));
+        bool levelPairs = chol.UsesLevelPairs;
+        if (chunks == 1) _chunkDev[0] = BuildChunk(0, levelPairs ? default : chol.Dense, computeEta);
+        else Parallel.For(0, chunks, _parallel, c => _chunkDev[c] = BuildChunk(c, levelPairs ? default : _chunkDense.AsSpan(c * m * m, m * m), computeEta));
         double dev = 0;
         for (int c = 0; c < chunks; c++) dev += _chunkDev[c];
         if (!double.IsFinite(dev)) return double.PositiveInfinity;
@@ -343,7 +345,12 @@ internal sealed class PenalizedSystem
         int q0Total = d.Q0Total;
         var gDense = _grad.AsSpan(q0Total, m);
         gDense.Clear();
-        if (chunks > 1)
+        if (levelPairs)
+        {
+            dense.Clear();
+            chol.AddLevelPairs();
+        }
+        else if (chunks > 1)
         {
             dense.Clear();
             for (int c = 0; c < chunks; c++)
@@ -418,10 +425,13 @@ internal sealed class PenalizedSystem
         var clusterStart = d.ClusterStart;
         int n = d.N, qRest = d.QRest, q0Total = d.Q0Total, denseRandom = d.DenseRandom;
         var l0 = _l0;
+        bool levelPairs = chol.UsesLevelPairs;
         dense.Clear();
         gDense.Clear();
         for (int l = _chunkStart[c]; l < _chunkStart[c + 1]; l++)
         {
+            var pairs = levelPairs ? chol.LevelPairs(l) : default;
+            pairs.Clear();
             var dl = chol.DiagonalBlock(l);
             var bl = chol.OffDiagonalBlock(l);
             dl.Clear();
@@ -508,8 +518,17 @@ internal sealed class PenalizedSystem
                         gDense[idx[e1]] += r * ve;
                         var brow = bl.Slice(slot[e1] * q0, q0);
                         for (int t = 0; t < q0; t++) brow[t] += wv * z[t];
-                        var crow = dense.Slice(idx[e1] * m, m);
-                        for (int e2 = 0; e2 <= e1; e2++) crow[idx[e2]] += wv * val[e2];
+                        if (levelPairs)
+                        {
+                            // This level's own share of C, at the pairs of its pattern (slots ascend with e).
+                            int s1 = slot[e1], at = s1 * (s1 + 1) / 2;
+                            for (int e2 = 0; e2 <= e1; e2++) pairs[at + slot[e2]] += wv * val[e2];
+                        }
+                        else
+                        {
+                            var crow = dense.Slice(idx[e1] * m, m);
+                            for (int e2 = 0; e2 <= e1; e2++) crow[idx[e2]] += wv * val[e2];
+                        }
                     }
                 }
             }

@@ -41,6 +41,49 @@ internal sealed class BlockedCholesky
         _b = new double[patternStart[levels] * blockSize];
         _c = new double[denseSize * denseSize];
         Sparsity = DenseBlockSparsity.Analyze(denseSize, patternStart, patternIndex);
+        if (Sparsity.IsSparse)
+        {
+            _pairStart = new int[levels + 1];
+            for (int l = 0; l < levels; l++)
+            {
+                int s = patternStart[l + 1] - patternStart[l];
+                _pairStart[l + 1] = _pairStart[l] + s * (s + 1) / 2;
+            }
+            _pairs = new double[_pairStart[levels]];
+        }
+    }
+
+    private readonly int[] _pairStart = [];
+    private readonly double[] _pairs = [];
+
+    /// <summary>
+    /// True when C is sparse: then each level's contributions to C (from the data, and its Schur update) are held in
+    /// the level's own <see cref="LevelPairs"/> and added to C level by level in level order, so parallel work needs no
+    /// m × m buffer per chunk and the sums do not depend on the chunking.
+    /// </summary>
+    public bool UsesLevelPairs => Sparsity.IsSparse;
+
+    /// <summary>Level l's contributions to C on the pairs of its pattern (a ≥ b at <see cref="PairIndex"/>(a, b)).</summary>
+    public Span<double> LevelPairs(int level) => _pairs.AsSpan(_pairStart[level], _pairStart[level + 1] - _pairStart[level]);
+
+    /// <summary>The position of the pattern pair (a, b) among a level's pairs.</summary>
+    public static int PairIndex(int a, int b) => a >= b ? a * (a + 1) / 2 + b : b * (b + 1) / 2 + a;
+
+    /// <summary>Adds every level's pairs to C's lower triangle, in level order.</summary>
+    public void AddLevelPairs()
+    {
+        int m = DenseSize;
+        for (int l = 0; l < Levels; l++)
+        {
+            int start = _patternStart[l], s = _patternStart[l + 1] - start;
+            var pat = _patternIndex.AsSpan(start, s);
+            var pairs = LevelPairs(l);
+            for (int a = 0; a < s; a++)
+            {
+                var crow = _c.AsSpan(pat[a] * m, m);
+                for (int b = 0; b <= a; b++) crow[pat[b]] += pairs[a * (a + 1) / 2 + b];
+            }
+        }
     }
 
     /// <summary>The symbolic structure of the dense block's factor; its kernels are used when it is sparse.</summary>
@@ -77,7 +120,12 @@ internal sealed class BlockedCholesky
     /// <summary>Factors the matrix in place; returns false when it is not positive definite.</summary>
     public bool Factor()
     {
-        int m = DenseSize;
+        if (UsesLevelPairs)
+        {
+            if (!FactorLevels(0, Levels, default)) return false;
+            AddLevelPairs();
+            return FactorDense();
+        }
         if (!FactorLevels(0, Levels, _c)) return false;
         return FactorDense();
     }
@@ -96,6 +144,16 @@ internal sealed class BlockedCholesky
         int chunks = chunkStart.Length - 1, m = DenseSize, mm = m * m;
         if (chunks <= 1) return Factor();
         int failed = 0;
+        if (UsesLevelPairs)
+        {
+            Parallel.For(0, chunks, parallel, c =>
+            {
+                if (!FactorLevels(chunkStart[c], chunkStart[c + 1], default)) Interlocked.Exchange(ref failed, 1);
+            });
+            if (failed != 0) return false;
+            AddLevelPairs();
+            return FactorDense();
+        }
         Parallel.For(0, chunks, parallel, c =>
         {
             var buf = chunkBuffers.AsSpan(c * mm, mm);
@@ -132,8 +190,18 @@ internal sealed class BlockedCholesky
             var bl = _b.AsSpan(start * q, s * q);
             // L_B,l = B_l L_l⁻ᵀ: each row b solves L_l x = b.
             for (int a = 0; a < s; a++) DenseCholesky.SolveLower(dl, q, bl.Slice(a * q, q));
-            // C −= L_B,l L_B,l' on the pattern (lower triangle).
+            // C −= L_B,l L_B,l' on the pattern (lower triangle), or the level's pairs := −L_B,l L_B,l'.
             var pat = _patternIndex.AsSpan(start, s);
+            if (UsesLevelPairs)
+            {
+                var pairs = LevelPairs(l);
+                for (int a = 0; a < s; a++)
+                {
+                    var ra = bl.Slice(a * q, q);
+                    for (int bIdx = 0; bIdx <= a; bIdx++) pairs[a * (a + 1) / 2 + bIdx] = -DenseCholesky.Dot(ra, bl.Slice(bIdx * q, q));
+                }
+                continue;
+            }
             for (int a = 0; a < s; a++)
             {
                 var ra = bl.Slice(a * q, q);
@@ -162,6 +230,13 @@ internal sealed class BlockedCholesky
             double inv = 1.0 / ljj;
             for (int a = 0; a < s; a++) bl[a] *= inv;
             var pat = _patternIndex.AsSpan(start, s);
+            if (UsesLevelPairs)
+            {
+                var pairs = LevelPairs(l);
+                for (int a = 0; a < s; a++)
+                    for (int b = 0; b <= a; b++) pairs[a * (a + 1) / 2 + b] = -(bl[a] * bl[b]);
+                continue;
+            }
             for (int a = 0; a < s; a++)
             {
                 double ra = bl[a];
