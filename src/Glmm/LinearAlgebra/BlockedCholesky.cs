@@ -7,8 +7,11 @@ namespace Glmm.LinearAlgebra;
 /// <code>
 ///   A = [ D   B' ]     D = diag(D_1 … D_L), each D_l a q×q block (the first grouping factor);
 ///       [ B   C  ]     B: for level l, a sparse m×q block whose non-zero rows are a fixed pattern P_l;
-///                      C: dense m×m (the other random-effect terms, then any fixed effects).
+///                      C: m×m (the other random-effect terms, then any fixed effects), held densely.
 /// </code>
+/// C's off-diagonal entries must lie within the union of the cliques P_l × P_l (as they do for PIRLS's system:
+/// a row couples only indices its cluster touches); <see cref="Sparsity"/> analyses that structure once, and when
+/// C's factor stays sparse the kernels visit only its non-zeros.
 /// The factor is L = [L_D 0; L_B L_C] with L_l = chol(D_l), L_B,l = B_l L_l⁻ᵀ and
 /// L_C = chol(C − Σ_l L_B,l L_B,l'). The symbolic structure (the patterns) is fixed at construction, so a
 /// factorisation allocates nothing; no dense matrix of the full size is ever formed.

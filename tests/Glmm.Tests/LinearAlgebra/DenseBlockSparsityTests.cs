@@ -40,16 +40,7 @@ public class DenseBlockSparsityTests
                 for (int i = 0; i < n; i++) if (g[i] != 0) for (int j = 0; j < n; j++) a[i, j] += 3 * g[i] * g[j];
             }
         for (int i = 0; i < n; i++) a[i, i] += 0.3;
-        for (int l = 0; l < levels; l++)
-        {
-            var dl = bc.DiagonalBlock(l);
-            for (int i = 0; i < q; i++) for (int j = 0; j < q; j++) dl[i * q + j] = a[l * q + i, l * q + j];
-            var bl = bc.OffDiagonalBlock(l);
-            var pat = bc.Pattern(l);
-            for (int k = 0; k < pat.Length; k++) for (int t = 0; t < q; t++) bl[k * q + t] = a[levels * q + pat[k], l * q + t];
-        }
-        var c = bc.Dense;
-        for (int i = 0; i < m; i++) for (int j = 0; j <= i; j++) c[i * m + j] = a[levels * q + i, levels * q + j];
+        BlockedTestMatrix.Fill(bc, a, fullC: false);
         return (bc, a);
     }
 
