@@ -30,7 +30,7 @@ internal static class RemlFitter
         double[] theta, beta;
         double[,] covariance;
         double criterion;
-        int evaluations;
+        int evaluations, sweeps;
         switch (variant)
         {
             case RemlVariant.Laplace:
@@ -41,6 +41,7 @@ internal static class RemlFitter
                 beta = (double[])reml.Beta.Clone();
                 covariance = FixedEffectsCovariance.FromBorderedFactor(reml.System);
                 evaluations = reml.Evaluations;
+                sweeps = reml.Sweeps;
                 marginal = factory.Marginal();
                 break;
             }
@@ -52,11 +53,12 @@ internal static class RemlFitter
                 beta = reml.BetaHat;
                 covariance = RemlProfileCriterion.InverseHalf(reml.Information);
                 evaluations = reml.Evaluations;
+                sweeps = reml.Sweeps - reml.Marginal.Sweeps;   // the marginal's sweeps are counted below
                 marginal = reml.Marginal;
                 break;
             }
             case RemlVariant.Pql:
-                (theta, beta, covariance, criterion, evaluations) = Pql(factory, glmBeta, control, warnings);
+                (theta, beta, covariance, criterion, evaluations, sweeps) = Pql(factory, glmBeta, control, warnings);
                 marginal = factory.Marginal();
                 break;
             default: throw new ArgumentOutOfRangeException(nameof(options), "unknown REML variant");
@@ -82,6 +84,7 @@ internal static class RemlFitter
             Singular = singular,
             Warnings = warnings,
             Evaluations = evaluations,
+            Sweeps = sweeps + marginal.Sweeps,
             Seconds = clock.Elapsed.TotalSeconds,
             Reml = variant,
             RestrictedDeviance = criterion,
@@ -118,7 +121,7 @@ internal static class RemlFitter
     }
 
     /// <summary>PQL: iterate the working LMM's REML estimate of θ and its (β, u) until they settle.</summary>
-    private static (double[] Theta, double[] Beta, double[,] Covariance, double Criterion, int Evaluations) Pql(
+    private static (double[] Theta, double[] Beta, double[,] Covariance, double Criterion, int Evaluations, int Sweeps) Pql(
         CriterionFactory factory, double[] glmBeta, FitControl control, List<string> warnings)
     {
         var data = factory.Layout;
@@ -135,6 +138,7 @@ internal static class RemlFitter
         double[,] covariance = new double[p, p];
         double criterion = double.NaN;
         int evaluations = start.Evaluations;
+        int sweeps = 0;
         bool settled = false;
         for (int round = 0; round < control.PqlMaxRounds && !settled; round++)
         {
@@ -143,6 +147,7 @@ internal static class RemlFitter
             var next = Minimize(reml, re, control, theta, round == 0 ? control.Stage1InitialRadius : control.PqlRestartRadius).X;
             criterion = reml.Evaluate(next);
             evaluations += reml.Evaluations;
+            sweeps += reml.Sweeps;
             var newBeta = (double[])reml.Beta.Clone();
             double change = 0;
             for (int j = 0; j < nth; j++) change = Math.Max(change, Math.Abs(next[j] - theta[j]));
@@ -154,6 +159,6 @@ internal static class RemlFitter
             settled = change < control.PqlSettled;
         }
         if (!settled) warnings.Add($"PQL iterations did not settle in {control.PqlMaxRounds} rounds");
-        return (theta, beta, covariance, criterion, evaluations);
+        return (theta, beta, covariance, criterion, evaluations, sweeps + start.Sweeps);
     }
 }
