@@ -32,6 +32,8 @@ internal static class SweepTime
             if (r >= 0) times[r] = ms;
         }
         Array.Sort(times);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sweepMs={times[repetitions / 2]:F3}"));
+        var factor = pirls.Factor;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"sweepMs={times[repetitions / 2]:F3} fill={factor.NonZeros} flops={factor.FactorFlops:E2} dense={factor.DenseSize} denseFactor={(factor.Sparsity.IsSparse ? "sparse" : "dense")}"));
     }
 }

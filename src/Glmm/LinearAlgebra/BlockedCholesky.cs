@@ -92,6 +92,24 @@ internal sealed class BlockedCholesky
     /// <summary>The symbolic structure of the dense block's factor; its kernels are used when it is sparse.</summary>
     public DenseBlockSparsity Sparsity { get; }
 
+    /// <summary>Non-zeros of L (lower triangle with the diagonal): the level blocks, their off-diagonal rows, and C's factor.</summary>
+    public long NonZeros => (long)Levels * BlockSize * (BlockSize + 1) / 2 + (long)_patternStart[Levels] * BlockSize + Sparsity.NonZeros;
+
+    /// <summary>Multiply-adds of one numeric factorisation: the level blocks, their Schur updates of C, and C's factor.</summary>
+    public double FactorFlops
+    {
+        get
+        {
+            double q = BlockSize, f = 0;
+            for (int l = 0; l < Levels; l++)
+            {
+                double s = _patternStart[l + 1] - _patternStart[l];
+                f += q * q * q / 6 + s * q * q / 2 + s * (s + 1) / 2 * q;
+            }
+            return f + Sparsity.FactorFlops;
+        }
+    }
+
     /// <summary>Number of diagonal blocks (levels of the first grouping factor).</summary>
     public int Levels { get; }
 
