@@ -16,19 +16,7 @@ public class SelectedInversionTests
             for (int r = 0; r < m; r++) if (rng.NextDouble() < density) idx.Add(r);
             start[l + 1] = idx.Count;
         }
-        var bc = new BlockedCholesky(levels, q, m, start, idx.ToArray());
-        int n = levels * q + m;
-        // G G' on the pattern: a sum of random rank-one terms that each touch one level and part of its pattern.
-        var a = Matrix<double>.Build.Dense(n, n);
-        for (int l = 0; l < levels; l++)
-            for (int rep = 0; rep < 3; rep++)
-            {
-                var g = new double[n];
-                for (int t = 0; t < q; t++) g[l * q + t] = rng.NextDouble() - 0.5;
-                for (int k = start[l]; k < start[l + 1]; k++) g[levels * q + idx[k]] = rng.NextDouble() - 0.5;
-                for (int i = 0; i < n; i++) if (g[i] != 0) for (int j = 0; j < n; j++) a[i, j] += 3 * g[i] * g[j];
-            }
-        for (int i = 0; i < n; i++) a[i, i] += 0.3;
+        var (bc, a) = BlockedTestMatrix.RankOneSums(levels, q, m, start, idx, rng);
         BlockedTestMatrix.Fill(bc, a);
         return (bc, a);
     }
