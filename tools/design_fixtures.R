@@ -94,32 +94,7 @@ models <- list(
 # Each package's Laplace objective at its own and at the other's estimates, as in
 # tools/fit_fixtures.R, but with the random terms matched by group name (lme4 orders its terms by
 # decreasing number of levels, glmmTMB keeps the formula's order).
-tmb_theta_from_vc <- function(vc) {
-  unlist(lapply(vc, function(m) {
-    sd <- unname(attr(m, "stddev"))
-    if (length(sd) == 1L) return(log(sd))
-    rho <- attr(m, "correlation")[2, 1]
-    c(log(sd), rho / sqrt(1 - rho^2))
-  }))
-}
-cross_check <- function(f, dat, lfit, tfit) {
-  tryCatch({
-    vcL <- VarCorr(lfit); vcT <- VarCorr(tfit)$cond
-    stopifnot(setequal(names(vcL), names(vcT)))
-    dev <- glmer(f, data = dat, family = binomial, devFunOnly = TRUE)
-    thetaT <- unname(theta_from_vc(vcT[names(vcL)])); betaT <- unname(fixef(tfit)$cond)
-    thetaL <- unname(getME(lfit, "theta")); betaL <- unname(fixef(lfit))
-    parT <- unname(tfit$obj$env$last.par.best[-tfit$obj$env$random])
-    list(
-      lme4ObjectiveAtLme4 = -dev(c(thetaL, betaL)) / 2,
-      lme4ObjectiveAtGlmmTMB = -dev(c(thetaT, betaT)) / 2,
-      glmmTMBObjectiveAtGlmmTMB = -tfit$obj$fn(parT),
-      glmmTMBObjectiveAtLme4 = -tfit$obj$fn(c(betaL, tmb_theta_from_vc(unclass(vcL)[names(vcT)]))),
-      note = paste("log-likelihoods (-objective) of each package's Laplace approximation at each",
-                   "package's estimates; a gap between the two objectives at the same estimates",
-                   "means they approximate differently, not that one optimiser stopped early."))
-  }, error = function(e) list(error = conditionMessage(e)))
-}
+# tmb_theta_from_vc() and cross_check() are in tools/fixture_helpers.R.
 
 args <- commandArgs(trailingOnly = TRUE)
 if (length(args)) models <- Filter(function(m) m$name %in% args, models)
@@ -137,7 +112,7 @@ for (m in models) {
   tf <- timed_fit(function() glmmTMB(f, data = dat, family = binomial))
   out <- list(name = m$name, data = csv, formula = m$formula, family = "binomial", link = "logit",
               weights = NULL, lme4 = lme4_result(lf), glmmTMB = tmb_result(tf),
-              crossCheck = cross_check(f, dat, lf$fit, tf$fit))
+              crossCheck = cross_check(f, dat, binomial, lf$fit, tf$fit))
   out$versions <- list(R = R.version.string, lme4 = as.character(packageVersion("lme4")),
                        glmmTMB = as.character(packageVersion("glmmTMB")),
                        TMB = as.character(packageVersion("TMB")),

@@ -54,32 +54,7 @@ models <- list(
 # with PIRLS (Fisher, expected-information) weights, glmmTMB with the exact Hessian
 # (observed information). For canonical links they should coincide, but lme4's reported value is
 # ~3e-4 below the Laplace approximation computed by hand (see the README).
-tmb_theta_from_vc <- function(vc) {
-  unlist(lapply(vc, function(m) {
-    sd <- unname(attr(m, "stddev"))
-    if (length(sd) == 1L) return(log(sd))
-    rho <- attr(m, "correlation")[2, 1]
-    c(log(sd), rho / sqrt(1 - rho^2))
-  }))
-}
-cross_check <- function(f, dat, fam, lfit, tfit) {
-  vcT <- VarCorr(tfit)$cond
-  if (any(vapply(vcT, nrow, integer(1)) > 2L)) return(NULL)
-  tryCatch({
-    dev <- glmer(f, data = dat, family = fam, devFunOnly = TRUE)
-    thetaT <- unname(theta_from_vc(vcT)); betaT <- unname(fixef(tfit)$cond)
-    thetaL <- unname(getME(lfit, "theta")); betaL <- unname(fixef(lfit))
-    parT <- unname(tfit$obj$env$last.par.best[-tfit$obj$env$random])
-    list(
-      lme4ObjectiveAtLme4 = -dev(c(thetaL, betaL)) / 2,
-      lme4ObjectiveAtGlmmTMB = -dev(c(thetaT, betaT)) / 2,
-      glmmTMBObjectiveAtGlmmTMB = -tfit$obj$fn(parT),
-      glmmTMBObjectiveAtLme4 = -tfit$obj$fn(c(betaL, tmb_theta_from_vc(VarCorr(lfit)))),
-      note = paste("log-likelihoods (-objective) of each package's Laplace approximation at each",
-                   "package's estimates; a gap between the two objectives at the same estimates",
-                   "means they approximate differently, not that one optimiser stopped early."))
-  }, error = function(e) list(error = conditionMessage(e)))
-}
+# tmb_theta_from_vc() and cross_check() are in tools/fixture_helpers.R.
 
 args <- commandArgs(trailingOnly = TRUE)
 if (length(args)) models <- Filter(function(m) m$name %in% args, models)

@@ -162,3 +162,36 @@ tmb_result <- function(tf) {
     geval = unname(fit$fit$evaluations[["gradient"]]),
     seconds = tf$seconds, allSeconds = I(tf$allSeconds))
 }
+
+# glmmTMB's covariance parameters (log SDs, then for a 2x2 term the correlation as rho / sqrt(1 - rho^2)) from a VarCorr list.
+tmb_theta_from_vc <- function(vc) {
+  unlist(lapply(vc, function(m) {
+    sd <- unname(attr(m, "stddev"))
+    if (length(sd) == 1L) return(log(sd))
+    rho <- attr(m, "correlation")[2, 1]
+    c(log(sd), rho / sqrt(1 - rho^2))
+  }))
+}
+
+# Each package's Laplace objective (as a log-likelihood) at its own and the other's estimates, the random terms
+# matched by group name (lme4 orders its terms by decreasing number of levels, glmmTMB keeps the formula's order).
+# NULL for terms larger than 2x2 (no closed form for glmmTMB's parameters here).
+cross_check <- function(f, dat, fam, lfit, tfit) {
+  vcL <- VarCorr(lfit); vcT <- VarCorr(tfit)$cond
+  if (any(vapply(vcT, nrow, integer(1)) > 2L)) return(NULL)
+  tryCatch({
+    stopifnot(setequal(names(vcL), names(vcT)))
+    dev <- glmer(f, data = dat, family = fam, devFunOnly = TRUE)
+    thetaT <- unname(theta_from_vc(vcT[names(vcL)])); betaT <- unname(fixef(tfit)$cond)
+    thetaL <- unname(getME(lfit, "theta")); betaL <- unname(fixef(lfit))
+    parT <- unname(tfit$obj$env$last.par.best[-tfit$obj$env$random])
+    list(
+      lme4ObjectiveAtLme4 = -dev(c(thetaL, betaL)) / 2,
+      lme4ObjectiveAtGlmmTMB = -dev(c(thetaT, betaT)) / 2,
+      glmmTMBObjectiveAtGlmmTMB = -tfit$obj$fn(parT),
+      glmmTMBObjectiveAtLme4 = -tfit$obj$fn(c(betaL, tmb_theta_from_vc(unclass(vcL)[names(vcT)]))),
+      note = paste("log-likelihoods (-objective) of each package's Laplace approximation at each",
+                   "package's estimates; a gap between the two objectives at the same estimates",
+                   "means they approximate differently, not that one optimiser stopped early."))
+  }, error = function(e) list(error = conditionMessage(e)))
+}
