@@ -367,7 +367,7 @@ internal sealed class EngineLayout
     public BlockedCholesky CreateFactor(bool withFixed)
     {
         if (!withFixed)
-            return new BlockedCholesky(_levels[0], QBlock, DenseRandom, _patternStart, _patternIndex);
+            return new BlockedCholesky(_levels[0], QBlock, DenseRandom, _patternStart, _patternIndex, pairsWhenCheap: QRest > 0);
         int L = _levels[0];
         var start = new int[L + 1];
         var idx = new int[PatternIndex.Length + L * P];
@@ -379,7 +379,7 @@ internal sealed class EngineLayout
             for (int j = 0; j < P; j++) idx[w++] = DenseRandom + j;
         }
         start[L] = w;
-        return new BlockedCholesky(L, QBlock, DenseRandom + P, start, idx);
+        return new BlockedCholesky(L, QBlock, DenseRandom + P, start, idx, pairsWhenCheap: QRest > 0);
     }
 
     private static bool SameFactor(RandomEffectsTerm a, RandomEffectsTerm b) =>

@@ -87,6 +87,7 @@ internal sealed class PenalizedSystem
         _chunkGrad = new double[chunks * m];
         _chunkDev = new double[chunks];
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        _chol.Parallelism = _parallel;
     }
 
     /// <summary>The engine layout of the data.</summary>
