@@ -35,7 +35,7 @@ internal static class LargeDenseCholesky
     public static bool Applies(int n) => n >= MinimumOrder && IsSupported;
 
     /// <summary>Scratch length <see cref="Factor"/> needs for order n (the packed panel).</summary>
-    public static int FactorScratchLength(int n) => PanelWidth * n;
+    public static int FactorScratchLength(int n) => PanelWidth * (n + 8);
 
     /// <summary>
     /// Factors the n × n matrix in <paramref name="a"/> in place (lower triangle; the strict upper triangle is not
@@ -51,12 +51,12 @@ internal static class LargeDenseCholesky
             if (r == 0) break;
             Run(parallel, g =>
             {
-                for (int i = r0 + g; i < n; i += Groups) PanelRow(a, n, j0, jb, i, panel, r0, r);
+                for (int i = r0 + g; i < n; i += Groups) PanelRow(a, n, j0, jb, i, panel, r0);
             });
             int tiles = (r + 3) / 4;
             Run(parallel, g =>
             {
-                for (int t = g; t < tiles; t += Groups) TrailingTile(a, n, j0, jb, r0 + 4 * t, panel, r0, r);
+                for (int t = g; t < tiles; t += Groups) TrailingTile(a, n, j0, jb, r0 + 4 * t, panel, r0);
             });
         }
         return true;
@@ -141,20 +141,24 @@ internal static class LargeDenseCholesky
     }
 
     /// <summary>Row i below the panel: L_i,J = A_i,J L_JJ⁻ᵀ, also packed into column i − r0 of the transposed panel.</summary>
-    private static void PanelRow(double[] a, int n, int j0, int jb, int i, double[] panel, int r0, int r)
+    private static void PanelRow(double[] a, int n, int j0, int jb, int i, double[] panel, int r0)
     {
         for (int c = 0; c < jb; c++)
         {
             int col = j0 + c;
             double v = (a[i * n + col] - DenseCholesky.Dot(a.AsSpan(i * n + j0, c), a.AsSpan(col * n + j0, c))) / a[col * n + col];
             a[i * n + col] = v;
-            panel[c * r + i - r0] = v;
+            panel[PanelIndex(c, i - r0, jb)] = v;
         }
     }
 
+    /// <summary>Where L_(r0 + jj), j0 + c sits in the packed panel: by tiles of 8 columns, each tile c-major ([c][8] contiguous), so a tile's loads run sequentially.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PanelIndex(int c, int jj, int jb) => (jj >> 3) * jb * 8 + c * 8 + (jj & 7);
+
     /// <summary>A_ij −= Σ_c L_ic L_jc for the rows i .. i + 3 of the trailing matrix and every column r0 ≤ j ≤ i (lower triangle).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TrailingTile(double[] a, int n, int j0, int jb, int i, double[] panel, int r0, int r)
+    private static void TrailingTile(double[] a, int n, int j0, int jb, int i, double[] panel, int r0)
     {
         ref double pa = ref MemoryMarshal.GetArrayDataReference(a);
         ref double pp = ref MemoryMarshal.GetArrayDataReference(panel);
@@ -169,7 +173,7 @@ internal static class LargeDenseCholesky
             {
                 Vector256<double> c00 = default, c01 = default, c10 = default, c11 = default;
                 Vector256<double> c20 = default, c21 = default, c30 = default, c31 = default;
-                ref double pc = ref Unsafe.Add(ref pp, jt - r0);
+                ref double pc = ref Unsafe.Add(ref pp, PanelIndex(0, jt - r0, jb));
                 for (int c = 0; c < jb; c++)
                 {
                     var p0 = Vector256.LoadUnsafe(ref pc);
@@ -186,7 +190,7 @@ internal static class LargeDenseCholesky
                     b = Vector256.Create(Unsafe.Add(ref l3, c));
                     c30 = Fma.MultiplyAdd(b, p0, c30);
                     c31 = Fma.MultiplyAdd(b, p1, c31);
-                    pc = ref Unsafe.Add(ref pc, r);
+                    pc = ref Unsafe.Add(ref pc, 8);
                 }
                 Subtract(ref Unsafe.Add(ref pa, i * n + jt), c00, c01);
                 Subtract(ref Unsafe.Add(ref pa, (i + 1) * n + jt), c10, c11);
@@ -201,7 +205,7 @@ internal static class LargeDenseCholesky
             for (int j = jt; j <= row; j++)
             {
                 double s = 0;
-                for (int c = 0; c < jb; c++) s += a[row * n + j0 + c] * panel[c * r + j - r0];
+                for (int c = 0; c < jb; c++) s += a[row * n + j0 + c] * panel[PanelIndex(c, j - r0, jb)];
                 a[row * n + j] -= s;
             }
         }
