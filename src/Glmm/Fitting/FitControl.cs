@@ -59,6 +59,13 @@ internal sealed record FitControl
     /// <summary>L-BFGS-B's projected-gradient tolerance: <see cref="GradientToleranceFactor"/> × <see cref="Tolerance"/>.</summary>
     public double GradientTolerance => GradientToleranceFactor * Tolerance;
 
+    /// <summary>
+    /// Longest step of one L-BFGS-B iteration in stage 2's coordinates (each scaled to unit curvature at the start): a
+    /// trust radius, since the deviance is far from quadratic in θ and a longer step (an extrapolated line search)
+    /// lands where PIRLS's predicted modes are useless.
+    /// </summary>
+    public double Stage2MaxStep { get; init; } = 10.0;
+
     // ---- The quadrature stage: Newton steps with the Laplace Hessian ----
 
     /// <summary>Newton iterations of the quadrature stage.</summary>

@@ -57,8 +57,9 @@ internal static class Stages
 
     /// <summary>
     /// Stage 2 with the exact gradient: L-BFGS-B over (θ, β) from stage 1's solution, each coordinate scaled by
-    /// 1/√(its diagonal Hessian entry) — β's from stage 1's factor (<paramref name="betaHessianDiagonal"/>), θ's by
-    /// forward differences of the gradient — without bounds: the deviance is unchanged when a column of a factor T
+    /// 1/√|its diagonal Hessian entry| — β's from stage 1's factor (<paramref name="betaHessianDiagonal"/>), θ's by
+    /// forward differences of the gradient — and each iteration's step at most <see cref="FitControl.Stage2MaxStep"/>
+    /// long in those units, without bounds: the deviance is unchanged when a column of a factor T
     /// changes sign, and for a scalar term its gradient vanishes at θ = 0, so a bound at 0 would stall the search;
     /// signs are normalised afterwards.
     /// </summary>
@@ -89,7 +90,9 @@ internal static class Stages
                 hjj = double.IsFinite(f) ? (gh[j] - g0[j]) / h : double.NaN;
             }
             else hjj = betaHessianDiagonal[j - nth];
-            scale[j] = hjj > 0 && double.IsFinite(hjj) ? 1.0 / Math.Sqrt(hjj) : 1.0;
+            // Where the deviance is concave at the start (a variance far above its estimate: D grows like log σ²),
+            // the magnitude of the curvature still gives the coordinate's natural unit.
+            scale[j] = hjj != 0 && double.IsFinite(hjj) ? 1.0 / Math.Sqrt(Math.Abs(hjj)) : 1.0;
         }
         int evaluations = nth + 1;
         var x = new double[n];
@@ -115,7 +118,7 @@ internal static class Stages
             for (int j = 0; j < n; j++) g[j] = gx[j] * scale[j];
             return f;
         }, new double[n], Enumerable.Repeat(double.NegativeInfinity, n).ToArray(), Enumerable.Repeat(double.PositiveInfinity, n).ToArray(),
-            new LbfgsBOptions { ProjectedGradientTolerance = control.GradientTolerance, FunctionTolerance = control.GradientFunctionTolerance, MaxEvaluations = control.MaxEvaluations });
+            new LbfgsBOptions { ProjectedGradientTolerance = control.GradientTolerance, FunctionTolerance = control.GradientFunctionTolerance, MaxEvaluations = control.MaxEvaluations, MaxStepNorm = control.Stage2MaxStep });
         evaluations += result.Evaluations - reused;
         var theta = new double[nth];
         var beta = new double[p];

@@ -76,6 +76,7 @@ internal sealed class LbfgsB
                 else if (d[i] < 0 && double.IsFinite(lower[i])) stpMax = Math.Min(stpMax, (lower[i] - x[i]) / d[i]);
             }
             double dNorm = Math.Sqrt(Dot(d, d));
+            if (dNorm > 0) stpMax = Math.Min(stpMax, options.MaxStepNorm / dNorm);
             double step = sHist.Count == 0 ? Math.Min(1.0 / dNorm, stpMax) : 1.0;
             if (sHist.Count == 0 && iter > 0) step = Math.Min(1.0, stpMax);
             // Backtracking with sufficient decrease; expansion while still steep.

@@ -6,6 +6,13 @@ internal sealed record LbfgsBOptions
     /// <summary>Number of correction pairs (s, y) kept for the limited-memory BFGS matrix.</summary>
     public int Memory { get; init; } = 10;
 
+    /// <summary>
+    /// Longest step (Euclidean norm) one iteration may take, expansions of its line search included: a trust radius
+    /// for problems whose variables are scaled to unit curvature, where a much longer step means the quadratic model
+    /// has been extrapolated far beyond where it holds. Infinite by default.
+    /// </summary>
+    public double MaxStepNorm { get; init; } = double.PositiveInfinity;
+
     /// <summary>Stop when the largest component of the projected gradient is at most this times 1 + |f|.</summary>
     public double ProjectedGradientTolerance { get; init; } = 1e-6;
 
