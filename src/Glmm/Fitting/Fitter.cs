@@ -14,9 +14,12 @@ namespace Glmm.Fitting;
 /// </summary>
 internal static class Fitter
 {
-    public static GlmmFit Fit(ModelStructure model, GlmmOptions options)
+    public static GlmmFit Fit(ModelStructure original, GlmmOptions options)
     {
         var clock = Stopwatch.StartNew();
+        // The data's checks, X in the engine's column scaling, the starting GLM, separation (FitPreconditions).
+        var start = FitPreconditions.Prepare(original, options);
+        var model = start.Model;
         var factory = CriterionFactory.Create(model, options);
         var data = factory.Layout;
         var re = model.Random;
@@ -25,7 +28,7 @@ internal static class Fitter
 
         // Stage 1, from the GLM without random effects (as glmer starts). It is the answer for nAGQ = 0, otherwise only
         // the start of stage 2: then, before the gradient stage, a few quadratic-model steps are start enough.
-        var glm = GlmIrls.Fit(options.Family, model.X, model.Y, model.Weights, model.Offset);
+        var glm = start.Glm;
         var stage1 = factory.ProfiledLaplace(glm.Coefficients.ToArray());
         bool gradientStage = factory.LaplaceHasGradient && options.NAgq != 0;
         var s1 = Stages.Stage1(stage1, re, control, startForGradient: gradientStage, lastStage: options.NAgq == 0);
@@ -64,6 +67,9 @@ internal static class Fitter
         var beta = final.IncludesBeta ? estimate.Beta : (double[])stage1.Beta.Clone();
         var modes = ModeState.Capture(final.System);
 
+        if (!double.IsFinite(boundary.Deviance) || beta.Any(b => !double.IsFinite(b)))
+            throw new GlmmInputException(FitPreconditions.Diagnose(model, options.Family, final.System.Eta));
+
         var covariance = FixedEffectsCovariance.AtEstimates(data, theta, beta, modes.U);
         var covarianceSource = CovarianceSource.Pirls;
         bool converged = true;
@@ -82,6 +88,8 @@ internal static class Fitter
         return FitAssembler.Assemble(new FitState
         {
             Layout = data,
+            OriginalModel = original,
+            Scaling = start.Scaling,
             Options = options,
             Method = options.NAgq switch { 0 => FitMethod.PirlsOnly, 1 => FitMethod.Laplace, _ => FitMethod.AdaptiveQuadrature },
             Rule = factory.Rule,
@@ -93,7 +101,7 @@ internal static class Fitter
             Modes = modes,
             Converged = converged && warnings.Count == 0,
             Singular = boundary.Singular,
-            Warnings = warnings,
+            Warnings = start.Warnings.Concat(warnings).ToList(),
             Evaluations = evaluations,
             Sweeps = criteria.Sum(c => c.Sweeps),
             Seconds = clock.Elapsed.TotalSeconds,
