@@ -173,7 +173,7 @@ public sealed record SavedModel
     private static readonly Encoding Encoding_ = new UTF8Encoding(false);
 
     /// <summary>Writes the model to <paramref name="path"/>.</summary>
-    public void Save(string path) => File.WriteAllText(path, ToJson() + "\n", Encoding_);
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToJson() + "\n");
 
     /// <summary>
     /// Reads a model file. A file that is not a glmm model, is of another format version, or is
