@@ -125,7 +125,7 @@ internal sealed class FitCommand : Command
             stderr.WriteLine($"glmm: warning: --grid {options.Get(Grid)} has no effect without --nagq K > 1 (adaptive quadrature)");
         if (nagq <= 1 && options.Has(MaxQuadratureWork))
             stderr.WriteLine("glmm: warning: --max-quadrature-work has no effect without --nagq K > 1 (adaptive quadrature)");
-        var data = CommonOptions.ReadData(options);
+        var data = CommonOptions.ReadData(options, stderr);
         var fitOptions = CommonOptions.FitOptions(options, nagq, threads) with
         {
             MaxQuadratureWork = budget,
