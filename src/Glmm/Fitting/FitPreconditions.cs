@@ -65,7 +65,7 @@ internal static class FitPreconditions
     /// <summary>The one line for separated data.</summary>
     public static string SeparationMessage(SeparationResult s) =>
         Prefix + $"the fixed effects are {(s.Complete ? "completely" : "quasi-completely")} separated: the likelihood keeps rising as {s.Describe()} diverge, " +
-        "fitting every row of some covariate pattern exactly (lme4 and glmmTMB report huge estimates and standard errors here); " +
+        $"which fits {(s.Complete ? "every row" : "some rows")} exactly (lme4 and glmmTMB report huge estimates and standard errors here); " +
         "remove or merge the separating terms";
 
     /// <summary>

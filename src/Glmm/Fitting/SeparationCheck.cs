@@ -81,14 +81,21 @@ internal static class SeparationCheck
         for (int j = 0; j < p; j++)
             if (Math.Abs(b[j]) > 1e-6) names.Add((x.Names[j], Math.Sign(b[j])));
         if (names.Count == 0) return SeparationResult.None(p);
-        bool complete = eq.Count == 0;
-        foreach (var a in ineq)
-        {
-            double s = 0;
-            for (int j = 0; j < p; j++) s += a[j] * b[j];
-            if (!(s > 1e-7)) { complete = false; break; }
-        }
-        return new SeparationResult(true, complete, b, names);
+        return new SeparationResult(true, IsComplete(ineq, eq, p), b, names);
+    }
+
+    /// <summary>
+    /// Complete separation (no rows with both outcomes, and some b with every aᵢ'b &gt; 0): max t subject to aᵢ'b ≥ t,
+    /// −1 ≤ b, t ≤ 1, positive exactly when every row can be fitted strictly.
+    /// </summary>
+    private static bool IsComplete(List<double[]> ineq, List<double[]> eq, int p)
+    {
+        if (eq.Count > 0) return false;
+        var rows = ineq.Select(a => a.Append(-1.0).ToArray()).ToList();
+        var objective = new double[p + 1];
+        objective[p] = 1;
+        var bt = Maximise(objective, rows, [], p + 1);
+        return bt is not null && bt[p] > 1e-7;
     }
 
     /// <summary>
