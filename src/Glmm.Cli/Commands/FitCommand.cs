@@ -17,7 +17,7 @@ internal sealed class FitCommand : Command
 
     private static readonly OptionSpec MaxQuadratureWork = new("max-quadrature-work", "N",
         "cost guard of --nagq K > 1: nodes per cluster x rows x expected deviance evaluations above N are refused with the numbers before the fit starts; 0: no limit")
-    { Default = "1e10" };
+    { Default = "1e9" };
 
     private static readonly OptionSpec Information = new("information", "KIND",
         "curvature of the Laplace approximation for non-canonical links: observed (exact, as glmmTMB) or expected (as lme4)")
@@ -119,7 +119,7 @@ internal sealed class FitCommand : Command
         int nagq = options.GetInt(NAgq, 1);
         int threads = CommonOptions.ReadThreads(options);
         var confint = CheckConfint(options);
-        double budget = options.GetDouble(MaxQuadratureWork, 1e10);
+        double budget = options.GetDouble(MaxQuadratureWork, 1e9);
         if (double.IsNaN(budget)) throw new GlmmInputException($"--max-quadrature-work must be a number, not {options.Get(MaxQuadratureWork)}");
         if (nagq <= 1 && options.Has(Grid))
             stderr.WriteLine($"glmm: warning: --grid {options.Get(Grid)} has no effect without --nagq K > 1 (adaptive quadrature)");

@@ -152,6 +152,6 @@ internal sealed class CriterionFactory
             if (Math.Pow(kk, q) * data.N * evaluations <= budget) { smaller = kk; break; }
         string smallerText = smaller > 1 ? string.Create(inv, $"--nagq {smaller} or less") : "--nagq 1 (Laplace)";
         throw new GlmmInputException(string.Create(inv,
-            $"nAGQ = {k} with {q} random effects per cluster: the {options.Grid.Name()} grid has {nodes:N0} nodes per cluster; with {data.N:N0} rows and about {evaluations:N0} deviance evaluations that is {work:G3} row-node evaluations, above the budget of {budget:G3} (about {budget / 1.7e8:N0} s on one core); use {alternative}{smallerText}, or raise the budget with --max-quadrature-work"));
+            $"nAGQ = {k} with {q} random effects per cluster: the {options.Grid.Name()} grid has {nodes:N0} nodes per cluster; with {data.N:N0} rows and about {evaluations:N0} deviance evaluations that is {work:G3} row-node evaluations, above the budget of {budget:G3} (about {budget / 1e8:N0} s on one core); use {alternative}{smallerText}, or raise the budget with --max-quadrature-work"));
     }
 }
