@@ -63,6 +63,12 @@ public sealed record GlmmOptions
     /// </summary>
     public double MaxQuadratureWork { get; init; } = 1e9;
 
+    /// <summary>
+    /// A weak normal prior on β (blme's <c>fixef.prior</c>): the fit maximises the penalized likelihood, so separated
+    /// data give finite estimates. Null (the default) for maximum likelihood. Needs the Laplace criterion (nAGQ = 1).
+    /// </summary>
+    public NormalPrior? FixedEffectsPrior { get; init; }
+
     /// <summary>Name of the data shown in the summary (e.g. the file name).</summary>
     public string DataName { get; init; } = "";
 }

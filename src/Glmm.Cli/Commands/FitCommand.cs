@@ -19,6 +19,9 @@ internal sealed class FitCommand : Command
         "cost guard of --nagq K > 1: nodes per cluster x rows x expected deviance evaluations above N are refused with the numbers before the fit starts; 0: no limit")
     { Default = "1e9" };
 
+    private static readonly OptionSpec FixefPrior = new("fixef-prior", "PRIOR",
+        "a weak normal prior on the fixed effects, the remedy for separation (blme's fixef.prior): normal (SD 10 for the intercept, 2.5 for the others) or normal:SD_INTERCEPT,SD; the fit maximises the penalized likelihood (Laplace only)");
+
     private static readonly OptionSpec Information = new("information", "KIND",
         "curvature of the Laplace approximation for non-canonical links: observed (exact, as glmmTMB) or expected (as lme4)")
     { Default = "observed", Allowed = new[] { "observed", "expected" } };
@@ -107,7 +110,7 @@ internal sealed class FitCommand : Command
         "summary (--format text) or one JSON object.";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
-        CommonOptions.Model.Concat(new[] { CommonOptions.Family, CommonOptions.Link, NAgq, Grid, MaxQuadratureWork, Information, Reml, CommonOptions.Threads, CommonOptions.Format, Ranef })
+        CommonOptions.Model.Concat(new[] { CommonOptions.Family, CommonOptions.Link, NAgq, Grid, MaxQuadratureWork, FixefPrior, Information, Reml, CommonOptions.Threads, CommonOptions.Format, Ranef })
             // After the fit (issue 6): --ranef-out, --predict, --type, --no-random, --allow-new-levels, --residuals, --save.
             .Concat(PredictionOutput.FitOptions)
             .Concat(ConfintOptions) // --confint, --level, --nsim, --seed
@@ -129,6 +132,7 @@ internal sealed class FitCommand : Command
         var fitOptions = CommonOptions.FitOptions(options, nagq, threads) with
         {
             MaxQuadratureWork = budget,
+            FixedEffectsPrior = options.Get(FixefPrior) is { } prior ? NormalPrior.Parse(prior) : null,
             Grid = FitNames.ParseGrid(options.Get(Grid) ?? "product"),
             Information = FitNames.ParseInformation(options.Get(Information) ?? "observed"),
             Reml = options.Get(Reml) is { } reml ? FitNames.ParseReml(reml) : null,

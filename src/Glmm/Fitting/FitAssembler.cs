@@ -62,6 +62,8 @@ internal sealed record FitState
     public int Sweeps { get; init; }
     public required double Seconds { get; init; }
     public RemlVariant? Reml { get; init; }
+    /// <summary>−2 × the penalized log-likelihood (up to the prior's constant) when a prior on β was given; NaN otherwise.</summary>
+    public double PenalizedDeviance { get; init; } = double.NaN;
     /// <summary>−2 × the restricted log-likelihood at the REML estimates (NaN for ML).</summary>
     public double RestrictedDeviance { get; init; } = double.NaN;
 }
@@ -164,6 +166,8 @@ internal static class FitAssembler
             Seconds = state.Seconds,
             Reml = state.Reml,
             RestrictedLogLik = -0.5 * state.RestrictedDeviance,
+            FixedEffectsPrior = options.FixedEffectsPrior,
+            PenalizedDeviance = state.PenalizedDeviance,
             Model = model,
             Options = options,
             Beta = beta,

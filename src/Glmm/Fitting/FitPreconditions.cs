@@ -10,7 +10,11 @@ namespace Glmm.Fitting;
 /// <param name="Scaling">The column scaling (identity for well-scaled columns).</param>
 /// <param name="Glm">The GLM without random effects on the scaled model (β's start, as glmer's).</param>
 /// <param name="Warnings">Warnings about the data (non-integer successes, …), in R's words.</param>
-internal sealed record FitStart(ModelStructure Model, FixedEffectsScaling Scaling, GlmFitResult Glm, IReadOnlyList<string> Warnings);
+internal sealed record FitStart(ModelStructure Model, FixedEffectsScaling Scaling, GlmFitResult? Glm, IReadOnlyList<string> Warnings)
+{
+    /// <summary>The starting GLM (present unless a prior was given and the GLM could not be fitted).</summary>
+    public GlmFitResult RequireGlm => Glm ?? throw new InvalidOperationException("no starting GLM");
+}
 
 /// <summary>
 /// The checks that decide, before any iteration, whether a model can be fitted, and the diagnosis when a fit fails
@@ -29,6 +33,8 @@ internal static class FitPreconditions
     public static FitStart Prepare(ModelStructure model, GlmmOptions options)
     {
         var family = options.Family;
+        if (options.FixedEffectsPrior is not null && (options.NAgq != 1 || options.Reml is not null))
+            throw new GlmmInputException("--fixef-prior needs the Laplace criterion (--nagq 1, no --reml): with nAGQ = 0 beta is estimated inside PIRLS, and the prior is not defined for quadrature or REML here");
         family.ValidateResponse(model.Y, model.Weights);
         bool anyWeight = false;
         foreach (double w in model.Weights) if (w > 0) { anyWeight = true; break; }
@@ -47,19 +53,37 @@ internal static class FitPreconditions
         var scaling = FixedEffectsScaling.For(model.X,
             options.Reml is null && options.NAgq <= 1 ? FixedEffectsScaling.Band : FixedEffectsScaling.WideBand);
         var scaled = scaling.Apply(model);
-        GlmFitResult glm;
+        var warnings = new List<string>(family.ResponseWarnings(model.Y, model.Weights));
+        GlmFitResult? glm = null;
+        SeparationResult? separation = null;
         try
         {
             glm = GlmIrls.Fit(family, scaled.X, scaled.Y, scaled.Weights, scaled.Offset);
         }
-        catch (GlmmInputException) when (SeparationCheck.Run(scaled, family) is { Separated: true } s)
+        catch (GlmmInputException) when ((separation = SeparationCheck.Run(scaled, family)) is { Separated: true })
         {
-            throw new GlmmInputException(SeparationMessage(s));
         }
-        bool suspicious = !glm.Converged || glm.Warnings.Any(w => w.Contains("numerically 0", StringComparison.Ordinal));
-        if (suspicious && SeparationCheck.Run(scaled, family) is { Separated: true } sep)
-            throw new GlmmInputException(SeparationMessage(sep));
-        return new FitStart(scaled, scaling, glm, family.ResponseWarnings(model.Y, model.Weights));
+        bool suspicious = glm is null || !glm.Converged || NearTheBound(glm, family);
+        if (suspicious && (separation ??= SeparationCheck.Run(scaled, family)) is { Separated: true } sep)
+        {
+            // Without a prior the estimates are infinite: stop with the cause. With one they are finite: say so.
+            if (options.FixedEffectsPrior is null) throw new GlmmInputException(SeparationMessage(sep));
+            warnings.Add($"the fixed effects are {(sep.Complete ? "completely" : "quasi-completely")} separated ({sep.Describe()} diverge by maximum likelihood); the normal prior keeps their estimates finite, and their standard errors reflect the prior more than the data");
+        }
+        return new FitStart(scaled, scaling, glm, warnings);
+    }
+
+    /// <summary>
+    /// The trigger of the linear program: some fitted μ of the starting GLM within 1e-4 of the bound (a probability of
+    /// 0 or 1, a rate of 0), where a separating direction would have driven it. R's glm warns only at 1e-15, which
+    /// misses quasi-separation: there the GLM stops at |β| ≈ 20 with μ = 1 − 2e-9.
+    /// </summary>
+    private static bool NearTheBound(GlmFitResult glm, Family family)
+    {
+        const double near = 1e-4;
+        foreach (double mu in glm.FittedMu)
+            if (family is Poisson ? mu < near : mu < near || mu > 1 - near) return true;
+        return false;
     }
 
     /// <summary>The one line for separated data.</summary>

@@ -23,7 +23,7 @@ internal static class RemlFitter
         var data = factory.Layout;
         var re = model.Random;
         var control = FitControl.From(options);
-        var glmBeta = start.Glm.Coefficients.ToArray();
+        var glmBeta = start.RequireGlm.Coefficients.ToArray();
         var warnings = new List<string>();
 
         // The marginal deviance −2ℓ(θ, β) at the estimates: Laplace, or AGQ when asked (for 'profile', the one inside

@@ -12,15 +12,18 @@ public static class SummaryWriter
     public static string Write(GlmmFit fit)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(fit.Reml is not null ? RemlTitle(fit) : fit.Method switch
+        string title = fit.Reml is not null ? RemlTitle(fit) : fit.Method switch
         {
             FitMethod.PirlsOnly => "Generalized linear mixed model fit by maximum likelihood (nAGQ = 0: fixed effects estimated within PIRLS)",
             FitMethod.Laplace => "Generalized linear mixed model fit by maximum likelihood (Laplace Approximation)",
             FitMethod.AdaptiveQuadrature or FitMethod.Reml => $"Generalized linear mixed model fit by maximum likelihood (Adaptive Gauss-Hermite quadrature, nAGQ = {fit.NAgq}; {fit.Grid?.Name()} grid, {fit.NodesPerCluster} nodes per cluster)",
-        });
+        };
+        sb.AppendLine(fit.FixedEffectsPrior is null ? title : title.Replace("fit by maximum likelihood", "fit by penalized maximum likelihood", StringComparison.Ordinal));
         sb.AppendLine($" Family: {fit.Family.Name}  ( {fit.Family.Link.Name} )");
         sb.AppendLine($"Formula: {fit.Formula}");
         if (fit.DataName.Length > 0) sb.AppendLine($"   Data: {fit.DataName}");
+        if (fit.FixedEffectsPrior is { } prior)
+            sb.AppendLine($"  Prior: {prior.Describe()}; the estimates maximise the penalized likelihood (penalized deviance {F(fit.PenalizedDeviance, 1)}), logLik below is unpenalized");
         if (fit.DroppedRows > 0) sb.AppendLine($"Rows dropped: {fit.DroppedRows} ({fit.DroppedReason})");
         var droppedColumns = fit.Model.X.DroppedColumns;
         if (droppedColumns.Count > 0)
