@@ -44,7 +44,8 @@ internal static class SeparationCheck
         if (p == 0) return SeparationResult.None(p);
         var ineq = new List<double[]>();
         var eq = new List<double[]>();
-        var seen = new HashSet<string>();
+        var seenIneq = new HashSet<double[]>(RowComparer.Instance);
+        var seenEq = new HashSet<double[]>(RowComparer.Instance);
         var row = new double[p];
         for (int i = 0; i < n; i++)
         {
@@ -62,8 +63,7 @@ internal static class SeparationCheck
             if (max == 0 || !double.IsFinite(max)) continue;
             var a = new double[p];
             for (int j = 0; j < p; j++) a[j] = (sign == 0 ? 1 : sign) * row[j] / max;
-            string key = (sign == 0 ? "e" : "i") + string.Join(",", a.Select(v => BitConverter.DoubleToInt64Bits(v)));
-            if (!seen.Add(key)) continue;
+            if (!(sign == 0 ? seenEq : seenIneq).Add(a)) continue;
             (sign == 0 ? eq : ineq).Add(a);
         }
         if (ineq.Count == 0) return SeparationResult.None(p);
@@ -178,6 +178,21 @@ internal static class SeparationCheck
             (basic[leave], nonbasic[enter]) = (nonbasic[enter], basic[leave]);
         }
         return null;
+    }
+
+    /// <summary>Rows compared bit for bit (the distinct rows of the linear program).</summary>
+    private sealed class RowComparer : IEqualityComparer<double[]>
+    {
+        public static readonly RowComparer Instance = new();
+
+        public bool Equals(double[]? x, double[]? y) => x is not null && y is not null && x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(double[] row)
+        {
+            var h = new HashCode();
+            foreach (double v in row) h.Add(BitConverter.DoubleToInt64Bits(v));
+            return h.ToHashCode();
+        }
     }
 
     private static double[] Solution(double[] t, int[] basic, int cols, int m, int p)
