@@ -61,9 +61,11 @@ internal static class SeparationCheck
                 max = Math.Max(max, Math.Abs(row[j]));
             }
             if (max == 0 || !double.IsFinite(max)) continue;
-            var a = new double[p];
-            for (int j = 0; j < p; j++) a[j] = (sign == 0 ? 1 : sign) * row[j] / max;
-            if (!(sign == 0 ? seenEq : seenIneq).Add(a)) continue;
+            for (int j = 0; j < p; j++) row[j] = (sign == 0 ? 1 : sign) * row[j] / max;
+            var seen = sign == 0 ? seenEq : seenIneq;
+            if (seen.Contains(row)) continue; // a repeated row costs no allocation
+            var a = (double[])row.Clone();
+            seen.Add(a);
             (sign == 0 ? eq : ineq).Add(a);
         }
         if (ineq.Count == 0) return SeparationResult.None(p);
