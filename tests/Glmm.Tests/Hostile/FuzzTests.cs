@@ -89,6 +89,15 @@ public class FuzzTests
             ModelBuilder.Build(formula.Text, Data);
         });
 
+    [Property(Arbitrary = new[] { typeof(FuzzArbitraries) }, MaxTest = 1000)]
+    public void FormulasFitOrGiveInputErrors(FormulaText formula) =>
+        OnlyInputErrors(() =>
+        {
+            var fit = GlmmModel.Fit(formula.Text, Data, new GlmmOptions { Threads = 1 });
+            Assert.DoesNotContain("Infinity", fit.Summary());
+            Assert.DoesNotContain("NaN", fit.Summary());
+        });
+
     [Property(Arbitrary = new[] { typeof(FuzzArbitraries) }, MaxTest = 3000)]
     public void CsvFilesOnlyThrowInputErrors(CsvText csv) =>
         OnlyInputErrors(() => CsvTableReader.Read(new StringReader(csv.Text), "fuzz.csv"));
