@@ -105,12 +105,25 @@ internal static class FitPreconditions
         return Prefix + $"the linear predictor eta overflowed{largest}, so the {family.Name} likelihood is not finite at the estimates; check the response, the family and link, and covariates on extreme scales";
     }
 
+    /// <summary>Columns whose root mean square is below this are refused: the variance of their coefficient overflows.</summary>
+    public const double MinRmsCovariate = 1e-100;
+
     private static void CheckCovariates(ModelStructure model)
     {
         var x = model.X;
         for (int j = 0; j < x.Columns; j++)
         {
             var col = x.Column(j);
+            double max = 0, ss = 0;
+            foreach (double v in col) if (double.IsFinite(v)) max = Math.Max(max, Math.Abs(v));
+            if (max > 0 && max < 1)
+            {
+                foreach (double v in col) ss += (v / max) * (v / max);
+                double rms = max * Math.Sqrt(ss / col.Length);
+                if (rms < MinRmsCovariate)
+                    throw new GlmmInputException(Prefix + string.Create(CultureInfo.InvariantCulture,
+                        $"fixed-effects column '{x.Names[j]}' has values of order {rms:G3} (root mean square): below {MinRmsCovariate:G3} the variance of its coefficient overflows; rescale it"));
+            }
             for (int i = 0; i < col.Length; i++)
             {
                 double v = col[i];

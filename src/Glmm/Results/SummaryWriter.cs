@@ -114,6 +114,8 @@ public static class SummaryWriter
     {
         var finite = values.Where(v => double.IsFinite(v) && v != 0).Select(Math.Abs).ToArray();
         if (finite.Length == 0) return "F4";
+        // Beyond what fixed notation can show (a covariate on a scale of 1e-10 or 1e20): scientific, 4 significant digits.
+        if (finite.Max() >= 1e6 || finite.Min() < 1e-6) return "0.000e+00";
         int decimals = Math.Clamp(3 - (int)Math.Floor(Math.Log10(finite.Min())), 0, 8);
         return "F" + decimals.ToString(Inv);
     }

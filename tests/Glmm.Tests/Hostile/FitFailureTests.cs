@@ -117,6 +117,17 @@ public class FitFailureTests : IDisposable
     }
 
     [Fact]
+    public void ACovariateOnTheScaleOf1e200IsRefusedAndOneOf1e12IsNot()
+    {
+        var data = _cli.File("tiny.csv", "y,x,g\n" + string.Join("\n", Enumerable.Range(0, 20).Select(i => $"{i * 7 % 3 % 2},{(i * 1e-200).ToString("R", System.Globalization.CultureInfo.InvariantCulture)},g{i % 4}")) + "\n");
+        Assert.Equal("the model could not be fitted: fixed-effects column 'x' has values of order 1.11E-199 (root mean square): below 1E-100 the variance of its coefficient overflows; rescale it",
+            CliRunner.Refused("fit", "-d", data, "-f", "y ~ x + (1 | g)"));
+        var (code, output, _) = CliRunner.Run("fit", "-d", data, "-f", "y ~ I(x * 1e188) + (1 | g)");
+        Assert.Equal(0, code);
+        Assert.Contains(" I(x * 1e+188) ", output);
+    }
+
+    [Fact]
     public void NonIntegerBinomialSuccessesWarnAsRDoes()
     {
         // R's binomial()$initialize warns "non-integer #successes in a binomial glm!"; glmer passes it on, and so does the fit.

@@ -35,6 +35,22 @@ public class ScaleInvarianceTests
         Assert.True(scaled.Converged);
     }
 
+    [Theory]
+    [InlineData("1e-12")]
+    [InlineData("1e20")]
+    public void FarOffScalesAreExactAndPrintedInScientificNotation(string factor)
+    {
+        double s = double.Parse(factor, CultureInfo.InvariantCulture);
+        var reference = GlmmModel.Fit("y ~ x + (1 | g)", Scaling);
+        var scaled = GlmmModel.Fit($"y ~ I(x * {factor}) + (1 | g)", Scaling);
+        Assert.Equal(1.0, scaled.FixedEffects[1].Estimate * s / reference.FixedEffects[1].Estimate, 1e-4);
+        Assert.Equal(1.0, scaled.FixedEffects[1].StdError * s / reference.FixedEffects[1].StdError, 1e-4);
+        // A column of fixed notation would need hundreds of digits (or show only zeros): 4 significant digits instead.
+        string name = scaled.FixedEffects[1].Name;
+        var line = scaled.Summary().Split('\n').First(l => l.StartsWith(" " + name + " ", StringComparison.Ordinal));
+        Assert.Matches(@"^ I\(x \* [0-9.e+-]+\)\s+-?[0-9]\.[0-9]{3}e[+-][0-9]{2}\s+[0-9]\.[0-9]{3}e[+-][0-9]{2}\s", line);
+    }
+
     [Fact]
     public void ContraceptionAgeTimesTenThousandHasTheSameZAsAge()
     {
