@@ -79,11 +79,31 @@ internal static class SeparationCheck
         double value = 0;
         for (int j = 0; j < p; j++) value += objective[j] * b[j];
         if (!(value > 1e-7)) return SeparationResult.None(p);
+        // The simplex treats entries below its tolerance as 0; a direction found that way must still satisfy every
+        // constraint up to rounding (relative to the sizes of its terms), or the data only look separated because one
+        // covariate spans many orders of magnitude.
+        if (!Satisfies(b, ineq, eq)) return SeparationResult.None(p);
         var names = new List<(string, int)>();
         for (int j = 0; j < p; j++)
             if (Math.Abs(b[j]) > 1e-6) names.Add((x.Names[j], Math.Sign(b[j])));
         if (names.Count == 0) return SeparationResult.None(p);
         return new SeparationResult(true, IsComplete(ineq, eq, p), b, names);
+    }
+
+    private static bool Satisfies(double[] b, List<double[]> ineq, List<double[]> eq)
+    {
+        foreach (var (rows, equality) in new[] { (ineq, false), (eq, true) })
+            foreach (var a in rows)
+            {
+                double sum = 0, size = 0;
+                for (int j = 0; j < b.Length; j++)
+                {
+                    sum += a[j] * b[j];
+                    size += Math.Abs(a[j] * b[j]);
+                }
+                if (sum < -1e-9 * size || (equality && sum > 1e-9 * size)) return false;
+            }
+        return true;
     }
 
     /// <summary>
