@@ -55,6 +55,15 @@ internal sealed class EngineLayout
         _order = new int[N];
         var fill = (int[])_clusterStart.Clone();
         for (int i = 0; i < N; i++) _order[fill[codes0[i]]++] = i;
+        // Within a cluster, rows that share the levels of every other term (a "cell") are made contiguous, so
+        // sums over a cell can be taken in the covariates' space and mapped to the random effects once per cell.
+        int[] otherTerms = Enumerable.Range(BlockTerms, K - BlockTerms).Select(k => _termIndex[k]).ToArray();
+        if (otherTerms.Length > 0)
+        {
+            var cellOrder = new CellComparer(otherTerms.Select(s => Random.Terms[s].Codes).ToArray());
+            for (int l = 0; l < _levels[0]; l++)
+                Array.Sort(_order, _clusterStart[l], _clusterStart[l + 1] - _clusterStart[l], cellOrder);
+        }
 
         _y = new double[N]; _weights = new double[N]; _offset = new double[N];
         _x = new double[N * P];
@@ -102,7 +111,7 @@ internal sealed class EngineLayout
         // Patterns: per cluster, the sorted set of dense random-effect indices its rows touch.
         _patternStart = new int[_levels[0] + 1];
         var patterns = new List<int>();
-        _rowSlot = new int[N * QRest];
+        var rowSlot = new int[N * QRest];
         var set = new SortedSet<int>();
         var pos = new Dictionary<int, int>();
         for (int l = 0; l < _levels[0]; l++)
@@ -119,14 +128,76 @@ internal sealed class EngineLayout
             {
                 int r = 0;
                 for (int k = BlockTerms; k < K; k++)
-                    for (int j = 0; j < _q[k]; j++) _rowSlot[i * QRest + r++] = pos[_denseOffset[k] + _codes[k * N + i] * _q[k] + j];
+                    for (int j = 0; j < _q[k]; j++) rowSlot[i * QRest + r++] = pos[_denseOffset[k] + _codes[k * N + i] * _q[k] + j];
             }
         }
         _patternIndex = patterns.ToArray();
+
+        // Cells: maximal runs of rows of one cluster with the same levels of every other term, and per cell the
+        // dense indices (and pattern slots) of its other-term effects. The packed covariates v_i = (z_block, z_other, x).
+        if (QRest > 0)
+        {
+            var cellStart = new List<int>();
+            var levelCellStart = new int[_levels[0] + 1];
+            for (int l = 0; l < _levels[0]; l++)
+            {
+                levelCellStart[l] = cellStart.Count;
+                for (int i = _clusterStart[l]; i < _clusterStart[l + 1]; i++)
+                {
+                    bool next = i == _clusterStart[l];
+                    for (int k = BlockTerms; k < K && !next; k++) next = _codes[k * N + i] != _codes[k * N + i - 1];
+                    if (next) cellStart.Add(i);
+                }
+            }
+            levelCellStart[_levels[0]] = cellStart.Count;
+            cellStart.Add(N);
+            _cellStart = cellStart.ToArray();
+            _levelCellStart = levelCellStart;
+            int cells = _cellStart.Length - 1;
+            _cellSlot = new int[cells * QRest];
+            _cellDense = new int[cells * QRest];
+            for (int c = 0; c < cells; c++)
+            {
+                int i = _cellStart[c], e = 0;
+                for (int k = BlockTerms; k < K; k++)
+                    for (int j = 0; j < _q[k]; j++, e++)
+                    {
+                        _cellDense[c * QRest + e] = _denseOffset[k] + _codes[k * N + i] * _q[k] + j;
+                        _cellSlot[c * QRest + e] = rowSlot[i * QRest + e];
+                    }
+            }
+            CovariateWidth = QBlock + QRest + P;
+            int dv = CovariateWidth;
+            _v = new double[N * dv];
+            var zb = ZBlock;
+            for (int i = 0; i < N; i++)
+            {
+                var vi = _v.AsSpan(i * dv, dv);
+                zb.Slice(i * QBlock, QBlock).CopyTo(vi);
+                int e = QBlock;
+                for (int k = BlockTerms; k < K; k++)
+                    for (int j = 0; j < _q[k]; j++) vi[e++] = _z[_zOffset[k] + i * _q[k] + j];
+                _x.AsSpan(i * P, P).CopyTo(vi[e..]);
+            }
+        }
+    }
+
+    private readonly int[] _cellStart = [0], _levelCellStart = [], _cellSlot = [], _cellDense = [];
+    private readonly double[] _v = [];
+
+    /// <summary>Orders model rows by the levels of the other terms' grouping factors (then by row: stable).</summary>
+    private sealed class CellComparer(int[][] codes) : IComparer<int>
+    {
+        public int Compare(int a, int b)
+        {
+            foreach (var c in codes)
+                if (c[a] != c[b]) return c[a].CompareTo(c[b]);
+            return a.CompareTo(b);
+        }
     }
 
     private readonly int[] _termIndex, _engineTerm, _q, _levels, _termOffsetInBlock, _order, _clusterStart, _denseOffset;
-    private readonly int[] _patternStart, _patternIndex, _rowSlot, _codes, _zOffset;
+    private readonly int[] _patternStart, _patternIndex, _codes, _zOffset;
     private readonly double[] _y, _weights, _offset, _x, _z;
     private readonly double[]? _zBlock;
 
@@ -251,8 +322,26 @@ internal sealed class EngineLayout
     /// <summary>The dense random-effect indices each cluster touches, cluster after cluster (see <see cref="PatternStart"/>).</summary>
     public ReadOnlySpan<int> PatternIndex => _patternIndex;
 
-    /// <summary>Per engine row i, for each dense entry e of its design (non-block terms and effects in order), its slot in the cluster's pattern: at i·QRest + e.</summary>
-    public ReadOnlySpan<int> RowSlot => _rowSlot;
+
+    // ---- Cells (designs with other terms) ----
+
+    /// <summary>Cell c is engine rows [CellStart[c], CellStart[c + 1]): rows of one cluster of the first factor that share the level of every other term. Empty unless <see cref="QRest"/> &gt; 0.</summary>
+    public ReadOnlySpan<int> CellStart => _cellStart;
+
+    /// <summary>The cells of cluster l are [LevelCellStart[l], LevelCellStart[l + 1]); length Levels[0] + 1 (empty unless <see cref="QRest"/> &gt; 0).</summary>
+    public ReadOnlySpan<int> LevelCellStart => _levelCellStart;
+
+    /// <summary>Per cell c and dense entry e of its rows' design (non-block terms and effects in order): its slot in the cluster's pattern, at c·QRest + e.</summary>
+    public ReadOnlySpan<int> CellSlot => _cellSlot;
+
+    /// <summary>Per cell c and dense entry e: its index in the dense part of u, at c·QRest + e.</summary>
+    public ReadOnlySpan<int> CellDense => _cellDense;
+
+    /// <summary>Width of <see cref="Covariates"/>: q0 + QRest + p (0 unless <see cref="QRest"/> &gt; 0).</summary>
+    public int CovariateWidth { get; }
+
+    /// <summary>Per engine row, v_i = (block terms' z, the other terms' z in engine order, x), row-major n × <see cref="CovariateWidth"/>: the row's design before Λ.</summary>
+    public ReadOnlySpan<double> Covariates => _v;
 
     /// <summary>
     /// Splits the first factor's levels into chunks of about equal row counts for parallel work. The split
@@ -278,7 +367,7 @@ internal sealed class EngineLayout
     public BlockedCholesky CreateFactor(bool withFixed)
     {
         if (!withFixed)
-            return new BlockedCholesky(_levels[0], QBlock, DenseRandom, _patternStart, _patternIndex);
+            return new BlockedCholesky(_levels[0], QBlock, DenseRandom, _patternStart, _patternIndex, pairsWhenCheap: QRest > 0);
         int L = _levels[0];
         var start = new int[L + 1];
         var idx = new int[PatternIndex.Length + L * P];
@@ -290,7 +379,7 @@ internal sealed class EngineLayout
             for (int j = 0; j < P; j++) idx[w++] = DenseRandom + j;
         }
         start[L] = w;
-        return new BlockedCholesky(L, QBlock, DenseRandom + P, start, idx);
+        return new BlockedCholesky(L, QBlock, DenseRandom + P, start, idx, pairsWhenCheap: QRest > 0);
     }
 
     private static bool SameFactor(RandomEffectsTerm a, RandomEffectsTerm b) =>

@@ -25,8 +25,7 @@ internal sealed class LaplaceGradient
     private readonly SelectedInversion _inv;
     private readonly int[] _chunkStart;
     private readonly ParallelOptions _parallel;
-    private readonly int _nTheta, _nGrad, _aLen;
-    private readonly int[] _aOff;
+    private readonly int _nTheta, _nGrad;
     private readonly int[] _thetaOff;       // θ offset of each engine term
     private readonly double[] _chunkGrad;   // per chunk, nθ + p
     private readonly double[] _chunkAtc;    // per chunk, dense part of A'c
@@ -36,10 +35,8 @@ internal sealed class LaplaceGradient
     private readonly double[] _chunkJacobian; // per chunk, the dense part of the Jacobian's right-hand sides (general H), row-major
     private readonly int[] _thetaTerm, _thetaR, _thetaC; // engine term and T entry (r, c) of each θ entry
     // The layout's per-term numbers, copied once so that the row kernels index plain arrays.
-    private readonly int[] _q, _zOff;
-    private readonly int[] _uBase, _uStride;   // term k, level l, effect 0 of u at _uBase[k] + l·_uStride[k]
-    private readonly int[] _denseBase;         // per dense entry e of a row: DenseOffset of its term + its effect
-    private readonly int[] _denseTerm;         // per dense entry e of a row: its engine term
+    private readonly int[] _q;
+    private readonly int[] _vOff;              // where engine term k's covariates start in a row's v (block terms at their block offset)
 
     public LaplaceGradient(PenalizedSystem pirls, int threads = 0)
     {
@@ -56,31 +53,13 @@ internal sealed class LaplaceGradient
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
         _nTheta = data.Random.ThetaLength;
         _nGrad = _nTheta + data.P;
-        _aOff = new int[data.K + 1];
         _thetaOff = new int[data.K];
-        for (int k = 0; k < data.K; k++)
-        {
-            _aOff[k + 1] = _aOff[k] + data.Q[k];
-            _thetaOff[k] = data.Random.ThetaOffsets[data.StructureTerm(k)];
-        }
-        _aLen = _aOff[data.K];
+        for (int k = 0; k < data.K; k++) _thetaOff[k] = data.Random.ThetaOffsets[data.StructureTerm(k)];
         _q = data.Q.ToArray();
-        _zOff = data.ZOffset.ToArray();
-        _uBase = new int[data.K];
-        _uStride = new int[data.K];
-        _denseBase = new int[data.QRest];
-        _denseTerm = new int[data.QRest];
-        for (int k = 0, e = 0; k < data.K; k++)
-        {
-            _uBase[k] = data.UIndex(k, 0, 0);
-            _uStride[k] = k < data.BlockTerms ? data.QBlock : data.Q[k];
-            if (k < data.BlockTerms) continue;
-            for (int j = 0; j < data.Q[k]; j++, e++)
-            {
-                _denseBase[e] = data.DenseOffset[k] + j;
-                _denseTerm[e] = k;
-            }
-        }
+        _vOff = new int[data.K];
+        for (int k = 0, o = data.QBlock; k < data.K; k++)
+            if (k < data.BlockTerms) _vOff[k] = data.TermOffsetInBlock[k];
+            else { _vOff[k] = o; o += data.Q[k]; }
         _chunkGrad = new double[chunks * _nGrad];
         _chunkAtc = new double[chunks * Math.Max(1, data.DenseRandom)];
         _adjoint = new double[data.TotalRandom];
@@ -100,8 +79,8 @@ internal sealed class LaplaceGradient
                     _thetaC[pos] = c;
                 }
         }
-        _pass1 = data.IsBlockDiagonal ? Pass1Block : Pass1;
-        _pass2 = data.IsBlockDiagonal ? Pass2Block : Pass2;
+        _pass1 = data.IsBlockDiagonal ? Pass1Block : Pass1Cells;
+        _pass2 = data.IsBlockDiagonal ? Pass2Block : Pass2Cells;
         _thetaRow = new int[_nTheta];
         _thetaCol = new int[_nTheta];
         for (int k = 0; k < data.BlockTerms; k++)
@@ -179,8 +158,6 @@ internal sealed class LaplaceGradient
     private void ModeJacobianGeneral(int chunks)
     {
         int m = _d.DenseRandom, n = _nGrad;
-        if (chunks == 1) ModeJacobianRows(0);
-        else Parallel.For(0, chunks, _parallel, ModeJacobianRows);
         var dense = _jacobian.AsSpan(_d.Q0Total * n, m * n);
         dense.Clear();
         for (int c = 0; c < chunks; c++)
@@ -189,93 +166,6 @@ internal sealed class LaplaceGradient
             for (int a = 0; a < part.Length; a++) dense[a] += part[a];
         }
         _pirls.Factor.SolveMany(_jacobian, n);
-    }
-
-    /// <summary>The right-hand sides of the mode Jacobian (row-major: u index × γ) from the rows of one chunk.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ModeJacobianRows(int chunk)
-    {
-        var d = _d;
-        var u = _pirls.U;
-        var wRow = _pirls.RowWeights;
-        var sRow = _pirls.RowScores;
-        int m = d.DenseRandom, n = _nGrad, q0 = d.QBlock, q0Total = d.Q0Total, p = d.P, rows = d.N, nTheta = _nTheta;
-        int kEnd = _q.Length;
-        Span<double> a = stackalloc double[_aLen];
-        Span<int> idx = stackalloc int[_aLen];
-        Span<double> t = stackalloc double[n];
-        var dense = _chunkJacobian.AsSpan(chunk * n * m, n * m);
-        dense.Clear();
-        int levelFrom = _chunkStart[chunk], levelTo = _chunkStart[chunk + 1];
-        _jacobian.AsSpan(levelFrom * q0 * n, (levelTo - levelFrom) * q0 * n).Clear();
-        var codes = d.AllCodes;
-        var zAll = d.AllZ;
-        var xAll = d.X;
-        var clusterStart = d.ClusterStart;
-        for (int i = clusterStart[levelFrom]; i < clusterStart[levelTo]; i++)
-        {
-            _pirls.FillDesignRow(i, a);
-            for (int k = 0; k < kEnd; k++)
-            {
-                int b = _uBase[k] + codes[k * rows + i] * _uStride[k];
-                for (int c = 0; c < _q[k]; c++) idx[_aOff[k] + c] = b + c;
-            }
-            double w = wRow[i], s = sRow[i];
-            // t_γ = −w_i ∂η_i/∂γ; the (∂A/∂γ)'s part of the θ entries goes straight to u_k,c.
-            for (int g = 0; g < nTheta; g++)
-            {
-                int k = _thetaTerm[g], q = _q[k];
-                double zr = zAll[_zOff[k] + i * q + _thetaR[g]];
-                int at = idx[_aOff[k] + _thetaC[g]];
-                t[g] = -w * zr * u[at];
-                Row(at)[g] += s * zr;
-            }
-            var xi = xAll.Slice(i * p, p);
-            for (int j = 0; j < p; j++) t[nTheta + j] = -w * xi[j];
-            for (int e = 0; e < a.Length; e++)
-            {
-                double ae = a[e];
-                if (ae == 0.0) continue;
-                var dst = Row(idx[e]);
-                for (int g = 0; g < n; g++) dst[g] += ae * t[g];
-            }
-        }
-
-        Span<double> Row(int at) => at < q0Total ? _jacobian.AsSpan(at * n, n) : _chunkJacobian.AsSpan((chunk * m + at - q0Total) * n, n);
-    }
-
-    /// <summary>
-    /// Fills a (the design row a_i), and returns μ-derived quantities of row i: s = dℓ/dη, w = −d²ℓ/dη², w' = dw/dη.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RowQuantities(int i, ReadOnlySpan<double> y, ReadOnlySpan<double> weights, out double s, out double w, out double wPrime)
-    {
-        var family = _d.Family;
-        double mu = _pirls.Mu[i];
-        double wt = weights[i];
-        double var = family.Variance(mu);
-        s = wt * (y[i] - mu);
-        w = wt * var;
-        wPrime = wt * var * family.VarianceDerivative(mu);
-    }
-
-    /// <summary>Accumulates g[θ(k, r, c)] += z_k[r] · coef_k[c] for every term k, and g[β_j] += x_ij · cx.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Scatter(int i, Span<double> g, ReadOnlySpan<double> coef, double cx, ReadOnlySpan<double> zAll, ReadOnlySpan<double> xAll)
-    {
-        for (int k = 0; k < _q.Length; k++)
-        {
-            int q = _q[k];
-            var z = zAll.Slice(_zOff[k] + i * q, q);
-            var ck = coef.Slice(_aOff[k], q);
-            int pos = _thetaOff[k];
-            for (int c = 0; c < q; c++)
-                for (int r = c; r < q; r++) g[pos++] += z[r] * ck[c];
-        }
-        int p = _d.P;
-        var x = xAll.Slice(i * p, p);
-        var gb = g.Slice(_nTheta, p);
-        for (int j = 0; j < p; j++) gb[j] += x[j] * cx;
     }
 
     /// <summary>
@@ -487,112 +377,264 @@ internal sealed class LaplaceGradient
         }
     }
 
-    /// <summary>Pass 1: h_i = a_i'H⁻¹a_i, c_i = w'_i h_i, A'c, and the gradient terms that do not involve the adjoint λ.</summary>
+    /// <summary>
+    /// Pass 1 for a design with other terms, cell by cell (rows of one cluster sharing every other term's level, see
+    /// <see cref="EngineLayout.CellStart"/>), in the covariates' space: with v_i the row's random covariates and
+    /// M = diag(Λ₀, T_k …) the cell's a_i = M'v_i, so h_i = v_i'(M H_c⁻¹ M')v_i with H_c⁻¹ the selected inverse at the
+    /// cell's effects; A'c = M'Σ c_i v_i; the θ part of the gradient is G = (Σ cv_i v_i)ũ_c' + 2(Σ w_i v_i v_i')M H_c⁻¹ read
+    /// off at each term's (r, c); and the right-hand sides of the mode Jacobian, −M'(Σ w v v')e_r ũ_c + e_c(Σ s v)_r for
+    /// θ and −M'(Σ w v x_j) for β_j, come from the same sums.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Pass1(int chunk)
+    private void Pass1Cells(int chunk)
     {
         var d = _d;
         var v = _pirls.U;
-        int q0 = d.QBlock, m = d.DenseRandom, nd = d.QRest, aLen = _aLen;
-        Span<double> a = stackalloc double[aLen];
-        Span<double> ha = stackalloc double[aLen];    // (H⁻¹a_i) at a_i's positions
-        Span<double> coef = stackalloc double[aLen];
-        Span<int> idx = stackalloc int[nd];
-        var g = _chunkGrad.AsSpan(chunk * _nGrad, _nGrad);
+        var family = d.Family;
+        int q0 = d.QBlock, m = d.DenseRandom, qRest = d.QRest, p = d.P, dr = q0 + qRest, width = d.CovariateWidth;
+        int n = _nGrad, nTheta = _nTheta, q0Total = d.Q0Total;
+        var wRow = _pirls.RowWeights;
+        var sRow = _pirls.RowScores;
+        var mu = _pirls.Mu;
+        var cov = d.Covariates;
+        var cellStart = d.CellStart;
+        var levelCellStart = d.LevelCellStart;
+        var cellSlot = d.CellSlot;
+        var cellDense = d.CellDense;
+        var sinv = _inv.Dense;
+        Span<double> mt = stackalloc double[dr * dr];    // M (lower triangular, block diagonal)
+        Span<double> hc = stackalloc double[dr * dr];    // H⁻¹ at the cell's effects
+        Span<double> k1 = stackalloc double[dr * dr];    // M H_c⁻¹
+        Span<double> gm = stackalloc double[dr * dr];    // M H_c⁻¹ M'
+        Span<double> f = stackalloc double[dr * dr];     // Σ w v v'
+        Span<double> mf = stackalloc double[dr * dr];    // M'F
+        Span<double> fx = stackalloc double[dr * p];     // Σ w v x'
+        Span<double> mfx = stackalloc double[dr * p];    // M'Fx
+        Span<double> sc = stackalloc double[dr];
+        Span<double> scv = stackalloc double[dr];
+        Span<double> ss = stackalloc double[dr];
+        Span<double> uc = stackalloc double[dr];
+        FillM(mt);
+        var g = _chunkGrad.AsSpan(chunk * n, n);
         g.Clear();
+        var gb = g.Slice(nTheta, p);
         var atcDense = _chunkAtc.AsSpan(chunk * m, m);
         atcDense.Clear();
-        var sinv = _inv.Dense;
-        var codes = d.AllCodes;
-        var zAll = d.AllZ;
-        var xAll = d.X;
-        var yAll = d.Y;
-        var wtAll = d.Weights;
-        var rowSlot = d.RowSlot;
-        var clusterStart = d.ClusterStart;
-        int n = d.N, kEnd = _q.Length;
-        for (int l = _chunkStart[chunk]; l < _chunkStart[chunk + 1]; l++)
+        var jacDense = _chunkJacobian.AsSpan(chunk * n * m, n * m);
+        jacDense.Clear();
+        int levelFrom = _chunkStart[chunk], levelTo = _chunkStart[chunk + 1];
+        _jacobian.AsSpan(levelFrom * q0 * n, (levelTo - levelFrom) * q0 * n).Clear();
+        for (int l = levelFrom; l < levelTo; l++)
         {
             var hll = _inv.DiagonalBlock(l);
             var hpl = _inv.OffDiagonalBlock(l);
             var atcBlock = _adjoint.AsSpan(l * q0, q0);
             atcBlock.Clear();
-            for (int i = clusterStart[l]; i < clusterStart[l + 1]; i++)
+            for (int cell = levelCellStart[l]; cell < levelCellStart[l + 1]; cell++)
             {
-                _pirls.FillDesignRow(i, a);
-                RowQuantities(i, yAll, wtAll, out double s, out double w, out double wp);
-                var a0 = a[..q0];
-                var h0 = ha[..q0];
-                for (int t = 0; t < q0; t++) h0[t] = DenseCholesky.Dot(hll.Slice(t * q0, q0), a0);
-                for (int e = 0; e < nd; e++)
+                var slots = cellSlot.Slice(cell * qRest, qRest);
+                var dense = cellDense.Slice(cell * qRest, qRest);
+                // H_c⁻¹ and ũ_c at the cell's effects (the level's block, then the other terms' effects).
+                for (int a = 0; a < q0; a++)
                 {
-                    int slot = rowSlot[i * nd + e];
-                    var hrow = hpl.Slice(slot * q0, q0);
-                    double ae = a[q0 + e];
-                    // Dense index of entry e.
-                    int k = _denseTerm[e];
-                    idx[e] = _denseBase[e] + codes[k * n + i] * _q[k];
-                    double sum = DenseCholesky.Dot(hrow, a0);
-                    for (int t = 0; t < q0; t++) h0[t] += hrow[t] * ae;
-                    ha[q0 + e] = sum;
+                    for (int b = 0; b < q0; b++) hc[a * dr + b] = hll[a * q0 + b];
+                    uc[a] = v[l * q0 + a];
                 }
-                for (int e = 0; e < nd; e++)
+                for (int e = 0; e < qRest; e++)
                 {
-                    var crow = sinv.Slice(idx[e] * m, m);
+                    var hrow = hpl.Slice(slots[e] * q0, q0);
+                    for (int t = 0; t < q0; t++) hc[(q0 + e) * dr + t] = hc[t * dr + q0 + e] = hrow[t];
+                    var crow = sinv.Slice(dense[e] * m, m);
+                    for (int e2 = 0; e2 < qRest; e2++) hc[(q0 + e) * dr + q0 + e2] = crow[dense[e2]];
+                    uc[q0 + e] = v[q0Total + dense[e]];
+                }
+                MultiplyLower(mt, hc, k1, dr);
+                for (int a = 0; a < dr; a++)
+                    for (int b = 0; b <= a; b++)
+                    {
+                        double sum = 0;
+                        for (int r = 0; r <= b; r++) sum += k1[a * dr + r] * mt[b * dr + r];
+                        gm[a * dr + b] = gm[b * dr + a] = sum;
+                    }
+                f.Clear();
+                fx.Clear();
+                sc.Clear();
+                scv.Clear();
+                ss.Clear();
+                for (int i = cellStart[cell]; i < cellStart[cell + 1]; i++)
+                {
+                    var vi = cov.Slice(i * width, dr);
+                    var x = cov.Slice(i * width + dr, p);
+                    double h = 0;
+                    for (int a = 0; a < dr; a++)
+                    {
+                        var grow = gm.Slice(a * dr, dr);
+                        double sum = 0;
+                        for (int b = 0; b < dr; b++) sum += grow[b] * vi[b];
+                        h += vi[a] * sum;
+                    }
+                    double w = wRow[i], si = sRow[i];
+                    double ci = w * family.VarianceDerivative(mu[i]) * h;
+                    double cv = -2.0 * si + ci;
+                    for (int a = 0; a < dr; a++)
+                    {
+                        double va = vi[a], wva = w * va;
+                        sc[a] += ci * va;
+                        scv[a] += cv * va;
+                        ss[a] += si * va;
+                        var frow = f.Slice(a * dr, a + 1);
+                        for (int b = 0; b < frow.Length; b++) frow[b] += wva * vi[b];
+                        var fxrow = fx.Slice(a * p, p);
+                        for (int j = 0; j < p; j++) fxrow[j] += wva * x[j];
+                    }
+                    for (int j = 0; j < p; j++) gb[j] += x[j] * cv;
+                }
+                for (int a = 0; a < dr; a++)
+                    for (int b = a + 1; b < dr; b++) f[a * dr + b] = f[b * dr + a];
+                // A'c = M'Σ c v.
+                for (int e = 0; e < dr; e++)
+                {
                     double sum = 0;
-                    for (int e2 = 0; e2 < nd; e2++) sum += crow[idx[e2]] * a[q0 + e2];
-                    ha[q0 + e] += sum;
+                    for (int r = e; r < dr; r++) sum += mt[r * dr + e] * sc[r];
+                    if (e < q0) atcBlock[e] += sum;
+                    else atcDense[dense[e - q0]] += sum;
                 }
-                double h = DenseCholesky.Dot(a, ha);
-                double ci = wp * h;
-                for (int t = 0; t < q0; t++) atcBlock[t] += ci * a0[t];
-                for (int e = 0; e < nd; e++) atcDense[idx[e]] += ci * a[q0 + e];
-                // coef[c] = (−2s + c_i) v[c] + 2 w (H⁻¹a)[c] for each term's effect c at the row's level.
-                double cv = -2.0 * s + ci;
-                for (int k = 0; k < kEnd; k++)
+                // θ part: G[(k, r), (k, c)] = scv_r ũ_c + 2 (F M H_c⁻¹)[r, c] for each term's own entries.
+                for (int gamma = 0; gamma < nTheta; gamma++)
                 {
-                    int vi = _uBase[k] + codes[k * n + i] * _uStride[k];
-                    for (int c = 0; c < _q[k]; c++)
-                        coef[_aOff[k] + c] = cv * v[vi + c] + 2.0 * w * ha[_aOff[k] + c];
+                    int o = _vOff[_thetaTerm[gamma]], r = o + _thetaR[gamma], c = o + _thetaC[gamma];
+                    double sum = 0;
+                    for (int b = 0; b < dr; b++) sum += f[r * dr + b] * k1[b * dr + c];
+                    g[gamma] += scv[r] * uc[c] + 2.0 * sum;
                 }
-                Scatter(i, g, coef, cv, zAll, xAll);
+                // The mode Jacobian's right-hand sides at the cell's effects.
+                for (int e = 0; e < dr; e++)
+                {
+                    for (int b = 0; b < dr; b++)
+                    {
+                        double sum = 0;
+                        for (int r = e; r < dr; r++) sum += mt[r * dr + e] * f[r * dr + b];
+                        mf[e * dr + b] = sum;
+                    }
+                    for (int j = 0; j < p; j++)
+                    {
+                        double sum = 0;
+                        for (int r = e; r < dr; r++) sum += mt[r * dr + e] * fx[r * p + j];
+                        mfx[e * p + j] = sum;
+                    }
+                }
+                for (int e = 0; e < dr; e++)
+                {
+                    var dst = e < q0 ? _jacobian.AsSpan((l * q0 + e) * n, n) : jacDense.Slice(dense[e - q0] * n, n);
+                    for (int gamma = 0; gamma < nTheta; gamma++)
+                    {
+                        int o = _vOff[_thetaTerm[gamma]], r = o + _thetaR[gamma], c = o + _thetaC[gamma];
+                        double val = -mf[e * dr + r] * uc[c];
+                        if (e == c) val += ss[r];
+                        dst[gamma] += val;
+                    }
+                    for (int j = 0; j < p; j++) dst[nTheta + j] -= mfx[e * p + j];
+                }
             }
         }
     }
 
-    /// <summary>Pass 2: the adjoint terms Σ s_i (∂a_i/∂γ)'λ − Σ w_i (a_i'λ) ∂η_i/∂γ.</summary>
+    /// <summary>Pass 2 cell by cell: G = (Σ cv_i v_i)ũ_c' + (Σ s_i v_i)λ_c', cv_i = −w_i v_i'Mλ_c (λ the adjoint), read off at each term's (r, c).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Pass2(int chunk)
+    private void Pass2Cells(int chunk)
     {
         var d = _d;
         var v = _pirls.U;
-        Span<double> a = stackalloc double[_aLen];
-        Span<double> coef = stackalloc double[_aLen];
+        int q0 = d.QBlock, qRest = d.QRest, p = d.P, dr = q0 + qRest, width = d.CovariateWidth;
+        int nTheta = _nTheta, q0Total = d.Q0Total;
+        var wRow = _pirls.RowWeights;
+        var sRow = _pirls.RowScores;
+        var cov = d.Covariates;
+        var cellStart = d.CellStart;
+        var levelCellStart = d.LevelCellStart;
+        var cellDense = d.CellDense;
+        Span<double> mt = stackalloc double[dr * dr];
+        Span<double> lc = stackalloc double[dr];
+        Span<double> lu = stackalloc double[dr];
+        Span<double> uc = stackalloc double[dr];
+        Span<double> scv = stackalloc double[dr];
+        Span<double> ss = stackalloc double[dr];
+        FillM(mt);
         var g = _chunkGrad.AsSpan(chunk * _nGrad, _nGrad);
-        int from = d.ClusterStart[_chunkStart[chunk]], to = d.ClusterStart[_chunkStart[chunk + 1]];
-        var codes = d.AllCodes;
-        var zAll = d.AllZ;
-        var xAll = d.X;
-        var yAll = d.Y;
-        var wtAll = d.Weights;
-        int n = d.N, kEnd = _q.Length;
-        for (int i = from; i < to; i++)
+        var gb = g.Slice(nTheta, p);
+        for (int l = _chunkStart[chunk]; l < _chunkStart[chunk + 1]; l++)
         {
-            _pirls.FillDesignRow(i, a);
-            RowQuantities(i, yAll, wtAll, out double s, out double w, out _);
-            double au = 0;
-            for (int k = 0; k < kEnd; k++)
+            for (int cell = levelCellStart[l]; cell < levelCellStart[l + 1]; cell++)
             {
-                int vi = _uBase[k] + codes[k * n + i] * _uStride[k];
-                for (int c = 0; c < _q[k]; c++) au += a[_aOff[k] + c] * _adjoint[vi + c];
+                var dense = cellDense.Slice(cell * qRest, qRest);
+                for (int a = 0; a < q0; a++)
+                {
+                    lc[a] = _adjoint[l * q0 + a];
+                    uc[a] = v[l * q0 + a];
+                }
+                for (int e = 0; e < qRest; e++)
+                {
+                    lc[q0 + e] = _adjoint[q0Total + dense[e]];
+                    uc[q0 + e] = v[q0Total + dense[e]];
+                }
+                for (int a = 0; a < dr; a++)
+                {
+                    double sum = 0;
+                    for (int r = 0; r <= a; r++) sum += mt[a * dr + r] * lc[r];
+                    lu[a] = sum;
+                }
+                scv.Clear();
+                ss.Clear();
+                for (int i = cellStart[cell]; i < cellStart[cell + 1]; i++)
+                {
+                    var vi = cov.Slice(i * width, dr);
+                    var x = cov.Slice(i * width + dr, p);
+                    double au = 0;
+                    for (int a = 0; a < dr; a++) au += vi[a] * lu[a];
+                    double cv = -wRow[i] * au, si = sRow[i];
+                    for (int a = 0; a < dr; a++)
+                    {
+                        scv[a] += cv * vi[a];
+                        ss[a] += si * vi[a];
+                    }
+                    for (int j = 0; j < p; j++) gb[j] += x[j] * cv;
+                }
+                for (int gamma = 0; gamma < nTheta; gamma++)
+                {
+                    int o = _vOff[_thetaTerm[gamma]], r = o + _thetaR[gamma], c = o + _thetaC[gamma];
+                    g[gamma] += scv[r] * uc[c] + ss[r] * lc[c];
+                }
             }
-            double cv = -w * au;
-            for (int k = 0; k < kEnd; k++)
-            {
-                int vi = _uBase[k] + codes[k * n + i] * _uStride[k];
-                for (int c = 0; c < _q[k]; c++) coef[_aOff[k] + c] = cv * v[vi + c] + s * _adjoint[vi + c];
-            }
-            Scatter(i, g, coef, cv, zAll, xAll);
         }
+    }
+
+    /// <summary>M = diag(Λ₀, T_k for the other terms) at the current θ, dr × dr row-major (lower triangular).</summary>
+    private void FillM(Span<double> mt)
+    {
+        var d = _d;
+        int q0 = d.QBlock, dr = q0 + d.QRest;
+        mt.Clear();
+        var l0 = _pirls.BlockLambda;
+        for (int a = 0; a < q0; a++)
+            for (int b = 0; b <= a; b++) mt[a * dr + b] = l0[a * q0 + b];
+        for (int k = d.BlockTerms; k < d.K; k++)
+        {
+            int q = _q[k], o = _vOff[k];
+            var t = _pirls.TermFactor(k);
+            for (int a = 0; a < q; a++)
+                for (int b = 0; b <= a; b++) mt[(o + a) * dr + o + b] = t[a * q + b];
+        }
+    }
+
+    /// <summary>c = L·h for lower-triangular L and a full h, both n × n row-major.</summary>
+    private static void MultiplyLower(ReadOnlySpan<double> lower, ReadOnlySpan<double> h, Span<double> c, int n)
+    {
+        for (int a = 0; a < n; a++)
+            for (int b = 0; b < n; b++)
+            {
+                double sum = 0;
+                for (int r = 0; r <= a; r++) sum += lower[a * n + r] * h[r * n + b];
+                c[a * n + b] = sum;
+            }
     }
 }

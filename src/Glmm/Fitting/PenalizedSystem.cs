@@ -35,6 +35,7 @@ internal sealed class PenalizedSystem
     private readonly double[] _fixedEta;      // offset + Xβ per row for the fixed β of a solve (β outside)
     private readonly double[] _l0;            // Λ of one level block: q0×q0 lower triangular, row-major
     private readonly double[] _grad, _delta;
+    private readonly double[] _bDense;        // Λu over the dense part (other terms), for η
     private readonly int[] _chunkStart;       // level boundaries of the chunks
     private readonly double[] _chunkDense;    // per chunk m×m (lower) accumulation
     private readonly double[] _chunkGrad;     // per chunk m
@@ -74,6 +75,7 @@ internal sealed class PenalizedSystem
         _r = new double[data.N];
         _fixedEta = withFixed ? [] : new double[data.N];
         _l0 = new double[data.QBlock * data.QBlock];
+        _bDense = new double[data.DenseRandom];
         _grad = new double[_chol.Size];
         _delta = new double[_chol.Size];
         SaturatedLogLik = SaturatedLogLikelihood(data);
@@ -85,6 +87,7 @@ internal sealed class PenalizedSystem
         _chunkGrad = new double[chunks * m];
         _chunkDev = new double[chunks];
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
+        _chol.Parallelism = _parallel;
     }
 
     /// <summary>The engine layout of the data.</summary>
@@ -116,6 +119,9 @@ internal sealed class PenalizedSystem
 
     /// <summary>Λ of one level block at the current θ (q0×q0 lower triangular, row-major).</summary>
     public double[] BlockLambda => _l0;
+
+    /// <summary>T_k of engine term k at the current θ (q_k × q_k lower triangular, row-major).</summary>
+    public ReadOnlySpan<double> TermFactor(int k) => _t.AsSpan(_tOff[k], _q[k] * _q[k]);
 
     /// <summary>The curvature the next <see cref="Build"/> puts into W.</summary>
     public Curvature Curvature { get; set; }
@@ -212,6 +218,7 @@ internal sealed class PenalizedSystem
     /// <summary>η = offset + Xβ + ZΛu for every row.</summary>
     private void ComputeEta(double[] u, double[] beta, double[] eta)
     {
+        if (_d.QRest > 0) DenseEffects(u);
         int chunks = _chunkStart.Length - 1;
         if (chunks == 1) ComputeEtaChunk(0, u, beta, eta);
         else Parallel.For(0, chunks, _parallel, c => ComputeEtaChunk(c, u, beta, eta));
@@ -226,13 +233,16 @@ internal sealed class PenalizedSystem
         var zb = d.ZBlock;
         var x = d.X;
         var offset = d.Offset;
-        var codes = d.AllCodes;
-        var zAll = d.AllZ;
         var clusterStart = d.ClusterStart;
         var l0 = _l0;
         bool other = d.BlockTerms < d.K;
         Span<double> b = stackalloc double[q0];
-        Span<double> a = stackalloc double[d.QRest];
+        var v = d.Covariates;
+        var cellStart = d.CellStart;
+        var cellDense = d.CellDense;
+        var bDense = _bDense;
+        int dv = d.CovariateWidth, qRest = d.QRest;
+        int cellOf = other ? d.LevelCellStart[_chunkStart[c]] : 0;
         for (int l = _chunkStart[c]; l < _chunkStart[c + 1]; l++)
         {
             for (int s = 0; s < q0; s++)
@@ -258,27 +268,40 @@ internal sealed class PenalizedSystem
                     var z = zb.Slice(i * q0, q0);
                     for (int s = 0; s < q0; s++) e += z[s] * b[s];
                 }
-                if (other) e += OtherTerms(i, u, a, codes, zAll);
+                if (other)
+                {
+                    var vo = v.Slice(i * dv + q0, qRest);
+                    int cell = cellOf;
+                    while (i >= cellStart[cell + 1]) cell++;
+                    cellOf = cell;
+                    var dense = cellDense.Slice(cell * qRest, qRest);
+                    for (int j = 0; j < vo.Length; j++) e += vo[j] * bDense[dense[j]];
+                }
                 eta[i] = e;
             }
         }
     }
 
-    /// <summary>Σ over the terms after the block of (T_k'z_k(i))'u_k(level); <paramref name="a"/> is scratch of length QRest.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double OtherTerms(int i, double[] u, Span<double> a, ReadOnlySpan<int> codes, ReadOnlySpan<double> zAll)
+    /// <summary>b = Λu over the dense part of u (each other term's level: b = T_k u), so that η_i gains z_i'b per term.</summary>
+    private void DenseEffects(double[] u)
     {
-        int n = _d.N, kEnd = _q.Length;
-        double s = 0;
-        for (int k = _d.BlockTerms, e = 0; k < kEnd; e += _q[k], k++)
+        var d = _d;
+        int q0Total = d.Q0Total;
+        for (int k = d.BlockTerms; k < d.K; k++)
         {
-            int q = _q[k];
-            var ak = a.Slice(e, q);
-            TermDesign(k, i, ak, zAll);
-            int vi = _uOff[k] + codes[k * n + i] * q;
-            for (int j = 0; j < q; j++) s += ak[j] * u[vi + j];
+            int q = _q[k], from = d.DenseOffset[k];
+            var t = _t.AsSpan(_tOff[k], q * q);
+            for (int l = 0; l < d.Levels[k]; l++)
+            {
+                int at = from + l * q;
+                for (int r = 0; r < q; r++)
+                {
+                    double sum = 0;
+                    for (int c = 0; c <= r; c++) sum += t[r * q + c] * u[q0Total + at + c];
+                    _bDense[at + r] = sum;
+                }
+            }
         }
-        return s;
     }
 
     /// <summary>a_k = T_k'z_k(i): row i of engine term k's columns of ZΛ at the last θ (T_k lower triangular); <paramref name="zAll"/> is the layout's AllZ.</summary>
@@ -336,6 +359,7 @@ internal sealed class PenalizedSystem
         var chol = _chol;
         int m = chol.DenseSize, chunks = _chunkStart.Length - 1;
         bool levelPairs = chol.UsesLevelPairs;
+        if (computeEta && d.QRest > 0) DenseEffects(_u);
         if (chunks == 1) _chunkDev[0] = BuildChunk(0, levelPairs ? default : chol.Dense, computeEta);
         else Parallel.For(0, chunks, _parallel, c => _chunkDev[c] = BuildChunk(c, levelPairs ? default : _chunkDense.AsSpan(c * m * m, m * m), computeEta));
         double dev = 0;
@@ -393,7 +417,6 @@ internal sealed class PenalizedSystem
         var link = family.Link;
         var chol = _chol;
         int q0 = d.QBlock, m = chol.DenseSize, p = d.P, pin = _withFixed ? p : 0;
-        int nDense = d.QRest + pin;
         int rowFrom = d.ClusterStart[_chunkStart[c]], rowTo = d.ClusterStart[_chunkStart[c + 1]], rows = rowTo - rowFrom;
         if (computeEta) ComputeEtaChunk(c, _u, _beta, _eta);
         double dev = family.IrlsRows(d.Y.Slice(rowFrom, rows), d.Weights.Slice(rowFrom, rows), _eta.AsSpan(rowFrom, rows),
@@ -409,21 +432,19 @@ internal sealed class PenalizedSystem
                 _w[i] -= wt * (y - mu) * (link.MuEtaDerivative(eta) / var - me * me * family.VarianceDerivative(mu) / (var * var));
             }
         }
-        Span<int> idx = stackalloc int[nDense];
-        Span<int> slot = stackalloc int[nDense];
-        Span<double> val = stackalloc double[nDense];
+        int dvIn = q0 + d.QRest + pin;
+        Span<double> cellSums = stackalloc double[d.QRest > 0 ? dvIn * dvIn : 0];
+        Span<double> cellRhs = stackalloc double[d.QRest > 0 ? dvIn : 0];
         Span<double> sz = stackalloc double[q0 * q0];
         Span<double> tmp = stackalloc double[q0 * q0];
         Span<double> rz = stackalloc double[q0];
         var gDense = _chunkGrad.AsSpan(c * m, m);
         var zb = d.ZBlock;
         var x = d.X;
-        var codes = d.AllCodes;
-        var zAll = d.AllZ;
-        var rowSlot = d.RowSlot;
+        var levelCellStart = d.LevelCellStart;
         var patternStart = d.PatternStart;
         var clusterStart = d.ClusterStart;
-        int n = d.N, qRest = d.QRest, q0Total = d.Q0Total, denseRandom = d.DenseRandom;
+        int qRest = d.QRest, denseRandom = d.DenseRandom;
         var l0 = _l0;
         bool levelPairs = chol.UsesLevelPairs;
         dense.Clear();
@@ -478,8 +499,9 @@ internal sealed class PenalizedSystem
                     rz[1] = r1;
                 }
             }
-            else
+            else if (qRest == 0)
             {
+                // Only block terms (q0 > 2): the level's sums, bordered by the fixed effects when β is inside.
                 for (int i = from; i < to; i++)
                 {
                     double w = _w[i], r = _r[i];
@@ -491,46 +513,33 @@ internal sealed class PenalizedSystem
                         var row = sz.Slice(s * q0, s + 1);
                         for (int t = 0; t <= s; t++) row[t] += wzs * z[t];
                     }
-                    if (nDense == 0) continue;
-                    int e = 0;
-                    for (int k = d.BlockTerms; k < _q.Length; k++)
+                    if (pin == 0) continue;
+                    var xi = x.Slice(i * p, p);
+                    for (int e1 = 0; e1 < pin; e1++)
                     {
-                        int q = _q[k];
-                        int b = _uOff[k] - q0Total + codes[k * n + i] * q;
-                        TermDesign(k, i, val.Slice(e, q), zAll);
-                        for (int j = 0; j < q; j++, e++)
-                        {
-                            idx[e] = b + j;
-                            slot[e] = rowSlot[i * qRest + e];
-                        }
-                    }
-                    for (int j = 0; j < pin; j++, e++)
-                    {
-                        idx[e] = denseRandom + j;
-                        slot[e] = nzRandom + j;
-                        val[e] = x[i * p + j];
-                    }
-                    for (int e1 = 0; e1 < nDense; e1++)
-                    {
-                        double ve = val[e1];
+                        double ve = xi[e1];
                         if (ve == 0.0) continue;
                         double wv = w * ve;
-                        gDense[idx[e1]] += r * ve;
-                        var brow = bl.Slice(slot[e1] * q0, q0);
+                        gDense[denseRandom + e1] += r * ve;
+                        var brow = bl.Slice((nzRandom + e1) * q0, q0);
                         for (int t = 0; t < q0; t++) brow[t] += wv * z[t];
                         if (levelPairs)
                         {
-                            // This level's own share of C, at the pairs of its pattern (slots ascend with e).
-                            int s1 = slot[e1], at = s1 * (s1 + 1) / 2;
-                            for (int e2 = 0; e2 <= e1; e2++) pairs[at + slot[e2]] += wv * val[e2];
+                            int s1 = nzRandom + e1, at = s1 * (s1 + 1) / 2;
+                            for (int e2 = 0; e2 <= e1; e2++) pairs[at + nzRandom + e2] += wv * xi[e2];
                         }
                         else
                         {
-                            var crow = dense.Slice(idx[e1] * m, m);
-                            for (int e2 = 0; e2 <= e1; e2++) crow[idx[e2]] += wv * val[e2];
+                            var crow = dense.Slice((denseRandom + e1) * m, m);
+                            for (int e2 = 0; e2 <= e1; e2++) crow[denseRandom + e2] += wv * xi[e2];
                         }
                     }
                 }
+            }
+            else
+            {
+                for (int cell = levelCellStart[l]; cell < levelCellStart[l + 1]; cell++)
+                    AccumulateCell(cell, nzRandom, sz, rz, bl, pairs, dense, gDense, cellSums, cellRhs);
             }
             // Map to the spherical effects: D_l = Λ₀'SΛ₀ + I (lower triangle), g_l = Λ₀'(Σ r z) − u_l, b ← Λ₀'b.
             var gl = _grad.AsSpan(l * q0, q0);
@@ -576,6 +585,97 @@ internal sealed class PenalizedSystem
             }
         }
         return dev;
+    }
+
+    /// <summary>
+    /// One cell's rows (one cluster of the first factor, one level of every other term): the sums S = Σ w v v' and
+    /// R = Σ r v over its rows in the covariates' space, v = (z_block, z_other, x when β is inside), then mapped once by
+    /// M = diag(I, T_k, I) to the other terms' spherical effects: the block part of S and R joins the level's sums (Λ₀ is
+    /// applied per level), the cross part B's rows at the cell's slots, the rest C (the level's pairs, or C itself) and
+    /// the gradient. <paramref name="s"/> and <paramref name="r"/> are scratch of (q0 + QRest + pin)² and q0 + QRest + pin.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AccumulateCell(int cell, int nzRandom, Span<double> sz, Span<double> rz, Span<double> bl, Span<double> pairs,
+        Span<double> dense, Span<double> gDense, Span<double> s, Span<double> r)
+    {
+        var d = _d;
+        int q0 = d.QBlock, qRest = d.QRest, pin = _withFixed ? d.P : 0, n = q0 + qRest + pin, width = d.CovariateWidth;
+        int m = _chol.DenseSize, denseRandom = d.DenseRandom;
+        var v = d.Covariates;
+        s.Clear();
+        r.Clear();
+        int from = d.CellStart[cell], to = d.CellStart[cell + 1];
+        for (int i = from; i < to; i++)
+        {
+            double w = _w[i], ri = _r[i];
+            var vi = v.Slice(i * width, n);
+            for (int a = 0; a < n; a++)
+            {
+                double va = vi[a], wva = w * va;
+                r[a] += ri * va;
+                var row = s.Slice(a * n, a + 1);
+                for (int b = 0; b < row.Length; b++) row[b] += wva * vi[b];
+            }
+        }
+        for (int a = 0; a < n; a++)
+            for (int b = a + 1; b < n; b++) s[a * n + b] = s[b * n + a];
+        // The other terms' columns and rows mapped by T_k (lower triangular): column j ← Σ_{r ≥ j} T[r, j] column r.
+        for (int k = d.BlockTerms, o = q0; k < _q.Length; o += _q[k], k++)
+        {
+            int q = _q[k];
+            var t = _t.AsSpan(_tOff[k], q * q);
+            for (int j = 0; j < q; j++)
+            {
+                for (int a = 0; a < n; a++)
+                {
+                    double sum = 0;
+                    for (int rr = j; rr < q; rr++) sum += t[rr * q + j] * s[a * n + o + rr];
+                    s[a * n + o + j] = sum;
+                }
+                double rs = 0;
+                for (int rr = j; rr < q; rr++) rs += t[rr * q + j] * r[o + rr];
+                r[o + j] = rs;
+            }
+            for (int j = 0; j < q; j++)
+                for (int a = 0; a < n; a++)
+                {
+                    double sum = 0;
+                    for (int rr = j; rr < q; rr++) sum += t[rr * q + j] * s[(o + rr) * n + a];
+                    s[(o + j) * n + a] = sum;
+                }
+        }
+        for (int a = 0; a < q0; a++)
+        {
+            rz[a] += r[a];
+            for (int b = 0; b <= a; b++) sz[a * q0 + b] += s[a * n + b];
+        }
+        var cellSlot = d.CellSlot.Slice(cell * qRest, qRest);
+        var cellDense = d.CellDense.Slice(cell * qRest, qRest);
+        bool levelPairs = pairs.Length > 0;
+        for (int e1 = 0; e1 < qRest + pin; e1++)
+        {
+            int slot1 = e1 < qRest ? cellSlot[e1] : nzRandom + e1 - qRest;
+            int idx1 = e1 < qRest ? cellDense[e1] : denseRandom + e1 - qRest;
+            var srow = s.Slice((q0 + e1) * n, n);
+            gDense[idx1] += r[q0 + e1];
+            var brow = bl.Slice(slot1 * q0, q0);
+            for (int t = 0; t < q0; t++) brow[t] += srow[t];
+            for (int e2 = 0; e2 <= e1; e2++)
+            {
+                double val = srow[q0 + e2];
+                if (levelPairs)
+                {
+                    int slot2 = e2 < qRest ? cellSlot[e2] : nzRandom + e2 - qRest;
+                    pairs[BlockedCholesky.PairIndex(slot1, slot2)] += val;
+                }
+                else
+                {
+                    int idx2 = e2 < qRest ? cellDense[e2] : denseRandom + e2 - qRest;
+                    if (idx1 >= idx2) dense[idx1 * m + idx2] += val;
+                    else dense[idx2 * m + idx1] += val;
+                }
+            }
+        }
     }
 
     /// <summary>Σ log p(y_i | μ = y_i) in the family's sense, so that −2 log p(y|μ) = Σ dev_i − 2 × this.</summary>

@@ -29,7 +29,14 @@ internal sealed class BlockedCholesky
     /// a dense block of size <paramref name="denseSize"/>, and for level l the sorted dense indices
     /// <c>patternIndex[patternStart[l] .. patternStart[l+1]]</c> where B_l may be non-zero.
     /// </summary>
-    public BlockedCholesky(int levels, int blockSize, int denseSize, int[] patternStart, int[] patternIndex)
+    /// <param name="levels">Levels of the first grouping factor.</param>
+    /// <param name="blockSize">q, the size of each diagonal block.</param>
+    /// <param name="denseSize">m, the order of C.</param>
+    /// <param name="patternStart">Where each level's pattern starts in <paramref name="patternIndex"/> (levels + 1 entries).</param>
+    /// <param name="patternIndex">The levels' sorted dense indices.</param>
+    /// <param name="pairsWhenCheap">Also keep <see cref="LevelPairs"/> for a dense C when they take no more room than two
+    /// m × m buffers (for callers that accumulate C through the pairs whenever <see cref="UsesLevelPairs"/>).</param>
+    public BlockedCholesky(int levels, int blockSize, int denseSize, int[] patternStart, int[] patternIndex, bool pairsWhenCheap = false)
     {
         if (patternStart.Length != levels + 1) throw new ArgumentException("patternStart must have levels + 1 entries", nameof(patternStart));
         for (int l = 0; l < levels; l++)
@@ -44,7 +51,15 @@ internal sealed class BlockedCholesky
         _b = new double[patternStart[levels] * blockSize];
         _c = new double[denseSize * denseSize];
         Sparsity = DenseBlockSparsity.Analyze(denseSize, patternStart, patternIndex);
-        if (Sparsity.IsSparse)
+        long pairCount = 0;
+        for (int l = 0; l < levels; l++)
+        {
+            long s = patternStart[l + 1] - patternStart[l];
+            pairCount += s * (s + 1) / 2;
+        }
+        // Level pairs when C is sparse, or when they take no more room than two m × m chunk buffers (a dense C whose
+        // levels touch few of its rows, as InstEval's students): then sweeps run in parallel chunks without m × m buffers.
+        if (Sparsity.IsSparse || (pairsWhenCheap && denseSize > 0 && pairCount <= 2L * denseSize * denseSize))
         {
             _pairStart = new int[levels + 1];
             for (int l = 0; l < levels; l++)
@@ -60,11 +75,11 @@ internal sealed class BlockedCholesky
     private readonly double[] _pairs = [];
 
     /// <summary>
-    /// True when C is sparse: then each level's contributions to C (from the data, and its Schur update) are held in
+    /// True when C is sparse (or its pairs are cheap, see the constructor): then each level's contributions to C (from the data, and its Schur update) are held in
     /// the level's own <see cref="LevelPairs"/> and added to C level by level in level order, so parallel work needs no
     /// m × m buffer per chunk and the sums do not depend on the chunking.
     /// </summary>
-    public bool UsesLevelPairs => Sparsity.IsSparse;
+    public bool UsesLevelPairs => _pairStart.Length > 0;
 
     /// <summary>Level l's contributions to C on the pairs of its pattern (a ≥ b at <see cref="PairIndex"/>(a, b)).</summary>
     public Span<double> LevelPairs(int level) => _pairs.AsSpan(_pairStart[level], _pairStart[level + 1] - _pairStart[level]);
@@ -152,7 +167,25 @@ internal sealed class BlockedCholesky
     }
 
     /// <summary>The Cholesky factor of the Schur complement C, by the sparse kernel when its factor is sparse.</summary>
-    private bool FactorDense() => DenseSize == 0 || (Sparsity.IsSparse ? Sparsity.Factor(_c) : DenseCholesky.Factor(_c, DenseSize));
+    private bool FactorDense()
+    {
+        if (DenseSize == 0) return true;
+        if (Sparsity.IsSparse) return Sparsity.Factor(_c);
+        if (LargeDenseCholesky.Applies(DenseSize))
+        {
+            _panel ??= new double[LargeDenseCholesky.FactorScratchLength(DenseSize)];
+            return LargeDenseCholesky.Factor(_c, DenseSize, _panel, Parallelism);
+        }
+        return DenseCholesky.Factor(_c, DenseSize);
+    }
+
+    private double[]? _panel;
+
+    /// <summary>How a large dense C's factor (and its inverse) may run in parallel; null: serially. The result does not depend on it.</summary>
+    public ParallelOptions? Parallelism { get; set; }
+
+    /// <summary>The dense m×m block as its array (for the blocked kernels).</summary>
+    internal double[] DenseArray => _c;
 
     /// <summary>
     /// Factors the matrix in place, the diagonal blocks in parallel over fixed chunks of levels

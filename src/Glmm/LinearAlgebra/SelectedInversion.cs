@@ -16,6 +16,7 @@ internal sealed class SelectedInversion
     private readonly double[] _c;
     private readonly double[][] _scratch;
     private readonly int _maxPattern;
+    private double[]? _x;   // X = L⁻¹ for the blocked dense inverse
 
     /// <summary>Allocates the storage for the selected inverse of <paramref name="factor"/>'s structure.</summary>
     /// <param name="factor">The factor (its values are read by <see cref="Compute()"/>, after it has been factored).</param>
@@ -61,6 +62,11 @@ internal sealed class SelectedInversion
             // Only the entries on the factor's pattern are needed (every consumer reads pairs of indices one level or
             // one row touches); when the factor is sparse only those are computed.
             if (_f.Sparsity.IsSparse) _f.Sparsity.SelectedInverse(_f.Dense, _c);
+            else if (LargeDenseCholesky.Applies(m))
+            {
+                _x ??= new double[LargeDenseCholesky.InverseScratchLength(m)];
+                LargeDenseCholesky.Inverse(_f.DenseArray, m, _c, _x, parallel ?? _f.Parallelism);
+            }
             else DenseCholesky.Inverse(_f.Dense, m, _c);
         }
         int chunks = chunkStart.Length - 1;

@@ -1,0 +1,350 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Glmm.LinearAlgebra;
+
+/// <summary>
+/// The Cholesky factor and the inverse of a large dense symmetric positive-definite matrix (row-major, the lower
+/// triangle), blocked for the cache and vectorised — the kernels for a dense Schur complement C of a few hundred to a
+/// few thousand rows (InstEval's lecturers, crossed designs). The factor is right-looking over panels of
+/// <see cref="PanelWidth"/> columns: the panel's diagonal block and rows, then the trailing update C₂₂ −= L₂₁L₂₁' in
+/// register tiles of 4 rows × 8 columns (eight 4-wide FMA accumulators, the panel packed transposed so that its columns
+/// are contiguous). The inverse is X = L⁻¹ by row blocks (a tile product with the rows above, then the block's own
+/// triangle) and A⁻¹ = X'X by tiles, accumulated over blocks of 128 rows of X so that the rows a tile reads stay in
+/// the cache. Work is split into a fixed number of interleaved groups of tiles and every entry is computed by one tile
+/// in a fixed order, so the result is identical whatever the number of threads. About n³/6 multiply-adds each for the
+/// factor, L⁻¹ and X'X.
+/// </summary>
+internal static class LargeDenseCholesky
+{
+    /// <summary>Orders from which the blocked kernels are used (below it the unblocked <see cref="DenseCholesky"/>).</summary>
+    public const int MinimumOrder = 128;
+
+    /// <summary>Columns per panel of the factor (and rows per block of the inverse).</summary>
+    public const int PanelWidth = 64;
+
+    private const int KBlock = 128;
+    private const int Groups = 16;
+
+    /// <summary>True when the machine has the 4-wide FMA the kernels are written for.</summary>
+    public static bool IsSupported => Vector256.IsHardwareAccelerated && Fma.IsSupported;
+
+    /// <summary>True when an n × n matrix should use these kernels.</summary>
+    public static bool Applies(int n) => n >= MinimumOrder && IsSupported;
+
+    /// <summary>Scratch length <see cref="Factor"/> needs for order n (the packed panel).</summary>
+    public static int FactorScratchLength(int n) => PanelWidth * (n + 8);
+
+    /// <summary>
+    /// Factors the n × n matrix in <paramref name="a"/> in place (lower triangle; the strict upper triangle is not
+    /// written); returns false when it is not positive definite. <paramref name="panel"/>: at least
+    /// <see cref="FactorScratchLength"/> entries.
+    /// </summary>
+    public static bool Factor(double[] a, int n, double[] panel, ParallelOptions? parallel)
+    {
+        for (int j0 = 0; j0 < n; j0 += PanelWidth)
+        {
+            int jb = Math.Min(PanelWidth, n - j0), r0 = j0 + jb, r = n - r0;
+            if (!FactorDiagonalBlock(a, n, j0, jb)) return false;
+            if (r == 0) break;
+            Run(parallel, g =>
+            {
+                for (int i = r0 + g; i < n; i += Groups) PanelRow(a, n, j0, jb, i, panel, r0);
+            });
+            int tiles = (r + 3) / 4;
+            Run(parallel, g =>
+            {
+                for (int t = g; t < tiles; t += Groups) TrailingTile(a, n, j0, jb, r0 + 4 * t, panel, r0);
+            });
+        }
+        return true;
+    }
+
+    /// <summary>Scratch length <see cref="Inverse"/> needs for order n (X = L⁻¹).</summary>
+    public static int InverseScratchLength(int n) => n * n;
+
+    /// <summary>
+    /// A⁻¹ = (LL')⁻¹ from the factor <paramref name="l"/> (as <see cref="Factor"/> leaves it), written in full (both
+    /// triangles) into <paramref name="inverse"/>; <paramref name="x"/>: at least <see cref="InverseScratchLength"/> entries.
+    /// </summary>
+    public static void Inverse(double[] l, int n, double[] inverse, double[] x, ParallelOptions? parallel)
+    {
+        Array.Clear(x, 0, n * n);
+        for (int i0 = 0; i0 < n; i0 += PanelWidth)
+        {
+            int ib = Math.Min(PanelWidth, n - i0);
+            // The block's own triangle: X_II = L_II⁻¹.
+            for (int i = i0; i < i0 + ib; i++)
+            {
+                double lii = l[i * n + i];
+                x[i * n + i] = 1.0 / lii;
+                for (int j = i0; j < i; j++)
+                {
+                    double s = 0;
+                    for (int k = j; k < i; k++) s += l[i * n + k] * x[k * n + j];
+                    x[i * n + j] = -s / lii;
+                }
+            }
+            if (i0 == 0) continue;
+            // T = L_I,<i0 X_<i0,<i0 into X's rows I, by column tiles; then X_I,<i0 = −L_II⁻¹ T row by row.
+            int colTiles = (i0 + 7) / 8;
+            Run(parallel, g =>
+            {
+                for (int t = g; t < colTiles; t += Groups) LowerTimesX(l, x, n, i0, ib, 8 * t);
+            });
+            for (int i = i0; i < i0 + ib; i++)
+            {
+                var row = x.AsSpan(i * n, i0);
+                for (int k = i0; k < i; k++) Axpy(l[i * n + k], x.AsSpan(k * n, i0), row);
+                double scale = -1.0 / l[i * n + i];
+                for (int j = 0; j < row.Length; j++) row[j] *= scale;
+            }
+        }
+        // A⁻¹ = X'X (lower triangle), over blocks of rows of X.
+        Array.Clear(inverse, 0, n * n);
+        int rowTiles = (n + 3) / 4;
+        for (int k0 = 0; k0 < n; k0 += KBlock)
+        {
+            int k1 = Math.Min(n, k0 + KBlock);
+            int tiles = Math.Min(rowTiles, (k1 + 3) / 4);
+            Run(parallel, g =>
+            {
+                for (int t = g; t < tiles; t += Groups) GramTile(x, inverse, n, 4 * t, k0, k1);
+            });
+        }
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < i; j++) inverse[j * n + i] = inverse[i * n + j];
+    }
+
+    private static void Run(ParallelOptions? parallel, Action<int> body)
+    {
+        if (parallel == null || parallel.MaxDegreeOfParallelism == 1) for (int g = 0; g < Groups; g++) body(g);
+        else Parallel.For(0, Groups, parallel, body);
+    }
+
+    /// <summary>The unblocked factor of the panel's diagonal block (rows and columns j0 .. j0 + jb).</summary>
+    private static bool FactorDiagonalBlock(double[] a, int n, int j0, int jb)
+    {
+        for (int j = j0; j < j0 + jb; j++)
+        {
+            var rowJ = a.AsSpan(j * n + j0, j - j0);
+            double d = a[j * n + j] - DenseCholesky.Dot(rowJ, rowJ);
+            if (!(d > 0.0) || !double.IsFinite(d)) return false;
+            double ljj = Math.Sqrt(d);
+            a[j * n + j] = ljj;
+            for (int i = j + 1; i < j0 + jb; i++)
+                a[i * n + j] = (a[i * n + j] - DenseCholesky.Dot(a.AsSpan(i * n + j0, j - j0), rowJ)) / ljj;
+        }
+        return true;
+    }
+
+    /// <summary>Row i below the panel: L_i,J = A_i,J L_JJ⁻ᵀ, also packed into column i − r0 of the transposed panel.</summary>
+    private static void PanelRow(double[] a, int n, int j0, int jb, int i, double[] panel, int r0)
+    {
+        for (int c = 0; c < jb; c++)
+        {
+            int col = j0 + c;
+            double v = (a[i * n + col] - DenseCholesky.Dot(a.AsSpan(i * n + j0, c), a.AsSpan(col * n + j0, c))) / a[col * n + col];
+            a[i * n + col] = v;
+            panel[PanelIndex(c, i - r0, jb)] = v;
+        }
+    }
+
+    /// <summary>Where L_(r0 + jj), j0 + c sits in the packed panel: by tiles of 8 columns, each tile c-major ([c][8] contiguous), so a tile's loads run sequentially.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int PanelIndex(int c, int jj, int jb) => (jj >> 3) * jb * 8 + c * 8 + (jj & 7);
+
+    /// <summary>A_ij −= Σ_c L_ic L_jc for the rows i .. i + 3 of the trailing matrix and every column r0 ≤ j ≤ i (lower triangle).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TrailingTile(double[] a, int n, int j0, int jb, int i, double[] panel, int r0)
+    {
+        ref double pa = ref MemoryMarshal.GetArrayDataReference(a);
+        ref double pp = ref MemoryMarshal.GetArrayDataReference(panel);
+        int jt = r0;
+        if (i + 3 < n)
+        {
+            ref double l0 = ref Unsafe.Add(ref pa, i * n + j0);
+            ref double l1 = ref Unsafe.Add(ref l0, n);
+            ref double l2 = ref Unsafe.Add(ref l1, n);
+            ref double l3 = ref Unsafe.Add(ref l2, n);
+            for (; jt + 7 <= i; jt += 8)
+            {
+                Vector256<double> c00 = default, c01 = default, c10 = default, c11 = default;
+                Vector256<double> c20 = default, c21 = default, c30 = default, c31 = default;
+                ref double pc = ref Unsafe.Add(ref pp, PanelIndex(0, jt - r0, jb));
+                for (int c = 0; c < jb; c++)
+                {
+                    var p0 = Vector256.LoadUnsafe(ref pc);
+                    var p1 = Vector256.LoadUnsafe(ref pc, 4);
+                    var b = Vector256.Create(Unsafe.Add(ref l0, c));
+                    c00 = Fma.MultiplyAdd(b, p0, c00);
+                    c01 = Fma.MultiplyAdd(b, p1, c01);
+                    b = Vector256.Create(Unsafe.Add(ref l1, c));
+                    c10 = Fma.MultiplyAdd(b, p0, c10);
+                    c11 = Fma.MultiplyAdd(b, p1, c11);
+                    b = Vector256.Create(Unsafe.Add(ref l2, c));
+                    c20 = Fma.MultiplyAdd(b, p0, c20);
+                    c21 = Fma.MultiplyAdd(b, p1, c21);
+                    b = Vector256.Create(Unsafe.Add(ref l3, c));
+                    c30 = Fma.MultiplyAdd(b, p0, c30);
+                    c31 = Fma.MultiplyAdd(b, p1, c31);
+                    pc = ref Unsafe.Add(ref pc, 8);
+                }
+                Subtract(ref Unsafe.Add(ref pa, i * n + jt), c00, c01);
+                Subtract(ref Unsafe.Add(ref pa, (i + 1) * n + jt), c10, c11);
+                Subtract(ref Unsafe.Add(ref pa, (i + 2) * n + jt), c20, c21);
+                Subtract(ref Unsafe.Add(ref pa, (i + 3) * n + jt), c30, c31);
+            }
+        }
+        // The rest of the tile (near the diagonal, or a last partial tile), entry by entry.
+        for (int t = 0; t < 4 && i + t < n; t++)
+        {
+            int row = i + t;
+            for (int j = jt; j <= row; j++)
+            {
+                double s = 0;
+                for (int c = 0; c < jb; c++) s += a[row * n + j0 + c] * panel[PanelIndex(c, j - r0, jb)];
+                a[row * n + j] -= s;
+            }
+        }
+    }
+
+    /// <summary>T_ij = Σ_{jt ≤ k &lt; i0} L_ik X_kj for the rows i of block [i0, i0 + ib) and the columns jt .. jt + 7 (X_kj = 0 for j &gt; k), into X_ij.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void LowerTimesX(double[] l, double[] x, int n, int i0, int ib, int jt)
+    {
+        ref double pl = ref MemoryMarshal.GetArrayDataReference(l);
+        ref double px = ref MemoryMarshal.GetArrayDataReference(x);
+        int i = i0;
+        if (jt + 8 <= i0)
+        {
+            for (; i + 4 <= i0 + ib; i += 4)
+            {
+                Vector256<double> c00 = default, c01 = default, c10 = default, c11 = default;
+                Vector256<double> c20 = default, c21 = default, c30 = default, c31 = default;
+                ref double l0 = ref Unsafe.Add(ref pl, i * n);
+                ref double l1 = ref Unsafe.Add(ref l0, n);
+                ref double l2 = ref Unsafe.Add(ref l1, n);
+                ref double l3 = ref Unsafe.Add(ref l2, n);
+                for (int k = jt; k < i0; k++)
+                {
+                    ref double xk = ref Unsafe.Add(ref px, k * n + jt);
+                    var p0 = Vector256.LoadUnsafe(ref xk);
+                    var p1 = Vector256.LoadUnsafe(ref xk, 4);
+                    var b = Vector256.Create(Unsafe.Add(ref l0, k));
+                    c00 = Fma.MultiplyAdd(b, p0, c00);
+                    c01 = Fma.MultiplyAdd(b, p1, c01);
+                    b = Vector256.Create(Unsafe.Add(ref l1, k));
+                    c10 = Fma.MultiplyAdd(b, p0, c10);
+                    c11 = Fma.MultiplyAdd(b, p1, c11);
+                    b = Vector256.Create(Unsafe.Add(ref l2, k));
+                    c20 = Fma.MultiplyAdd(b, p0, c20);
+                    c21 = Fma.MultiplyAdd(b, p1, c21);
+                    b = Vector256.Create(Unsafe.Add(ref l3, k));
+                    c30 = Fma.MultiplyAdd(b, p0, c30);
+                    c31 = Fma.MultiplyAdd(b, p1, c31);
+                }
+                Store(ref Unsafe.Add(ref px, i * n + jt), c00, c01);
+                Store(ref Unsafe.Add(ref px, (i + 1) * n + jt), c10, c11);
+                Store(ref Unsafe.Add(ref px, (i + 2) * n + jt), c20, c21);
+                Store(ref Unsafe.Add(ref px, (i + 3) * n + jt), c30, c31);
+            }
+        }
+        int jEnd = Math.Min(jt + 8, i0);
+        for (int row = jt + 8 <= i0 ? i : i0; row < i0 + ib; row++)
+            for (int j = jt; j < jEnd; j++)
+            {
+                double s = 0;
+                for (int k = j; k < i0; k++) s += l[row * n + k] * x[k * n + j];
+                x[row * n + j] = s;
+            }
+    }
+
+    /// <summary>(X'X)_ij += Σ_{k0 ≤ k &lt; k1} X_ki X_kj for the rows i .. i + 3 and every column j ≤ i (X_ki = 0 for k &lt; i).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GramTile(double[] x, double[] g, int n, int i, int k0, int k1)
+    {
+        ref double px = ref MemoryMarshal.GetArrayDataReference(x);
+        ref double pg = ref MemoryMarshal.GetArrayDataReference(g);
+        int kStart = Math.Max(k0, i);
+        int jt = 0;
+        if (i + 3 < n && kStart < k1)
+        {
+            for (; jt + 7 <= i; jt += 8)
+            {
+                Vector256<double> c00 = default, c01 = default, c10 = default, c11 = default;
+                Vector256<double> c20 = default, c21 = default, c30 = default, c31 = default;
+                for (int k = kStart; k < k1; k++)
+                {
+                    ref double xk = ref Unsafe.Add(ref px, k * n);
+                    var p0 = Vector256.LoadUnsafe(ref xk, (nuint)jt);
+                    var p1 = Vector256.LoadUnsafe(ref xk, (nuint)(jt + 4));
+                    var b = Vector256.Create(Unsafe.Add(ref xk, i));
+                    c00 = Fma.MultiplyAdd(b, p0, c00);
+                    c01 = Fma.MultiplyAdd(b, p1, c01);
+                    b = Vector256.Create(Unsafe.Add(ref xk, i + 1));
+                    c10 = Fma.MultiplyAdd(b, p0, c10);
+                    c11 = Fma.MultiplyAdd(b, p1, c11);
+                    b = Vector256.Create(Unsafe.Add(ref xk, i + 2));
+                    c20 = Fma.MultiplyAdd(b, p0, c20);
+                    c21 = Fma.MultiplyAdd(b, p1, c21);
+                    b = Vector256.Create(Unsafe.Add(ref xk, i + 3));
+                    c30 = Fma.MultiplyAdd(b, p0, c30);
+                    c31 = Fma.MultiplyAdd(b, p1, c31);
+                }
+                Add(ref Unsafe.Add(ref pg, i * n + jt), c00, c01);
+                Add(ref Unsafe.Add(ref pg, (i + 1) * n + jt), c10, c11);
+                Add(ref Unsafe.Add(ref pg, (i + 2) * n + jt), c20, c21);
+                Add(ref Unsafe.Add(ref pg, (i + 3) * n + jt), c30, c31);
+            }
+        }
+        for (int t = 0; t < 4 && i + t < n; t++)
+        {
+            int row = i + t;
+            for (int j = jt; j <= row; j++)
+            {
+                double s = 0;
+                for (int k = Math.Max(k0, row); k < k1; k++) s += x[k * n + row] * x[k * n + j];
+                g[row * n + j] += s;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Subtract(ref double at, Vector256<double> lo, Vector256<double> hi)
+    {
+        (Vector256.LoadUnsafe(ref at) - lo).StoreUnsafe(ref at);
+        (Vector256.LoadUnsafe(ref at, 4) - hi).StoreUnsafe(ref at, 4);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Add(ref double at, Vector256<double> lo, Vector256<double> hi)
+    {
+        (Vector256.LoadUnsafe(ref at) + lo).StoreUnsafe(ref at);
+        (Vector256.LoadUnsafe(ref at, 4) + hi).StoreUnsafe(ref at, 4);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref double at, Vector256<double> lo, Vector256<double> hi)
+    {
+        lo.StoreUnsafe(ref at);
+        hi.StoreUnsafe(ref at, 4);
+    }
+
+    /// <summary>y += a·x.</summary>
+    private static void Axpy(double a, ReadOnlySpan<double> x, Span<double> y)
+    {
+        int k = 0;
+        if (x.Length >= 4)
+        {
+            var av = Vector256.Create(a);
+            ref double px = ref MemoryMarshal.GetReference(x);
+            ref double py = ref MemoryMarshal.GetReference(y);
+            for (; k + 4 <= x.Length; k += 4)
+                Fma.MultiplyAdd(av, Vector256.LoadUnsafe(ref px, (nuint)k), Vector256.LoadUnsafe(ref py, (nuint)k)).StoreUnsafe(ref py, (nuint)k);
+        }
+        for (; k < x.Length; k++) y[k] += a * x[k];
+    }
+}
