@@ -52,8 +52,16 @@ internal static class CommandLine
             // Buffer the output so that a failure leaves nothing on stdout.
             var buffer = new StringWriter(CultureInfo.InvariantCulture);
             int code = command.Execute(options, buffer, stderr);
-            stdout.Write(buffer.ToString());
-            stdout.Flush();
+            try
+            {
+                stdout.Write(buffer.ToString());
+                stdout.Flush();
+            }
+            catch (IOException e)
+            {
+                // A full disk or a closed pipe behind a redirected stdout: one line, exit 2, as for any other bad output target.
+                throw new GlmmInputException($"cannot write the output: {OneLine(e.Message).Trim()}");
+            }
             return code;
         }
         catch (GlmmInputException e)

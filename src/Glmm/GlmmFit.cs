@@ -62,6 +62,13 @@ public sealed class GlmmFit
     /// <summary>The restricted log-likelihood criterion at the REML optimum (NaN for ML fits). Not comparable with <see cref="LogLik"/>.</summary>
     public double RestrictedLogLik { get; init; } = double.NaN;
 
+    /// <summary>The normal prior on β the fit was penalized with (blme's fixef.prior), or null for maximum likelihood.</summary>
+    public NormalPrior? FixedEffectsPrior { get; init; }
+
+    /// <summary>With <see cref="FixedEffectsPrior"/>: −2 × the penalized log-likelihood at the estimates, the criterion the fit
+    /// minimised (the deviance plus Σ βⱼ²/σⱼ²); NaN otherwise. <see cref="LogLik"/> stays the unpenalized log-likelihood.</summary>
+    public double PenalizedDeviance { get; init; } = double.NaN;
+
     /// <summary>The family and its link.</summary>
     public required Family Family { get; init; }
 

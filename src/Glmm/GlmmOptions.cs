@@ -55,6 +55,20 @@ public sealed record GlmmOptions
     /// <summary>Maximum number of objective evaluations per optimisation stage.</summary>
     public int MaxEvaluations { get; init; } = 20000;
 
+    /// <summary>
+    /// The budget of an adaptive-quadrature fit (nAGQ &gt; 1) in row-node evaluations: nodes per cluster × rows ×
+    /// the deviance evaluations a fit is expected to need, (n + 1)·4 + 1 + 2n + n(n − 1)/2 for n = |θ| + |β| (the
+    /// quadrature stage's Newton steps and the economical Hessian). A fit above it is refused before it starts, with the
+    /// numbers (10⁹ is about 10 s on one core of this 2-core machine: 10⁸ row-node evaluations a second for three random effects); 0 or less means no limit.
+    /// </summary>
+    public double MaxQuadratureWork { get; init; } = 1e9;
+
+    /// <summary>
+    /// A weak normal prior on β (blme's <c>fixef.prior</c>): the fit maximises the penalized likelihood, so separated
+    /// data give finite estimates. Null (the default) for maximum likelihood. Needs the Laplace criterion (nAGQ = 1).
+    /// </summary>
+    public NormalPrior? FixedEffectsPrior { get; init; }
+
     /// <summary>Name of the data shown in the summary (e.g. the file name).</summary>
     public string DataName { get; init; } = "";
 }

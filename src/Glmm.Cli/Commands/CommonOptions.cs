@@ -25,8 +25,14 @@ internal static class CommonOptions
     /// <summary>The data, formula and weights options, in the order the help lists them.</summary>
     public static readonly IReadOnlyList<OptionSpec> Model = new[] { Data, Formula, Weights };
 
-    /// <summary>Reads the table named by --data.</summary>
-    public static DataTable ReadData(ParsedOptions options) => CsvTableReader.Read(options.Require(Data));
+    /// <summary>Reads the table named by --data; renamed header names (duplicates, empty names) are warnings on <paramref name="stderr"/>.</summary>
+    public static DataTable ReadData(ParsedOptions options, TextWriter? stderr = null)
+    {
+        var warnings = new List<string>();
+        var table = CsvTableReader.Read(options.Require(Data), warnings);
+        foreach (var w in warnings) stderr?.WriteLine("glmm: warning: " + w);
+        return table;
+    }
 
     /// <summary>The --threads value (0 = all cores); a negative number is an input error.</summary>
     public static int ReadThreads(ParsedOptions options)

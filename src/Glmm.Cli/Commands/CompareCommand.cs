@@ -37,7 +37,7 @@ internal sealed class CompareCommand : Command
         int nagq = options.GetInt(NAgq, 1);
         if (nagq < 1) throw new GlmmInputException($"'compare' needs --nagq 1 or more (a likelihood), not {nagq}");
         int threads = CommonOptions.ReadThreads(options);
-        var data = CommonOptions.ReadData(options);
+        var data = CommonOptions.ReadData(options, stderr);
         var fitOptions = CommonOptions.FitOptions(options, nagq, threads);
         var fits = formulas.Select(f => GlmmModel.Fit(f, data, fitOptions)).ToArray();
         var rows = LikelihoodRatio.Compare(fits[0], fits[1]);

@@ -28,7 +28,7 @@ internal sealed class DescribeCommand : Command
     public override int Execute(ParsedOptions options, TextWriter stdout, TextWriter stderr)
     {
         string path = options.Require(CommonOptions.Data);
-        var data = CommonOptions.ReadData(options);
+        var data = CommonOptions.ReadData(options, stderr);
         string formula = options.Require(CommonOptions.Formula);
         string? weights = options.Get(CommonOptions.Weights);
         var model = ModelBuilder.Build(formula, data, new ModelBuildOptions { WeightsColumn = weights });

@@ -15,6 +15,13 @@ internal sealed class FitCommand : Command
     private static readonly OptionSpec Grid = new("grid", "GRID", "quadrature grid for --nagq > 1: product (K^q nodes) or sparse (Smolyak)")
     { Default = "product", Allowed = new[] { "product", "sparse" } };
 
+    private static readonly OptionSpec MaxQuadratureWork = new("max-quadrature-work", "N",
+        "cost guard of --nagq K > 1: nodes per cluster x rows x expected deviance evaluations above N are refused with the numbers before the fit starts; 0: no limit")
+    { Default = "1e9" };
+
+    private static readonly OptionSpec FixefPrior = new("fixef-prior", "PRIOR",
+        "a weak normal prior on the fixed effects, the remedy for separation (blme's fixef.prior): normal (SD 10 for the intercept, 2.5 for the others) or normal:SD_INTERCEPT,SD; the fit maximises the penalized likelihood (Laplace only)");
+
     private static readonly OptionSpec Information = new("information", "KIND",
         "curvature of the Laplace approximation for non-canonical links: observed (exact, as glmmTMB) or expected (as lme4)")
     { Default = "observed", Allowed = new[] { "observed", "expected" } };
@@ -103,7 +110,7 @@ internal sealed class FitCommand : Command
         "summary (--format text) or one JSON object.";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
-        CommonOptions.Model.Concat(new[] { CommonOptions.Family, CommonOptions.Link, NAgq, Grid, Information, Reml, CommonOptions.Threads, CommonOptions.Format, Ranef })
+        CommonOptions.Model.Concat(new[] { CommonOptions.Family, CommonOptions.Link, NAgq, Grid, MaxQuadratureWork, FixefPrior, Information, Reml, CommonOptions.Threads, CommonOptions.Format, Ranef })
             // After the fit (issue 6): --ranef-out, --predict, --type, --no-random, --allow-new-levels, --residuals, --save.
             .Concat(PredictionOutput.FitOptions)
             .Concat(ConfintOptions) // --confint, --level, --nsim, --seed
@@ -115,9 +122,17 @@ internal sealed class FitCommand : Command
         int nagq = options.GetInt(NAgq, 1);
         int threads = CommonOptions.ReadThreads(options);
         var confint = CheckConfint(options);
-        var data = CommonOptions.ReadData(options);
+        double budget = options.GetDouble(MaxQuadratureWork, 1e9);
+        if (double.IsNaN(budget)) throw new GlmmInputException($"--max-quadrature-work must be a number, not {options.Get(MaxQuadratureWork)}");
+        if (nagq <= 1 && options.Has(Grid))
+            stderr.WriteLine($"glmm: warning: --grid {options.Get(Grid)} has no effect without --nagq K > 1 (adaptive quadrature)");
+        if (nagq <= 1 && options.Has(MaxQuadratureWork))
+            stderr.WriteLine("glmm: warning: --max-quadrature-work has no effect without --nagq K > 1 (adaptive quadrature)");
+        var data = CommonOptions.ReadData(options, stderr);
         var fitOptions = CommonOptions.FitOptions(options, nagq, threads) with
         {
+            MaxQuadratureWork = budget,
+            FixedEffectsPrior = options.Get(FixefPrior) is { } prior ? NormalPrior.Parse(prior) : null,
             Grid = FitNames.ParseGrid(options.Get(Grid) ?? "product"),
             Information = FitNames.ParseInformation(options.Get(Information) ?? "observed"),
             Reml = options.Get(Reml) is { } reml ? FitNames.ParseReml(reml) : null,

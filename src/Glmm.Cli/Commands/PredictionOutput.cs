@@ -132,12 +132,5 @@ internal static class PredictionOutput
         }, text.ToString());
     }
 
-    private static void Write(string path, string content)
-    {
-        try { File.WriteAllText(path, content, new UTF8Encoding(false)); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DirectoryNotFoundException)
-        {
-            throw new GlmmInputException($"cannot write '{path}': {e.Message}");
-        }
-    }
+    private static void Write(string path, string content) => AtomicFile.WriteAllText(path, content);
 }

@@ -13,16 +13,19 @@ namespace Glmm;
 /// <para>Format: fields separated by commas; a field may be quoted with <c>"</c>, and a quoted field may
 /// contain commas, line breaks and doubled quotes (<c>""</c>). Lines end with LF, CRLF or CR. Files are
 /// UTF-8 with or without a byte order mark. Blank lines are skipped (R's <c>blank.lines.skip</c>).</para>
-/// <para>Missing values: an empty field or <c>NA</c> (quoted or not) is missing in any column; a field of
-/// white space only is missing in numeric and logical columns. A numeric value of <c>NaN</c> is also
-/// flagged missing (R's <c>is.na(NaN)</c> is TRUE).</para>
+/// <para>Missing values: <c>NA</c> (quoted or not) is missing in any column; an empty field or a field of white
+/// space only is missing in numeric and logical columns and a level (<c>""</c>, or the spaces) in categorical
+/// ones, as R 4.2's read.csv. A numeric value of <c>NaN</c> (any case: <c>nan</c>, <c>NAN</c>) is also flagged
+/// missing (R's <c>is.na(NaN)</c> is TRUE).</para>
 /// <para>Types: a column is numeric when every non-missing field is a number (quoted or not; invariant
 /// culture; surrounding white space allowed; <c>1e5</c>, <c>0x1A</c>, <c>Inf</c>, <c>-Inf</c>,
-/// <c>infinity</c>, <c>NaN</c> accepted); logical when every non-missing field is one of
-/// <c>TRUE FALSE T F true false True False</c>, or when every field is missing; otherwise categorical,
+/// <c>infinity</c>, <c>NaN</c> in any case accepted); logical when every non-missing field is one of
+/// <c>TRUE FALSE T F</c> (R 4.2 reads <c>true</c>, <c>false</c>, <c>True</c>, <c>False</c> as text), or when
+/// every field is missing; otherwise categorical,
 /// with the distinct field texts as levels in ordinal (<see cref="StringComparer.Ordinal"/>) order.</para>
 /// <para>Names: an empty header name becomes <c>X</c> and duplicates get <c>.1</c>, <c>.2</c>, … suffixes
-/// (R's <c>make.names(unique = TRUE)</c> restricted to those two cases); other names are kept as written.</para>
+/// (R's <c>make.names(unique = TRUE)</c> restricted to those two cases), each renaming reported in the
+/// <c>warnings</c> list when one is given; other names are kept as written.</para>
 /// <para>Errors in the input throw <see cref="GlmmInputException"/> with a one-line message naming the
 /// file and, for malformed records, the physical line (the header is line 1) where the record starts.</para>
 /// </remarks>
@@ -32,7 +35,12 @@ public static class CsvTableReader
 
     /// <summary>Reads the CSV file at <paramref name="path"/>.</summary>
     /// <exception cref="GlmmInputException">The file cannot be opened or read, or is not valid CSV with a header row.</exception>
-    public static DataTable Read(string path)
+    public static DataTable Read(string path) => Read(path, warnings: null);
+
+    /// <summary>Reads the CSV file at <paramref name="path"/>, adding a line to <paramref name="warnings"/> for each
+    /// duplicate or empty header name renamed as R does (<c>x1</c>, <c>x1.1</c>).</summary>
+    /// <exception cref="GlmmInputException">The file cannot be opened or read, or is not valid CSV with a header row.</exception>
+    public static DataTable Read(string path, ICollection<string>? warnings)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (Directory.Exists(path))
@@ -54,7 +62,7 @@ public static class CsvTableReader
         using (stream)
         using (var reader = new StreamReader(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16))
         {
-            return Read(reader, path);
+            return Read(reader, path, warnings);
         }
     }
 
@@ -63,13 +71,17 @@ public static class CsvTableReader
     /// names the input in error messages (usually the file name).
     /// </summary>
     /// <exception cref="GlmmInputException">The input cannot be read or is not valid CSV with a header row.</exception>
-    public static DataTable Read(TextReader reader, string sourceName)
+    public static DataTable Read(TextReader reader, string sourceName) => Read(reader, sourceName, warnings: null);
+
+    /// <summary>Reads CSV text from <paramref name="reader"/>, adding a line to <paramref name="warnings"/> for each renamed header name.</summary>
+    /// <exception cref="GlmmInputException">The input cannot be read or is not valid CSV with a header row.</exception>
+    public static DataTable Read(TextReader reader, string sourceName, ICollection<string>? warnings)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(sourceName);
         try
         {
-            return ReadCore(reader, sourceName);
+            return ReadCore(reader, sourceName, warnings);
         }
         catch (IOException e)
         {
@@ -82,7 +94,7 @@ public static class CsvTableReader
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static DataTable ReadCore(TextReader reader, string sourceName)
+    private static DataTable ReadCore(TextReader reader, string sourceName, ICollection<string>? warnings)
     {
         var options = new CsvDataReaderOptions
         {
@@ -140,6 +152,12 @@ public static class CsvTableReader
                     header = new string[found];
                     for (int j = 0; j < found; j++) header[j] = csv.GetFieldSpan(j).ToString();
                     var names = ColumnNames.MakeUnique(header);
+                    if (warnings is not null)
+                        for (int j = 0; j < found; j++)
+                            if (names[j] != header[j])
+                                warnings.Add(GlmmInputException.Printable(header[j].Length == 0
+                                    ? $"{Path.GetFileName(sourceName)}: column {j + 1} has no name and is read as '{names[j]}' (as R's read.csv)"
+                                    : $"{Path.GetFileName(sourceName)}: duplicate column name '{header[j]}' (column {j + 1}) is read as '{names[j]}' (as R's read.csv); the formula's '{header[j]}' is the first such column"));
                     fieldCount = found;
                     builders = new InferringColumnBuilder[found];
                     for (int j = 0; j < found; j++) builders[j] = new InferringColumnBuilder(names[j]);

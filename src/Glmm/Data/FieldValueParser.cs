@@ -11,7 +11,7 @@ namespace Glmm.Data;
 internal static class FieldValueParser
 {
     /// <summary>The spellings R accepts as logical values, in a fixed order (index = variant code).</summary>
-    internal static readonly string[] LogicalSpellings = ["FALSE", "TRUE", "F", "T", "false", "true", "False", "True"];
+    internal static readonly string[] LogicalSpellings = ["FALSE", "TRUE", "F", "T"];
 
     /// <summary>True for the white space characters R's isspace recognises (tab, LF, VT, FF, CR, space).</summary>
     internal static bool IsSpace(char c) => c == ' ' || (c >= '\t' && c <= '\r');
@@ -53,7 +53,7 @@ internal static class FieldValueParser
     /// Parses a number as R's type.convert accepts it: optional surrounding white space, optional sign,
     /// then a decimal number (digits, optional point, optional exponent; R also accepts a dangling
     /// "e" or "e+" as exponent 0), a hexadecimal number (0x..., optional binary exponent p...),
-    /// Inf / infinity (any case) or NaN. Returns false for anything else.
+    /// Inf / infinity / NaN (any case). Returns false for anything else.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool TryParseNumber(ReadOnlySpan<char> s, out double value)
@@ -83,7 +83,7 @@ internal static class FieldValueParser
         }
         else if (body.Equals("Inf", StringComparison.OrdinalIgnoreCase) || body.Equals("infinity", StringComparison.OrdinalIgnoreCase))
             value = double.PositiveInfinity;
-        else if (body.SequenceEqual("NaN"))
+        else if (body.Equals("NaN", StringComparison.OrdinalIgnoreCase))
             value = double.NaN;
         else
             return false;
@@ -207,8 +207,8 @@ internal static class FieldValueParser
     };
 
     /// <summary>
-    /// Recognises the logical spellings R's type.convert accepts (exact, no white space):
-    /// FALSE, TRUE, F, T, false, true, False, True. <paramref name="variant"/> is the index into
+    /// Recognises the logical spellings R's type.convert accepts (exact, no white space): FALSE, TRUE, F, T. (R 4.2 reads
+    /// true, false, True and False as text: a column of them is categorical.) <paramref name="variant"/> is the index into
     /// <see cref="LogicalSpellings"/>; its parity is the value (odd = TRUE).
     /// </summary>
     internal static bool TryParseLogical(ReadOnlySpan<char> s, out int variant)
@@ -216,7 +216,7 @@ internal static class FieldValueParser
         variant = -1;
         if (s.Length == 0 || s.Length > 5) return false;
         char c = s[0];
-        if (c != 'T' && c != 'F' && c != 't' && c != 'f') return false;
+        if (c != 'T' && c != 'F') return false;
         var spellings = LogicalSpellings;
         for (int k = 0; k < spellings.Length; k++)
         {

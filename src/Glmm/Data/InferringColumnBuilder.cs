@@ -16,13 +16,14 @@ internal sealed class InferringColumnBuilder
 {
     private enum Kind : byte
     {
-        /// <summary>Empty field or NA: missing in every type.</summary>
+        /// <summary>NA: missing in every type.</summary>
         Missing,
         /// <summary>Canonical integer: the text is the formatted value.</summary>
         Integer,
         /// <summary>Other number: the text is the next entry of the arena (entries are in row order).</summary>
         Number,
-        /// <summary>White space only: missing when numeric or logical, a level when categorical; <c>_ref</c> is the string id.</summary>
+        /// <summary>Empty or white space only: missing when numeric or logical, a level ("" or the spaces) when categorical, as
+        /// R's read.csv; <c>_ref</c> is the string id.</summary>
         Blank,
         /// <summary>Any other text: <c>_ref</c> is the string id.</summary>
         Text,
@@ -59,9 +60,16 @@ internal sealed class InferringColumnBuilder
         if (row == _kind.Length) Grow();
         _count = row + 1;
 
-        if (field.Length == 0 || (field.Length == 2 && field[0] == 'N' && field[1] == 'A'))
+        if (field.Length == 2 && field[0] == 'N' && field[1] == 'A')
         {
             _kind[row] = Kind.Missing;
+            return;
+        }
+
+        if (field.Length == 0)
+        {
+            _kind[row] = Kind.Blank;
+            Refs()[row] = Intern(field);
             return;
         }
 

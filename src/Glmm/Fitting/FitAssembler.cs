@@ -1,4 +1,5 @@
 using Glmm.LinearAlgebra;
+using Glmm.Model;
 using Glmm.Quadrature;
 
 namespace Glmm.Fitting;
@@ -40,6 +41,10 @@ internal sealed record ModeState(double[] U, double[] Eta, double[] Mu, double[]
 internal sealed record FitState
 {
     public required EngineLayout Layout { get; init; }
+    /// <summary>The model as built from the formula, before the engine's column scaling (the layout's model when null).</summary>
+    public ModelStructure? OriginalModel { get; init; }
+    /// <summary>The column scaling of the layout's X: <see cref="Beta"/> and <see cref="Covariance"/> are on its internal scale.</summary>
+    public FixedEffectsScaling? Scaling { get; init; }
     public required GlmmOptions Options { get; init; }
     public required FitMethod Method { get; init; }
     public QuadratureRule? Rule { get; init; }
@@ -57,6 +62,8 @@ internal sealed record FitState
     public int Sweeps { get; init; }
     public required double Seconds { get; init; }
     public RemlVariant? Reml { get; init; }
+    /// <summary>−2 × the penalized log-likelihood (up to the prior's constant) when a prior on β was given; NaN otherwise.</summary>
+    public double PenalizedDeviance { get; init; } = double.NaN;
     /// <summary>−2 × the restricted log-likelihood at the REML estimates (NaN for ML).</summary>
     public double RestrictedDeviance { get; init; } = double.NaN;
 }
@@ -71,12 +78,13 @@ internal static class FitAssembler
     public static GlmmFit Assemble(FitState state)
     {
         var data = state.Layout;
-        var model = data.Model;
+        var model = state.OriginalModel ?? data.Model;
         var family = data.Family;
         var re = model.Random;
         var theta = state.Theta;
-        var beta = state.Beta;
-        var covariance = state.Covariance;
+        // Back from the engine's column scaling (exact: the factors are powers of two).
+        var beta = state.Scaling?.BetaToOriginal(state.Beta) ?? state.Beta;
+        var covariance = state.Scaling?.CovarianceToOriginal(state.Covariance) ?? state.Covariance;
         var u = state.Modes.U;
         int p = data.P;
         var fixedEffects = new FixedEffectEstimate[p];
@@ -158,6 +166,8 @@ internal static class FitAssembler
             Seconds = state.Seconds,
             Reml = state.Reml,
             RestrictedLogLik = -0.5 * state.RestrictedDeviance,
+            FixedEffectsPrior = options.FixedEffectsPrior,
+            PenalizedDeviance = state.PenalizedDeviance,
             Model = model,
             Options = options,
             Beta = beta,

@@ -13,15 +13,17 @@ namespace Glmm.Fitting;
 /// </summary>
 internal static class RemlFitter
 {
-    public static GlmmFit Fit(ModelStructure model, GlmmOptions options)
+    public static GlmmFit Fit(ModelStructure original, GlmmOptions options)
     {
         var clock = Stopwatch.StartNew();
         var variant = options.Reml ?? throw new ArgumentException("not a REML fit", nameof(options));
+        var start = FitPreconditions.Prepare(original, options);
+        var model = start.Model;
         var factory = CriterionFactory.Create(model, options);
         var data = factory.Layout;
         var re = model.Random;
         var control = FitControl.From(options);
-        var glmBeta = GlmIrls.Fit(options.Family, model.X, model.Y, model.Weights, model.Offset).Coefficients.ToArray();
+        var glmBeta = start.RequireGlm.Coefficients.ToArray();
         var warnings = new List<string>();
 
         // The marginal deviance −2ℓ(θ, β) at the estimates: Laplace, or AGQ when asked (for 'profile', the one inside
@@ -66,11 +68,15 @@ internal static class RemlFitter
 
         // The marginal likelihood and the conditional modes at the REML estimates.
         double deviance = Stages.EvaluateAt(marginal, theta, beta);
+        if (!double.IsFinite(deviance) || !double.IsFinite(criterion) || beta.Any(b => !double.IsFinite(b)))
+            throw new GlmmInputException(FitPreconditions.Diagnose(model, options.Family, marginal.System.Eta));
         var modes = ModeState.Capture(marginal.System);
         bool singular = Enumerable.Range(0, re.ThetaLength).Any(j => re.IsDiagonal(j) && theta[j] < control.SingularThreshold);
         return FitAssembler.Assemble(new FitState
         {
             Layout = data,
+            OriginalModel = original,
+            Scaling = start.Scaling,
             Options = options,
             Method = FitMethod.Reml,
             Rule = factory.Rule,
@@ -82,12 +88,13 @@ internal static class RemlFitter
             Modes = modes,
             Converged = warnings.Count == 0,
             Singular = singular,
-            Warnings = warnings,
+            Warnings = start.Warnings.Concat(warnings).ToList(),
             Evaluations = evaluations,
             Sweeps = sweeps + marginal.Sweeps,
             Seconds = clock.Elapsed.TotalSeconds,
             Reml = variant,
-            RestrictedDeviance = criterion,
+            // log|X'WX| (or log det J_ββ) of the scaled columns is smaller by 2 Σ log cⱼ: back to the original X.
+            RestrictedDeviance = criterion + 2.0 * start.Scaling.LogDeterminant,
         });
     }
 

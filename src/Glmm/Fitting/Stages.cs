@@ -51,7 +51,7 @@ internal static class Stages
         criterion.PirlsTolerance = control.PirlsTolerance;
         double deviance = criterion.Evaluate(theta);
         if (!double.IsFinite(deviance))
-            throw new GlmmInputException("the model could not be fitted: PIRLS failed at the stage-1 optimum (check the response and the family)");
+            throw new GlmmInputException(FitPreconditions.Diagnose(criterion.System.Layout.Model, criterion.System.Layout.Family, criterion.System.Eta));
         return new StageResult(theta, (double[])criterion.Beta.Clone(), deviance, opt.Converged, criterion.Evaluations, opt.Message);
     }
 

@@ -79,6 +79,7 @@ internal sealed record BinaryExpr(string Op, Expr Left, Expr Right, int Column, 
 {
     internal override void Write(StringBuilder sb)
     {
+        StackGuard.Check(this);
         Left.Write(sb);
         if (Op is "^" or ":" or "/") sb.Append(Op);
         else sb.Append(' ').Append(Op).Append(' ');

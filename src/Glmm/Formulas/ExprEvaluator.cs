@@ -79,6 +79,7 @@ internal sealed class ExprEvaluator
 
     private Val Eval(Expr e)
     {
+        StackGuard.Check(e);
         switch (e)
         {
             case NameExpr name: return Column(name);
@@ -164,8 +165,23 @@ internal sealed class ExprEvaluator
             throw Lexer.Error(b.OperatorColumn, $"'{b.Op}' may only separate a random-effects term from its grouping factor, inside parentheses");
         if (b.Op is ":" or "%in%")
             throw Lexer.Error(b.OperatorColumn, $"'{b.Op}' cannot be used inside an expression");
-        var l = Eval(b.Left);
-        var r = Eval(b.Right);
+        // A left-deep chain such as x1 + x2 - x3 + … is evaluated along its left spine without recursion (a formula
+        // may hold thousands of terms inside I()), in the same order as the recursion would.
+        var spine = new List<BinaryExpr>();
+        Expr e = b;
+        while (e is BinaryExpr { Op: "+" or "-" or "*" or "/" } s)
+        {
+            spine.Add(s);
+            e = s.Left;
+        }
+        if (spine.Count == 0) return Apply(b, Eval(b.Left), Eval(b.Right));
+        var acc = Eval(e);
+        for (int k = spine.Count - 1; k >= 0; k--) acc = Apply(spine[k], acc, Eval(spine[k].Right));
+        return acc;
+    }
+
+    private Val Apply(BinaryExpr b, Val l, Val r)
+    {
         if (b.Op is "==" or "!=" && (l.Kind is Kind.Factor or Kind.Text || r.Kind is Kind.Factor or Kind.Text))
             return CompareText(b, l, r);
         if (b.Op == "&")

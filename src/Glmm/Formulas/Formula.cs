@@ -75,6 +75,7 @@ public sealed class Formula
 
     private static void CheckResponse(Expr e, bool top)
     {
+        StackGuard.Check(e);
         switch (e)
         {
             case BinaryExpr { Op: "|" or "||" } b:

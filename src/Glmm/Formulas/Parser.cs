@@ -6,15 +6,43 @@ namespace Glmm.Formulas;
 /// A recursive-descent parser for lme4 formulas with R's operator precedence (lowest first):
 /// <c>~</c>; <c>| ||</c>; <c>&amp;</c>; <c>!</c>; comparisons; <c>+ -</c>; <c>* /</c>; <c>%in%</c>; <c>:</c>;
 /// unary <c>- +</c>; <c>^</c>.
+/// Its recursion and that of every later walk over the tree (expansion, evaluation, deparsing) are bounded by two
+/// limits checked as the tree is built, each refused with one line naming the column: at most
+/// <see cref="MaxNesting"/> nested parentheses, calls and unary operators, and a tree at most <see cref="MaxDepth"/>
+/// operators deep (a sum of that many terms). So no formula, however hostile, can overflow the stack.
 /// </summary>
 internal sealed class Parser
 {
+    /// <summary>Most levels of parentheses, function calls and unary operators inside one another.</summary>
+    public const int MaxNesting = 200;
+
+    /// <summary>Most operators on one path from the root of the tree to a leaf (e.g. terms in one sum).</summary>
+    public const int MaxDepth = 2000;
+
     /// <summary>The functions a formula may call.</summary>
     public static readonly string[] KnownFunctions =
         { "I", "log", "log2", "log10", "exp", "sqrt", "abs", "factor", "scale", "offset", "cbind" };
 
     private readonly List<Token> _tokens;
     private int _pos;
+    private int _nesting;
+    private int _depth; // the depth of the tree the last Parse* call returned
+
+    private void Nest(int column)
+    {
+        if (++_nesting > MaxNesting)
+            throw Lexer.Error(column, $"the formula nests more than {MaxNesting.ToString(CultureInfo.InvariantCulture)} levels of parentheses, function calls or unary operators");
+    }
+
+    /// <summary>A binary node over trees of depths <paramref name="leftDepth"/> and <see cref="_depth"/> (the right one's).</summary>
+    private BinaryExpr Join(Token op, Expr left, int leftDepth, Expr right)
+    {
+        int depth = Math.Max(leftDepth, _depth) + 1;
+        if (depth > MaxDepth)
+            throw Lexer.Error(op.Column, $"the formula is more than {MaxDepth.ToString(CultureInfo.InvariantCulture)} operators deep (a sum of more than {MaxDepth.ToString(CultureInfo.InvariantCulture)} terms?); split it or use fewer terms");
+        _depth = depth;
+        return new BinaryExpr(op.Text, left, right, left.Column, op.Column);
+    }
 
     private Parser(List<Token> tokens) => _tokens = tokens;
 
@@ -61,11 +89,13 @@ internal sealed class Parser
     private Expr ParseOr()
     {
         var left = ParseAnd();
+        int leftDepth = _depth;
         while (IsOp("|") || IsOp("||"))
         {
             var op = Peek; _pos++;
             var right = ParseAnd();
-            left = new BinaryExpr(op.Text, left, right, left.Column, op.Column);
+            left = Join(op, left, leftDepth, right);
+            leftDepth = _depth;
         }
         return left;
     }
@@ -73,11 +103,13 @@ internal sealed class Parser
     private Expr ParseAnd()
     {
         var left = ParseNot();
+        int leftDepth = _depth;
         while (IsOp("&"))
         {
             var op = Peek; _pos++;
             var right = ParseNot();
-            left = new BinaryExpr(op.Text, left, right, left.Column, op.Column);
+            left = Join(op, left, leftDepth, right);
+            leftDepth = _depth;
         }
         return left;
     }
@@ -87,7 +119,11 @@ internal sealed class Parser
         if (IsOp("!"))
         {
             var op = Peek; _pos++;
-            return new UnaryExpr("!", ParseNot(), op.Column);
+            Nest(op.Column);
+            var operand = ParseNot();
+            _nesting--;
+            _depth++;
+            return new UnaryExpr("!", operand, op.Column);
         }
         return ParseComparison();
     }
@@ -97,11 +133,13 @@ internal sealed class Parser
     private Expr ParseComparison()
     {
         var left = ParseAdd();
+        int leftDepth = _depth;
         if (Peek.Kind == TokenKind.Operator && IsComparison(Peek.Text))
         {
             var op = Peek; _pos++;
             var right = ParseAdd();
-            left = new BinaryExpr(op.Text, left, right, left.Column, op.Column);
+            left = Join(op, left, leftDepth, right);
+            leftDepth = _depth;
             if (Peek.Kind == TokenKind.Operator && IsComparison(Peek.Text))
                 throw Lexer.Error(Peek.Column, $"unexpected '{Peek.Text}': comparisons cannot be chained (use parentheses)");
         }
@@ -111,11 +149,13 @@ internal sealed class Parser
     private Expr ParseAdd()
     {
         var left = ParseMul();
+        int leftDepth = _depth;
         while (IsOp("+") || IsOp("-"))
         {
             var op = Peek; _pos++;
             var right = ParseMul();
-            left = new BinaryExpr(op.Text, left, right, left.Column, op.Column);
+            left = Join(op, left, leftDepth, right);
+            leftDepth = _depth;
         }
         return left;
     }
@@ -123,11 +163,13 @@ internal sealed class Parser
     private Expr ParseMul()
     {
         var left = ParseSpecial();
+        int leftDepth = _depth;
         while (IsOp("*") || IsOp("/"))
         {
             var op = Peek; _pos++;
             var right = ParseSpecial();
-            left = new BinaryExpr(op.Text, left, right, left.Column, op.Column);
+            left = Join(op, left, leftDepth, right);
+            leftDepth = _depth;
         }
         return left;
     }
@@ -135,11 +177,13 @@ internal sealed class Parser
     private Expr ParseSpecial()
     {
         var left = ParseColon();
+        int leftDepth = _depth;
         while (IsOp("%in%"))
         {
             var op = Peek; _pos++;
             var right = ParseColon();
-            left = new BinaryExpr(op.Text, left, right, left.Column, op.Column);
+            left = Join(op, left, leftDepth, right);
+            leftDepth = _depth;
         }
         return left;
     }
@@ -147,11 +191,13 @@ internal sealed class Parser
     private Expr ParseColon()
     {
         var left = ParseUnary();
+        int leftDepth = _depth;
         while (IsOp(":"))
         {
             var op = Peek; _pos++;
             var right = ParseUnary();
-            left = new BinaryExpr(op.Text, left, right, left.Column, op.Column);
+            left = Join(op, left, leftDepth, right);
+            leftDepth = _depth;
         }
         return left;
     }
@@ -161,7 +207,11 @@ internal sealed class Parser
         if (IsOp("-") || IsOp("+"))
         {
             var op = Peek; _pos++;
-            return new UnaryExpr(op.Text, ParseUnary(), op.Column);
+            Nest(op.Column);
+            var operand = ParseUnary();
+            _nesting--;
+            _depth++;
+            return new UnaryExpr(op.Text, operand, op.Column);
         }
         return ParsePower();
     }
@@ -169,11 +219,14 @@ internal sealed class Parser
     private Expr ParsePower()
     {
         var b = ParsePrimary();
+        int baseDepth = _depth;
         if (IsOp("^"))
         {
             var op = Peek; _pos++;
+            Nest(op.Column);
             var e = ParseUnary(); // right associative; R allows a^-1
-            return new BinaryExpr("^", b, e, b.Column, op.Column);
+            _nesting--;
+            return Join(op, b, baseDepth, e);
         }
         return b;
     }
@@ -181,6 +234,7 @@ internal sealed class Parser
     private Expr ParsePrimary()
     {
         var t = Peek;
+        _depth = 0;
         switch (t.Kind)
         {
             case TokenKind.Number:
@@ -201,8 +255,11 @@ internal sealed class Parser
             {
                 _pos++;
                 if (Peek.Kind == TokenKind.RightParen) throw Lexer.Error(Peek.Column, "expected an expression inside '()'");
+                Nest(t.Column);
                 var inner = ParseOr();
+                _nesting--;
                 Expect(TokenKind.RightParen, t.Column);
+                _depth++;
                 return new ParenExpr(inner, t.Column);
             }
             case TokenKind.End:
@@ -227,18 +284,23 @@ internal sealed class Parser
                 $"unknown function '{name.Text}' (known functions: {string.Join(", ", KnownFunctions)})");
         int open = Peek.Column;
         _pos++; // (
+        Nest(name.Column);
         var args = new List<Expr>();
+        int depth = 0;
         if (Peek.Kind != TokenKind.RightParen)
         {
             while (true)
             {
                 if (Peek.Kind == TokenKind.Comma) throw Lexer.Error(Peek.Column, $"expected an argument of {name.Text}() but found ','");
                 args.Add(ParseOr());
+                depth = Math.Max(depth, _depth);
                 if (Peek.Kind == TokenKind.Comma) { _pos++; continue; }
                 break;
             }
         }
         Expect(TokenKind.RightParen, open);
+        _nesting--;
+        _depth = depth + 1;
         int expected = name.Text == "cbind" ? 2 : 1;
         if (args.Count != expected)
             throw Lexer.Error(name.Column,

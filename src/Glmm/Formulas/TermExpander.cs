@@ -51,9 +51,14 @@ internal sealed class TermExpander
     private static List<int[]> Remove(List<int[]> terms, List<int[]> removed) =>
         terms.Where(t => !removed.Any(r => r.SequenceEqual(t))).ToList();
 
+    /// <summary>Most terms a formula may expand to (a*b*c*… of n variables gives 2ⁿ − 1): beyond it, one line instead of a hang.</summary>
+    public const int MaxTerms = 4096;
+
     private static void AddUnique(List<int[]> list, int[] term)
     {
         foreach (var t in list) if (t.SequenceEqual(term)) return;
+        if (list.Count >= MaxTerms)
+            throw new GlmmInputException($"formula: the model terms expand to more than {MaxTerms.ToString(System.Globalization.CultureInfo.InvariantCulture)} terms (interactions such as a*b*c*... of many variables); write the terms wanted explicitly");
         list.Add(term);
     }
 
@@ -68,8 +73,33 @@ internal sealed class TermExpander
         finally { _interactionDepth--; }
     }
 
+    /// <summary>
+    /// A chain a + b - c + …, left-deep in the tree, encoded along its left spine without recursion (a formula may
+    /// sum thousands of terms) and folded from the left, exactly as the recursion would.
+    /// </summary>
+    private Enc EncodeSum(BinaryExpr top)
+    {
+        var spine = new List<BinaryExpr>();
+        Expr e = top;
+        while (e is BinaryExpr { Op: "+" or "-" } b)
+        {
+            spine.Add(b);
+            e = b.Left;
+        }
+        var acc = Encode(e);
+        for (int k = spine.Count - 1; k >= 0; k--)
+        {
+            var b = spine[k];
+            var r = Encode(b.Right);
+            acc = Plus(acc, b.Op == "+" ? r : Negate(r, b.OperatorColumn));
+        }
+        return acc;
+    }
+
     private Enc Encode(Expr e)
     {
+        StackGuard.Check(e);
+        if (e is BinaryExpr { Op: "+" or "-" }) return EncodeSum((BinaryExpr)e);
         switch (e)
         {
             case ParenExpr p when IsBar(p.Inner):
@@ -88,18 +118,6 @@ internal sealed class TermExpander
             {
                 var inner = Encode(u.Operand);
                 return Negate(inner, u.Column);
-            }
-            case BinaryExpr { Op: "+" } b:
-            {
-                var l = Encode(b.Left);
-                var r = Encode(b.Right);
-                return Plus(l, r);
-            }
-            case BinaryExpr { Op: "-" } b:
-            {
-                var l = Encode(b.Left);
-                var r = Encode(b.Right);
-                return Plus(l, Negate(r, b.OperatorColumn));
             }
             case BinaryExpr { Op: ":" or "%in%" } b:
             {

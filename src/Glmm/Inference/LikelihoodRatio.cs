@@ -31,8 +31,12 @@ public static class LikelihoodRatio
     public static IReadOnlyList<AnovaRow> Compare(GlmmFit fit0, GlmmFit fit1)
     {
         foreach (var f in new[] { fit0, fit1 })
+        {
             if (f.Reml is not null)
                 throw new GlmmInputException($"'{f.Formula}' is a REML fit: likelihood-ratio tests need maximum-likelihood fits (refit without --reml)");
+            if (f.FixedEffectsPrior is not null)
+                throw new GlmmInputException($"'{f.Formula}' is a penalized fit (a prior on the fixed effects): likelihood-ratio tests need maximum-likelihood fits");
+        }
         if (fit0.ParameterCount > fit1.ParameterCount) (fit0, fit1) = (fit1, fit0);
         CheckSameData(fit0, fit1);
         CheckNested(fit0, fit1);

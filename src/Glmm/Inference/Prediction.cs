@@ -82,6 +82,13 @@ public static class Prediction
         var nd = NewDataBuilder.Build(model.Formula, model.Encoding, model.FixedEffectNames, terms, data, options.IncludeRandom, options.AllowNewLevels);
         var link = Link.FromName(model.Link);
         int n = nd.Rows, p = model.Beta.Count;
+        // Inf or -Inf in a covariate (or a value whose transformation overflows) is an error naming row and column, not a
+        // silent NA or a prediction of exactly 0 or 1.
+        for (int j = 0; j < p; j++)
+            for (int i = 0; i < n; i++)
+                if (nd.MissingIn[i] is null && !double.IsFinite(nd.X[j * n + i]))
+                    throw new GlmmInputException(
+                        $"row {(i + 1).ToString(CultureInfo.InvariantCulture)} of the new data: the fixed-effects column '{model.FixedEffectNames[j]}' is {Describe(nd.X[j * n + i])} (a covariate is Inf or overflows); predictions need finite values");
         var eta = new double[n];
         for (int i = 0; i < n; i++) eta[i] = nd.Offset[i];
         for (int j = 0; j < p; j++)
@@ -139,6 +146,9 @@ public static class Prediction
                 if (se is not null) se[i] = double.NaN;
                 continue;
             }
+            if (!double.IsFinite(eta[i]))
+                throw new GlmmInputException(
+                    $"row {(i + 1).ToString(CultureInfo.InvariantCulture)} of the new data: the linear predictor is {Describe(eta[i])} (a random-effect covariate is Inf or the terms overflow); predictions need finite values");
             if (options.Scale == PredictionScale.Response)
             {
                 values[i] = link.Inverse(eta[i]);
@@ -163,6 +173,8 @@ public static class Prediction
     /// </summary>
     public static IReadOnlyList<double> Fitted(GlmmFit fit, PredictionScale scale = PredictionScale.Response) =>
         scale == PredictionScale.Link ? fit.LinearPredictor : fit.Fitted;
+
+    private static string Describe(double v) => double.IsNaN(v) ? "not a number" : v > 0 ? "+Inf" : "-Inf";
 
     /// <summary>Parses "link" or "response".</summary>
     public static PredictionScale ParseScale(string name) => name.Trim().ToLowerInvariant() switch

@@ -14,6 +14,8 @@ internal static class Refits
     {
         if (fit.Reml is not null)
             throw new GlmmInputException($"{what} needs a maximum-likelihood fit, not a REML fit (refit without --reml)");
+        if (fit.FixedEffectsPrior is not null)
+            throw new GlmmInputException($"{what} needs a maximum-likelihood fit, not a penalized one (refit without --fixef-prior; Wald intervals are available)");
         if (fit.NAgq == 0)
             throw new GlmmInputException($"{what} needs the Laplace or AGQ criterion (--nagq 1 or more), not --nagq 0");
     }

@@ -41,10 +41,15 @@ internal static class LinearDependence
         return dropped.ToArray();
     }
 
+    /// <summary>The Euclidean norm, scaled by the largest entry so that columns of 1e-200 or 1e200 neither underflow to
+    /// 0 (and count as dependent) nor overflow.</summary>
     private static double Norm(ReadOnlySpan<double> x)
     {
+        double max = 0;
+        foreach (var v in x) max = Math.Max(max, Math.Abs(v));
+        if (max == 0 || !double.IsFinite(max)) return max;
         double s = 0;
-        foreach (var v in x) s += v * v;
-        return Math.Sqrt(s);
+        foreach (var v in x) s += (v / max) * (v / max);
+        return max * Math.Sqrt(s);
     }
 }

@@ -221,6 +221,7 @@ internal static class NewDataBuilder
     /// <summary>Data column names an expression refers to.</summary>
     private static IEnumerable<string> ColumnNames(Expr e)
     {
+        StackGuard.Check(e);
         switch (e)
         {
             case NameExpr name: yield return name.Name; break;

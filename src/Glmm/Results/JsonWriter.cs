@@ -28,6 +28,15 @@ public static class JsonWriter
                 w.WriteString("reml", fit.Reml.Value.Name());
                 Number(w, "restrictedLogLik", fit.RestrictedLogLik);
             }
+            if (fit.FixedEffectsPrior is { } prior)
+            {
+                w.WriteStartObject("fixefPrior");
+                w.WriteString("type", "normal");
+                w.WriteNumber("sdIntercept", prior.InterceptSd);
+                w.WriteNumber("sd", prior.Sd);
+                w.WriteEndObject();
+                Number(w, "penalizedDeviance", fit.PenalizedDeviance);
+            }
             w.WriteString("family", fit.Family.Name);
             w.WriteString("link", fit.Family.Link.Name);
             w.WriteString("formula", fit.Formula);

@@ -173,7 +173,7 @@ public sealed record SavedModel
     private static readonly Encoding Encoding_ = new UTF8Encoding(false);
 
     /// <summary>Writes the model to <paramref name="path"/>.</summary>
-    public void Save(string path) => File.WriteAllText(path, ToJson() + "\n", Encoding_);
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToJson() + "\n");
 
     /// <summary>
     /// Reads a model file. A file that is not a glmm model, is of another format version, or is
@@ -236,7 +236,7 @@ public sealed record SavedModel
                 var scales = new Dictionary<string, ScaleParameters>(StringComparer.Ordinal);
                 foreach (var sc in enc.GetProperty("scales").EnumerateObject())
                     scales[sc.Name] = new ScaleParameters(Num(sc.Value.GetProperty("center")), Num(sc.Value.GetProperty("scale")));
-                return new SavedModel
+                var model = new SavedModel
                 {
                     FormatVersion = version,
                     Formula = root.GetProperty("formula").GetString()!,
@@ -254,12 +254,92 @@ public sealed record SavedModel
                     RandomTerms = terms,
                     Encoding = new ModelEncoding(factorLevels, StringList(enc.GetProperty("numericVariables")), scales),
                 };
+                Validate(model, source);
+                return model;
             }
             catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
             {
                 throw new GlmmInputException($"model file '{source}' is damaged: {e.Message.ReplaceLineEndings(" ")}");
             }
         }
+    }
+
+    /// <summary>Largest magnitude accepted for β, θ and the modes: beyond it η overflows for any covariate of unit order.</summary>
+    public const double MaxAbsEstimate = 1e100;
+
+    /// <summary>
+    /// The checks of a model file's content (one line naming the file when one fails): the family and link known and
+    /// allowed together (as 'glmm fit' allows them), β, θ, the modes and the scale() parameters finite and below
+    /// <see cref="MaxAbsEstimate"/>, conditional SDs and scales non-negative, V(β) finite, symmetric and positive
+    /// semi-definite.
+    /// </summary>
+    private static void Validate(SavedModel m, string source)
+    {
+        string Damaged(string what) => $"model file '{source}' is damaged: {what}";
+        try
+        {
+            Families.Family.Create(m.Family, m.Link);
+        }
+        catch (GlmmInputException e)
+        {
+            throw new GlmmInputException(Damaged(e.Message));
+        }
+        static bool Ok(double v) => double.IsFinite(v) && Math.Abs(v) <= MaxAbsEstimate;
+        string Num_(double v) => double.IsFinite(v) ? v.ToString("G6", CultureInfo.InvariantCulture) : "null or not finite";
+        for (int j = 0; j < m.Beta.Count; j++)
+            if (!Ok(m.Beta[j])) throw new GlmmInputException(Damaged($"beta of '{m.FixedEffectNames[j]}' is {Num_(m.Beta[j])} (expected a finite estimate below 1e100 in magnitude)"));
+        for (int j = 0; j < m.Theta.Count; j++)
+            if (!Ok(m.Theta[j])) throw new GlmmInputException(Damaged($"theta[{j + 1}] is {Num_(m.Theta[j])}"));
+        foreach (var t in m.RandomTerms)
+        {
+            for (int i = 0; i < t.Modes.Count; i++)
+                if (!Ok(t.Modes[i])) throw new GlmmInputException(Damaged($"a mode of the random term of '{t.Group}' is {Num_(t.Modes[i])}"));
+            for (int i = 0; i < t.ConditionalSD.Count; i++)
+                if (!(Ok(t.ConditionalSD[i]) && t.ConditionalSD[i] >= 0)) throw new GlmmInputException(Damaged($"a conditional SD of the random term of '{t.Group}' is {Num_(t.ConditionalSD[i])}"));
+        }
+        foreach (var (name, sc) in m.Encoding.Scales)
+            if (!Ok(sc.Center) || !(Ok(sc.Scale) && sc.Scale > 0)) throw new GlmmInputException(Damaged($"the scale() parameters of '{name}' are not a finite centre and a positive scale"));
+        var v = m.BetaCovariance;
+        int p = v.GetLength(0);
+        double maxDiag = 0;
+        for (int i = 0; i < p; i++)
+        {
+            for (int j = 0; j < p; j++)
+                if (!double.IsFinite(v[i, j])) throw new GlmmInputException(Damaged($"betaCovariance[{i + 1}][{j + 1}] is {Num_(v[i, j])}"));
+            maxDiag = Math.Max(maxDiag, Math.Abs(v[i, i]));
+        }
+        for (int i = 0; i < p; i++)
+            for (int j = 0; j < i; j++)
+                if (Math.Abs(v[i, j] - v[j, i]) > 1e-8 * Math.Max(Math.Max(Math.Abs(v[i, j]), Math.Abs(v[j, i])), Math.Sqrt(Math.Abs(v[i, i] * v[j, j]))))
+                    throw new GlmmInputException(Damaged($"betaCovariance is not symmetric (entries [{i + 1}][{j + 1}] and [{j + 1}][{i + 1}] differ)"));
+        if (!IsPositiveSemidefinite(v, p, maxDiag)) throw new GlmmInputException(Damaged("betaCovariance is not positive semi-definite (it is not a covariance matrix)"));
+    }
+
+    /// <summary>Cholesky with pivots allowed down to −1e-10 × the largest diagonal entry (semi-definite within rounding).</summary>
+    private static bool IsPositiveSemidefinite(double[,] v, int p, double maxDiag)
+    {
+        var l = new double[p, p];
+        double tol = 1e-10 * maxDiag;
+        for (int j = 0; j < p; j++)
+        {
+            double d = v[j, j];
+            for (int k = 0; k < j; k++) d -= l[j, k] * l[j, k];
+            if (d < -tol) return false;
+            double root = d > tol ? Math.Sqrt(d) : 0;
+            l[j, j] = root;
+            for (int i = j + 1; i < p; i++)
+            {
+                double s = v[i, j];
+                for (int k = 0; k < j; k++) s -= l[i, k] * l[j, k];
+                if (root == 0)
+                {
+                    if (Math.Abs(s) > Math.Sqrt(tol) * Math.Sqrt(Math.Abs(v[i, i])) + tol) return false;
+                    l[i, j] = 0;
+                }
+                else l[i, j] = s / root;
+            }
+        }
+        return true;
     }
 
     private static double Num(JsonElement e) => e.ValueKind == JsonValueKind.Null ? double.NaN : e.GetDouble();

@@ -12,22 +12,25 @@ public static class SummaryWriter
     public static string Write(GlmmFit fit)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(fit.Reml is not null ? RemlTitle(fit) : fit.Method switch
+        string title = fit.Reml is not null ? RemlTitle(fit) : fit.Method switch
         {
             FitMethod.PirlsOnly => "Generalized linear mixed model fit by maximum likelihood (nAGQ = 0: fixed effects estimated within PIRLS)",
             FitMethod.Laplace => "Generalized linear mixed model fit by maximum likelihood (Laplace Approximation)",
             FitMethod.AdaptiveQuadrature or FitMethod.Reml => $"Generalized linear mixed model fit by maximum likelihood (Adaptive Gauss-Hermite quadrature, nAGQ = {fit.NAgq}; {fit.Grid?.Name()} grid, {fit.NodesPerCluster} nodes per cluster)",
-        });
+        };
+        sb.AppendLine(fit.FixedEffectsPrior is null ? title : title.Replace("fit by maximum likelihood", "fit by penalized maximum likelihood", StringComparison.Ordinal));
         sb.AppendLine($" Family: {fit.Family.Name}  ( {fit.Family.Link.Name} )");
         sb.AppendLine($"Formula: {fit.Formula}");
         if (fit.DataName.Length > 0) sb.AppendLine($"   Data: {fit.DataName}");
+        if (fit.FixedEffectsPrior is { } prior)
+            sb.AppendLine($"  Prior: {prior.Describe()}; the estimates maximise the penalized likelihood (penalized deviance {F(fit.PenalizedDeviance, 1)}), logLik below is unpenalized");
         if (fit.DroppedRows > 0) sb.AppendLine($"Rows dropped: {fit.DroppedRows} ({fit.DroppedReason})");
         var droppedColumns = fit.Model.X.DroppedColumns;
         if (droppedColumns.Count > 0)
             sb.AppendLine($"fixed-effect model matrix is rank deficient so dropping {droppedColumns.Count} column{(droppedColumns.Count == 1 ? "" : "s")}: {string.Join(", ", droppedColumns)}");
         sb.AppendLine();
         if (fit.Reml is not null)
-            sb.AppendLine(string.Create(Inv, $"REML criterion (restricted logLik): {fit.RestrictedLogLik:F4}; the logLik below is the marginal likelihood at these estimates (not for likelihood-ratio tests)"));
+            sb.AppendLine(string.Create(Inv, $"REML criterion (restricted logLik): {F(fit.RestrictedLogLik, 4)}; the logLik below is the marginal likelihood at these estimates (not for likelihood-ratio tests)"));
         AppendTable(sb, null, new[] { "AIC", "BIC", "logLik", "deviance", "df.resid" },
             new[] { new[] { F(fit.AIC, 1), F(fit.BIC, 1), F(fit.LogLik, 1), F(fit.Deviance, 1), fit.DfResidual.ToString(Inv) } }, null);
         sb.AppendLine();
@@ -47,7 +50,7 @@ public static class SummaryWriter
             {
                 var row = new List<string> { i == 0 ? r.Group : "", r.Terms[i], G4(r.StdDev[i] * r.StdDev[i]), G4(r.StdDev[i]) };
                 if (maxQ > 1)
-                    row.Add(string.Join(" ", Enumerable.Range(0, i).Select(j => r.Correlation[i, j].ToString("0.00", Inv).PadLeft(5))));
+                    row.Add(string.Join(" ", Enumerable.Range(0, i).Select(j => Fmt(r.Correlation[i, j], "0.00").PadLeft(5))));
                 reRows.Add(row.ToArray());
             }
         }
@@ -63,7 +66,7 @@ public static class SummaryWriter
         string seFmt = ColumnFormat(fit.FixedEffects.Select(f => f.StdError));
         var feRows = fit.FixedEffects.Select(f => new[]
         {
-            f.Name, f.Estimate.ToString(estFmt, Inv), f.StdError.ToString(seFmt, Inv), f.Z.ToString("0.000", Inv), FormatP(f.P), Stars(f.P),
+            f.Name, Fmt(f.Estimate, estFmt), Fmt(f.StdError, seFmt), Fmt(f.Z, "0.000"), FormatP(f.P), Stars(f.P),
         }).ToArray();
         AppendTable(sb, "", new[] { "Estimate", "Std. Error", "z value", "Pr(>|z|)", "" }, feRows, null, rowNames: true);
         sb.AppendLine("---");
@@ -81,14 +84,14 @@ public static class SummaryWriter
             {
                 var row = new string[p];
                 row[0] = fit.FixedEffects[i].Name;
-                for (int j = 0; j < p - 1; j++) row[j + 1] = j < i ? corr[i, j].ToString("0.000", Inv) : "";
+                for (int j = 0; j < p - 1; j++) row[j + 1] = j < i ? Fmt(corr[i, j], "0.000") : "";
                 rows.Add(row);
             }
             AppendTable(sb, "", names[..^1], rows.ToArray(), null, rowNames: true);
         }
         if (fit.Singular) sb.AppendLine("boundary (singular) fit: see the random-effects variances");
         foreach (var w in fit.Warnings) sb.AppendLine($"Warning: {w}");
-        if (fit.Warnings.Count == 0)
+        if (fit.Converged && double.IsFinite(fit.LogLik))
             sb.AppendLine(string.Create(Inv, $"Converged in {fit.Evaluations} deviance evaluations ({fit.Seconds:0.000} s)."));
         return sb.ToString();
     }
@@ -101,18 +104,25 @@ public static class SummaryWriter
         null => throw new ArgumentException("not a REML fit", nameof(fit)),
     };
 
-    private static string F(double v, int digits) => v.ToString("F" + digits.ToString(Inv), Inv);
+    private static string F(double v, int digits) => Fmt(v, "F" + digits.ToString(Inv));
+
+    /// <summary>A number in <paramref name="format"/>; "NA" (as R prints a missing value) when it is not finite, so that
+    /// no "Infinity" or "NaN" ever reaches the text.</summary>
+    private static string Fmt(double v, string format) => double.IsFinite(v) ? v.ToString(format, Inv) : "NA";
 
     private static string ColumnFormat(IEnumerable<double> values)
     {
         var finite = values.Where(v => double.IsFinite(v) && v != 0).Select(Math.Abs).ToArray();
         if (finite.Length == 0) return "F4";
+        // Beyond what fixed notation can show (a covariate on a scale of 1e-10 or 1e20): scientific, 4 significant digits.
+        if (finite.Max() >= 1e6 || finite.Min() < 1e-6) return "0.000e+00";
         int decimals = Math.Clamp(3 - (int)Math.Floor(Math.Log10(finite.Min())), 0, 8);
         return "F" + decimals.ToString(Inv);
     }
 
     private static string G4(double v)
     {
+        if (!double.IsFinite(v)) return "NA";
         if (v == 0) return "0";
         double a = Math.Abs(v);
         if (a >= 1e-4 && a < 1e6)
@@ -123,7 +133,7 @@ public static class SummaryWriter
         return v.ToString("0.000e+00", Inv);
     }
 
-    private static string FormatP(double p) => p < 2e-16 ? "< 2e-16" : p < 1e-4 ? p.ToString("0.00e+00", Inv) : p.ToString("0.000000", Inv);
+    private static string FormatP(double p) => !double.IsFinite(p) ? "NA" : p < 2e-16 ? "< 2e-16" : p < 1e-4 ? p.ToString("0.00e+00", Inv) : p.ToString("0.000000", Inv);
 
     private static string Stars(double p) => p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : p < 0.1 ? "." : "";
 

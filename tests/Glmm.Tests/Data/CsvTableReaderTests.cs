@@ -27,7 +27,7 @@ public sealed class CsvTableReaderTests
     [Fact]
     public void ReadsNumericLogicalAndCategoricalColumns()
     {
-        var t = ReadText("x,flag,g\n1.5,TRUE,b\n-2,F,a\n3e2,true,b\n");
+        var t = ReadText("x,flag,g\n1.5,TRUE,b\n-2,F,a\n3e2,T,b\n");
         Assert.Equal(3, t.RowCount);
         Assert.Equal(["x", "flag", "g"], t.Columns.Select(c => c.Name));
         Assert.Equal([1.5, -2.0, 300.0], Num(t, "x").Values);
@@ -95,8 +95,10 @@ public sealed class CsvTableReaderTests
     }
 
     [Fact]
-    public void EmptyAndNaAreMissingQuotedOrNot()
+    public void EmptyAndNaAreMissingQuotedOrNotButEmptyIsALevelOfACategoricalColumn()
     {
+        // R 4.2: read.csv(text = "x,y,g\n1,TRUE,a\n,\"\",\"\"\nNA,NA,NA\n...") gives g = factor(c("a", "", NA, NA, "b")):
+        // blank fields are missing only in logical and numeric columns.
         var t = ReadText("x,y,g\n1,TRUE,a\n,\"\",\"\"\nNA,NA,NA\n\"NA\",\"NA\",\"NA\"\n5,FALSE,b\n");
         var x = Num(t, "x");
         Assert.Equal([false, true, true, true, false], Mask(x.Missing));
@@ -105,8 +107,8 @@ public sealed class CsvTableReaderTests
         Assert.Equal(5.0, x.Values[4]);
         Assert.Equal([false, true, true, true, false], Mask(Lgl(t, "y").Missing));
         var g = Cat(t, "g");
-        Assert.Equal(["a", "b"], g.Levels);
-        Assert.Equal([0, -1, -1, -1, 1], g.Codes);
+        Assert.Equal(["", "a", "b"], g.Levels);
+        Assert.Equal([1, 0, -1, -1, 2], g.Codes);
     }
 
     [Fact]
@@ -157,7 +159,6 @@ public sealed class CsvTableReaderTests
     [InlineData(".")]
     [InlineData("-")]
     [InlineData("0x")]
-    [InlineData("NAN")]
     [InlineData("1_0")]
     [InlineData("Infinit")]
     [InlineData("Infinityx")]
@@ -181,10 +182,62 @@ public sealed class CsvTableReaderTests
     [Fact]
     public void AllRLogicalSpellingsAreLogical()
     {
-        var t = ReadText("b\nTRUE\nFALSE\nT\nF\ntrue\nfalse\nTrue\nFalse\nNA\n");
+        // R 4.2: type.convert(c("TRUE", "FALSE", "T", "F", NA)) is logical.
+        var t = ReadText("b\nTRUE\nFALSE\nT\nF\nNA\n");
         var b = Lgl(t, "b");
-        Assert.Equal([true, false, true, false, true, false, true, false, false], b.Values);
-        Assert.Equal([false, false, false, false, false, false, false, false, true], Mask(b.Missing));
+        Assert.Equal([true, false, true, false, false], b.Values);
+        Assert.Equal([false, false, false, false, true], Mask(b.Missing));
+    }
+
+    [Theory]
+    [InlineData("true\nfalse\nFalse")]
+    [InlineData("true\nfalse")]
+    [InlineData("True\nFalse")]
+    [InlineData("TRUE\nfalse")]
+    [InlineData("T\nfalse\nTrue")]
+    public void LowerAndTitleCaseLogicalsAreTextAsInR42(string fields)
+    {
+        // R 4.2.2: type.convert(c("true", "false", "False"), as.is = TRUE) is character (so is every mix with them).
+        var t = ReadText("b\n" + fields + "\n");
+        Assert.Equal(fields.Split('\n').Distinct().Order(StringComparer.Ordinal), Cat(t, "b").Levels);
+    }
+
+    [Fact]
+    public void NaNInAnyCaseIsANumberAndMissing()
+    {
+        // R 4.2: type.convert(c("NaN", "nan", "NAN", "Nan", "1")) is numeric, all but the last NaN (so NA).
+        var x = Num(ReadText("x\nNaN\nnan\nNAN\nNan\n1\n"), "x");
+        Assert.Equal([true, true, true, true, false], Mask(x.Missing));
+        Assert.Equal(1.0, x.Values[4]);
+    }
+
+    [Fact]
+    public void EmptyFieldsOfATextColumnAreTheLevelEmptyString()
+    {
+        // R 4.2: read.csv(text = "g,y\na,1\n,0\n\"\",1", stringsAsFactors = TRUE)$g is factor(c("a", "", "")), levels "" and "a".
+        var g = Cat(ReadText("g,y\na,1\n,0\n\"\",1\n"), "g");
+        Assert.Equal(["", "a"], g.Levels);
+        Assert.Equal([1, 0, 0], g.Codes);
+    }
+
+    [Fact]
+    public void AnAllEmptyColumnIsLogicalAndMissing()
+    {
+        // R 4.2: read.csv(text = "x,y\n,1\n,2")$x is logical c(NA, NA).
+        var x = Lgl(ReadText("x,y\n,1\n,2\n"), "x");
+        Assert.Equal([true, true], Mask(x.Missing));
+    }
+
+    [Fact]
+    public void DuplicateAndEmptyHeaderNamesAreRenamedAsRWithAWarning()
+    {
+        // R 4.2: names(read.csv(text = "a,a,b,\n1,2,3,4")) is "a" "a.1" "b" "X".
+        var warnings = new List<string>();
+        var t = CsvTableReader.Read(new StringReader("a,a,b,\n1,2,3,4\n"), "d.csv", warnings);
+        Assert.Equal(["a", "a.1", "b", "X"], t.Columns.Select(c => c.Name));
+        Assert.Equal([
+            "d.csv: duplicate column name 'a' (column 2) is read as 'a.1' (as R's read.csv); the formula's 'a' is the first such column",
+            "d.csv: column 4 has no name and is read as 'X' (as R's read.csv)"], warnings);
     }
 
     [Theory]

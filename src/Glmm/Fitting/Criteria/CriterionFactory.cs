@@ -98,17 +98,60 @@ internal sealed class CriterionFactory
         var re = data.Random;
         if (!data.IsBlockDiagonal)
             throw new GlmmInputException($"nAGQ = {options.NAgq} needs all random-effect terms to share one grouping factor, but this model's terms use crossed or nested factors ({string.Join(", ", re.Terms.Select(t => t.GroupName).Distinct())}); adaptive quadrature integrates each cluster separately, which crossed factors do not allow. Use --nagq 1 (Laplace)");
+        int q = data.QBlock, k = options.NAgq;
+        // The product grid's size is known before it is built (it may be too large to build at all).
+        if (options.Grid == QuadratureGrid.Product) CheckWork(data, options, Math.Pow(k, q));
+        QuadratureRule rule;
         try
         {
-            return options.Grid switch
+            rule = options.Grid switch
             {
-                QuadratureGrid.Product => ProductGrid.Create(data.QBlock, options.NAgq),
-                QuadratureGrid.Sparse => SparseGrid.Create(data.QBlock, options.NAgq, SparseGridBase.GenzKeister),
+                QuadratureGrid.Product => ProductGrid.Create(q, k),
+                QuadratureGrid.Sparse => SparseGrid.Create(q, k, SparseGridBase.GenzKeister),
             };
         }
         catch (ArgumentOutOfRangeException e)
         {
-            throw new GlmmInputException($"nAGQ = {options.NAgq} with {data.QBlock} random effects per cluster: {e.Message.Split(" (Parameter")[0]}");
+            throw new GlmmInputException($"nAGQ = {k} with {q} random effects per cluster: {e.Message.Split(" (Parameter")[0]}");
         }
+        if (options.Grid == QuadratureGrid.Sparse) CheckWork(data, options, rule.Count);
+        return rule;
+    }
+
+    /// <summary>Deviance evaluations an adaptive-quadrature fit with n = |θ| + |β| parameters is expected to need.</summary>
+    public static double ExpectedQuadratureEvaluations(int n) => 4.0 * (n + 1) + 1 + 2.0 * n + n * (n - 1) / 2.0;
+
+    /// <summary>
+    /// The cost guard: nodes × rows × expected evaluations against <see cref="GlmmOptions.MaxQuadratureWork"/>, refused
+    /// with one line that gives the numbers and the cheaper alternatives.
+    /// </summary>
+    private static void CheckWork(EngineLayout data, GlmmOptions options, double nodes)
+    {
+        double budget = options.MaxQuadratureWork;
+        if (!(budget > 0) || double.IsPositiveInfinity(budget)) return;
+        int q = data.QBlock, k = options.NAgq;
+        double evaluations = ExpectedQuadratureEvaluations(data.Random.ThetaLength + data.P);
+        double work = nodes * data.N * evaluations;
+        if (work <= budget) return;
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string alternative = "";
+        if (options.Grid == QuadratureGrid.Product)
+        {
+            try
+            {
+                int sparse = SparseGrid.Create(q, k, SparseGridBase.GenzKeister).Count;
+                alternative = string.Create(inv, $"--grid sparse ({sparse:N0} nodes), ");
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                // no sparse grid of that precision in this dimension
+            }
+        }
+        int smaller = 1;
+        for (int kk = k - 1; kk >= 2; kk--)
+            if (Math.Pow(kk, q) * data.N * evaluations <= budget) { smaller = kk; break; }
+        string smallerText = smaller > 1 ? string.Create(inv, $"--nagq {smaller} or less") : "--nagq 1 (Laplace)";
+        throw new GlmmInputException(string.Create(inv,
+            $"nAGQ = {k} with {q} random effects per cluster: the {options.Grid.Name()} grid has {nodes:N0} nodes per cluster; with {data.N:N0} rows and about {evaluations:N0} deviance evaluations that is {work:G3} row-node evaluations, above the budget of {budget:G3} (about {budget / 1e8:N0} s on one core); use {alternative}{smallerText}, or raise the budget with --max-quadrature-work"));
     }
 }
