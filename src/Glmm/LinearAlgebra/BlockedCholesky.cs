@@ -87,19 +87,39 @@ internal sealed class BlockedCholesky
     /// <summary>The position of the pattern pair (a, b) among a level's pairs.</summary>
     public static int PairIndex(int a, int b) => a >= b ? a * (a + 1) / 2 + b : b * (b + 1) / 2 + a;
 
-    /// <summary>Adds every level's pairs to C's lower triangle, in level order.</summary>
+    /// <summary>
+    /// Adds every level's pairs to C's lower triangle, in level order. With <see cref="Parallelism"/> and many pairs, C's
+    /// rows are split into a fixed number of ranges, each visiting every level's pattern entries in its range: every
+    /// entry still receives its levels' contributions in level order, so the sums do not depend on the threads.
+    /// </summary>
     public void AddLevelPairs()
+    {
+        const int ranges = 16;
+        if (Parallelism is null || Parallelism.MaxDegreeOfParallelism == 1 || _pairs.Length < 1 << 16)
+        {
+            AddLevelPairs(0, DenseSize);
+            return;
+        }
+        int m = DenseSize;
+        System.Threading.Tasks.Parallel.For(0, ranges, Parallelism, r => AddLevelPairs((int)((long)m * r / ranges), (int)((long)m * (r + 1) / ranges)));
+    }
+
+    /// <summary>The pairs whose row of C lies in [rowFrom, rowTo), level after level.</summary>
+    private void AddLevelPairs(int rowFrom, int rowTo)
     {
         int m = DenseSize;
         for (int l = 0; l < Levels; l++)
         {
             int start = _patternStart[l], s = _patternStart[l + 1] - start;
             var pat = _patternIndex.AsSpan(start, s);
+            int a0 = pat.BinarySearch(rowFrom);
+            if (a0 < 0) a0 = ~a0;
             var pairs = LevelPairs(l);
-            for (int a = 0; a < s; a++)
+            for (int a = a0; a < s && pat[a] < rowTo; a++)
             {
                 var crow = _c.AsSpan(pat[a] * m, m);
-                for (int b = 0; b <= a; b++) crow[pat[b]] += pairs[a * (a + 1) / 2 + b];
+                var prow = pairs.Slice(a * (a + 1) / 2, a + 1);
+                for (int b = 0; b <= a; b++) crow[pat[b]] += prow[b];
             }
         }
     }
