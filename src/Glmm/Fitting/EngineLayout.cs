@@ -179,8 +179,41 @@ internal sealed class EngineLayout
                     for (int j = 0; j < _q[k]; j++) vi[e++] = _z[_zOffset[k] + i * _q[k] + j];
                 _x.AsSpan(i * P, P).CopyTo(vi[e..]);
             }
+            // Columns of v equal on every row (the intercepts of nested terms, a covariate in a slope and in X) are held
+            // once: sums over a cell are taken over the distinct columns and spread to the others by DistinctColumn.
+            _distinctColumn = new int[dv];
+            var distinct = new List<int>();
+            for (int a = 0; a < dv; a++)
+            {
+                int same = -1;
+                for (int c = 0; c < distinct.Count && same < 0; c++)
+                {
+                    int b = distinct[c];
+                    bool equal = true;
+                    for (int i = 0; i < N && equal; i++) equal = _v[i * dv + a] == _v[i * dv + b];
+                    if (equal) same = c;
+                }
+                if (same < 0) { same = distinct.Count; distinct.Add(a); }
+                _distinctColumn[a] = same;
+            }
+            DistinctWidth = distinct.Count;
+            _vDistinct = new double[N * DistinctWidth];
+            for (int i = 0; i < N; i++)
+                for (int c = 0; c < DistinctWidth; c++) _vDistinct[i * DistinctWidth + c] = _v[i * dv + distinct[c]];
         }
     }
+
+    private readonly int[] _distinctColumn = [];
+    private readonly double[] _vDistinct = [];
+
+    /// <summary>Per column a of <see cref="Covariates"/>, its column in <see cref="DistinctCovariates"/> (equal columns share one).</summary>
+    public ReadOnlySpan<int> DistinctColumn => _distinctColumn;
+
+    /// <summary>Number of distinct columns of <see cref="Covariates"/>.</summary>
+    public int DistinctWidth { get; }
+
+    /// <summary>The distinct columns of <see cref="Covariates"/>, row-major n × <see cref="DistinctWidth"/> (first occurrences in order).</summary>
+    public ReadOnlySpan<double> DistinctCovariates => _vDistinct;
 
     private readonly int[] _cellStart = [0], _levelCellStart = [], _cellSlot = [], _cellDense = [];
     private readonly double[] _v = [];

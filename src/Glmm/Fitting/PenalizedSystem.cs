@@ -224,7 +224,7 @@ internal sealed class PenalizedSystem
         else Parallel.For(0, chunks, _parallel, c => ComputeEtaChunk(c, u, beta, eta));
     }
 
-    /// <summary>η over the rows of chunk c: per level b_l = Λ₀u_l once, then η_i = offset + x_i'β + z_i'b_l + the other terms.</summary>
+    /// <summary>η over the rows of chunk c: per level b_l = Λ₀u_l once, then η_i = offset + x_i'β + z_i'b_l (with other terms: per cell the coefficients of v's distinct columns, then one dot per row).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ComputeEtaChunk(int c, double[] u, double[] beta, double[] eta)
     {
@@ -237,12 +237,14 @@ internal sealed class PenalizedSystem
         var l0 = _l0;
         bool other = d.BlockTerms < d.K;
         Span<double> b = stackalloc double[q0];
-        var v = d.Covariates;
+        var vd = d.DistinctCovariates;
+        var map = d.DistinctColumn;
         var cellStart = d.CellStart;
+        var levelCellStart = d.LevelCellStart;
         var cellDense = d.CellDense;
         var bDense = _bDense;
-        int dv = d.CovariateWidth, qRest = d.QRest;
-        int cellOf = other ? d.LevelCellStart[_chunkStart[c]] : 0;
+        int nd = d.DistinctWidth, qRest = d.QRest;
+        Span<double> coef = stackalloc double[nd];
         for (int l = _chunkStart[c]; l < _chunkStart[c + 1]; l++)
         {
             for (int s = 0; s < q0; s++)
@@ -250,6 +252,26 @@ internal sealed class PenalizedSystem
                 double sum = 0;
                 for (int j = 0; j <= s; j++) sum += l0[s * q0 + j] * u[l * q0 + j];
                 b[s] = sum;
+            }
+            if (other)
+            {
+                // η_i = (offset + x'β, or the fixed part) + v_i'(b_l, T u of the cell's other levels, β) over v's distinct columns.
+                for (int cell = levelCellStart[l]; cell < levelCellStart[l + 1]; cell++)
+                {
+                    coef.Clear();
+                    for (int a = 0; a < q0; a++) coef[map[a]] += b[a];
+                    var dense = cellDense.Slice(cell * qRest, qRest);
+                    for (int j = 0; j < qRest; j++) coef[map[q0 + j]] += bDense[dense[j]];
+                    if (_withFixed) for (int j = 0; j < p; j++) coef[map[q0 + qRest + j]] += beta[j];
+                    for (int i = cellStart[cell]; i < cellStart[cell + 1]; i++)
+                    {
+                        double e = _withFixed ? offset[i] : _fixedEta[i];
+                        var vi = vd.Slice(i * nd, nd);
+                        for (int a = 0; a < nd; a++) e += vi[a] * coef[a];
+                        eta[i] = e;
+                    }
+                }
+                continue;
             }
             int from = clusterStart[l], to = clusterStart[l + 1];
             for (int i = from; i < to; i++)
@@ -267,15 +289,6 @@ internal sealed class PenalizedSystem
                 {
                     var z = zb.Slice(i * q0, q0);
                     for (int s = 0; s < q0; s++) e += z[s] * b[s];
-                }
-                if (other)
-                {
-                    var vo = v.Slice(i * dv + q0, qRest);
-                    int cell = cellOf;
-                    while (i >= cellStart[cell + 1]) cell++;
-                    cellOf = cell;
-                    var dense = cellDense.Slice(cell * qRest, qRest);
-                    for (int j = 0; j < vo.Length; j++) e += vo[j] * bDense[dense[j]];
                 }
                 eta[i] = e;
             }
@@ -433,8 +446,9 @@ internal sealed class PenalizedSystem
             }
         }
         int dvIn = q0 + d.QRest + pin;
-        Span<double> cellSums = stackalloc double[d.QRest > 0 ? dvIn * dvIn : 0];
-        Span<double> cellRhs = stackalloc double[d.QRest > 0 ? dvIn : 0];
+        int dWidth = d.DistinctWidth;
+        Span<double> cellSums = stackalloc double[d.QRest > 0 ? dvIn * dvIn + dWidth * dWidth : 0];
+        Span<double> cellRhs = stackalloc double[d.QRest > 0 ? dvIn + dWidth : 0];
         Span<double> sz = stackalloc double[q0 * q0];
         Span<double> tmp = stackalloc double[q0 * q0];
         Span<double> rz = stackalloc double[q0];
@@ -592,7 +606,8 @@ internal sealed class PenalizedSystem
     /// R = Σ r v over its rows in the covariates' space, v = (z_block, z_other, x when β is inside), then mapped once by
     /// M = diag(I, T_k, I) to the other terms' spherical effects: the block part of S and R joins the level's sums (Λ₀ is
     /// applied per level), the cross part B's rows at the cell's slots, the rest C (the level's pairs, or C itself) and
-    /// the gradient. <paramref name="s"/> and <paramref name="r"/> are scratch of (q0 + QRest + pin)² and q0 + QRest + pin.
+    /// the gradient. <paramref name="s"/> and <paramref name="r"/> are scratch of n² + d² and n + d (n = q0 + QRest + pin,
+    /// d the distinct columns of v: the rows' sums are taken over those, so nested intercepts cost one sum, not one per term).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AccumulateCell(int cell, int nzRandom, Span<double> sz, Span<double> rz, Span<double> bl, Span<double> pairs,
@@ -601,24 +616,55 @@ internal sealed class PenalizedSystem
         var d = _d;
         int q0 = d.QBlock, qRest = d.QRest, pin = _withFixed ? d.P : 0, n = q0 + qRest + pin, width = d.CovariateWidth;
         int m = _chol.DenseSize, denseRandom = d.DenseRandom;
-        var v = d.Covariates;
-        s.Clear();
-        r.Clear();
+        // The sums over the distinct columns of v (equal columns counted once), then spread to v's columns.
+        int nd = d.DistinctWidth;
+        var vd = d.DistinctCovariates;
+        var map = d.DistinctColumn;
+        var sd = s.Slice(n * n, nd * nd);
+        var rd = r.Slice(n, nd);
+        sd.Clear();
+        rd.Clear();
         int from = d.CellStart[cell], to = d.CellStart[cell + 1];
-        for (int i = from; i < to; i++)
+        if (nd == 2)
         {
-            double w = _w[i], ri = _r[i];
-            var vi = v.Slice(i * width, n);
-            for (int a = 0; a < n; a++)
+            double s00 = 0, s10 = 0, s11 = 0, r0 = 0, r1 = 0;
+            for (int i = from; i < to; i++)
             {
-                double va = vi[a], wva = w * va;
-                r[a] += ri * va;
-                var row = s.Slice(a * n, a + 1);
-                for (int b = 0; b < row.Length; b++) row[b] += wva * vi[b];
+                double w = _w[i], ri = _r[i], v0 = vd[2 * i], v1 = vd[2 * i + 1], wv0 = w * v0;
+                s00 += wv0 * v0;
+                s10 += wv0 * v1;
+                s11 += w * v1 * v1;
+                r0 += ri * v0;
+                r1 += ri * v1;
+            }
+            sd[0] = s00; sd[2] = s10; sd[3] = s11;
+            rd[0] = r0; rd[1] = r1;
+        }
+        else
+        {
+            for (int i = from; i < to; i++)
+            {
+                double w = _w[i], ri = _r[i];
+                var vi = vd.Slice(i * nd, nd);
+                for (int a = 0; a < nd; a++)
+                {
+                    double va = vi[a], wva = w * va;
+                    rd[a] += ri * va;
+                    var row = sd.Slice(a * nd, a + 1);
+                    for (int b = 0; b < row.Length; b++) row[b] += wva * vi[b];
+                }
             }
         }
         for (int a = 0; a < n; a++)
-            for (int b = a + 1; b < n; b++) s[a * n + b] = s[b * n + a];
+        {
+            int ca = map[a];
+            r[a] = rd[ca];
+            for (int b = 0; b <= a; b++)
+            {
+                int cb = map[b];
+                s[a * n + b] = s[b * n + a] = ca >= cb ? sd[ca * nd + cb] : sd[cb * nd + ca];
+            }
+        }
         // The other terms' columns and rows mapped by T_k (lower triangular): column j ← Σ_{r ≥ j} T[r, j] column r.
         for (int k = d.BlockTerms, o = q0; k < _q.Length; o += _q[k], k++)
         {
