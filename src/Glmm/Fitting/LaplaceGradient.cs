@@ -391,12 +391,11 @@ internal sealed class LaplaceGradient
         var d = _d;
         var v = _pirls.U;
         var family = d.Family;
-        int q0 = d.QBlock, m = d.DenseRandom, qRest = d.QRest, p = d.P, dr = q0 + qRest, width = d.CovariateWidth;
+        int q0 = d.QBlock, m = d.DenseRandom, qRest = d.QRest, p = d.P, dr = q0 + qRest;
         int n = _nGrad, nTheta = _nTheta, q0Total = d.Q0Total;
         var wRow = _pirls.RowWeights;
         var sRow = _pirls.RowScores;
         var mu = _pirls.Mu;
-        var cov = d.Covariates;
         var cellStart = d.CellStart;
         var levelCellStart = d.LevelCellStart;
         var cellSlot = d.CellSlot;
@@ -414,6 +413,14 @@ internal sealed class LaplaceGradient
         Span<double> scv = stackalloc double[dr];
         Span<double> ss = stackalloc double[dr];
         Span<double> uc = stackalloc double[dr];
+        int nd = d.DistinctWidth;
+        var vdAll = d.DistinctCovariates;
+        var map = d.DistinctColumn;
+        Span<double> gd = stackalloc double[nd * nd];
+        Span<double> fd = stackalloc double[nd * nd];
+        Span<double> scd = stackalloc double[nd];
+        Span<double> scvd = stackalloc double[nd];
+        Span<double> ssd = stackalloc double[nd];
         FillM(mt);
         var g = _chunkGrad.AsSpan(chunk * n, n);
         g.Clear();
@@ -456,41 +463,57 @@ internal sealed class LaplaceGradient
                         for (int r = 0; r <= b; r++) sum += k1[a * dr + r] * mt[b * dr + r];
                         gm[a * dr + b] = gm[b * dr + a] = sum;
                     }
-                f.Clear();
-                fx.Clear();
-                sc.Clear();
-                scv.Clear();
-                ss.Clear();
+                // Per row over v's distinct columns: h = v_d'G_d v_d, and the sums Σ w v_d v_d', Σ c v_d, Σ cv v_d, Σ s v_d
+                // (the x columns among them give Σ w v x' and Σ cv x), spread to v's columns afterwards.
+                gd.Clear();
+                for (int a = 0; a < dr; a++)
+                    for (int b = 0; b < dr; b++) gd[map[a] * nd + map[b]] += gm[a * dr + b];
+                fd.Clear();
+                scd.Clear();
+                scvd.Clear();
+                ssd.Clear();
                 for (int i = cellStart[cell]; i < cellStart[cell + 1]; i++)
                 {
-                    var vi = cov.Slice(i * width, dr);
-                    var x = cov.Slice(i * width + dr, p);
+                    var vi = vdAll.Slice(i * nd, nd);
                     double h = 0;
-                    for (int a = 0; a < dr; a++)
+                    for (int a = 0; a < nd; a++)
                     {
-                        var grow = gm.Slice(a * dr, dr);
+                        var grow = gd.Slice(a * nd, nd);
                         double sum = 0;
-                        for (int b = 0; b < dr; b++) sum += grow[b] * vi[b];
+                        for (int b = 0; b < nd; b++) sum += grow[b] * vi[b];
                         h += vi[a] * sum;
                     }
                     double w = wRow[i], si = sRow[i];
                     double ci = w * family.VarianceDerivative(mu[i]) * h;
                     double cv = -2.0 * si + ci;
-                    for (int a = 0; a < dr; a++)
+                    for (int a = 0; a < nd; a++)
                     {
                         double va = vi[a], wva = w * va;
-                        sc[a] += ci * va;
-                        scv[a] += cv * va;
-                        ss[a] += si * va;
-                        var frow = f.Slice(a * dr, a + 1);
+                        scd[a] += ci * va;
+                        scvd[a] += cv * va;
+                        ssd[a] += si * va;
+                        var frow = fd.Slice(a * nd, a + 1);
                         for (int b = 0; b < frow.Length; b++) frow[b] += wva * vi[b];
-                        var fxrow = fx.Slice(a * p, p);
-                        for (int j = 0; j < p; j++) fxrow[j] += wva * x[j];
                     }
-                    for (int j = 0; j < p; j++) gb[j] += x[j] * cv;
                 }
                 for (int a = 0; a < dr; a++)
-                    for (int b = a + 1; b < dr; b++) f[a * dr + b] = f[b * dr + a];
+                {
+                    int ca = map[a];
+                    sc[a] = scd[ca];
+                    scv[a] = scvd[ca];
+                    ss[a] = ssd[ca];
+                    for (int b = 0; b < dr; b++)
+                    {
+                        int cb = map[b];
+                        f[a * dr + b] = ca >= cb ? fd[ca * nd + cb] : fd[cb * nd + ca];
+                    }
+                    for (int j = 0; j < p; j++)
+                    {
+                        int cb = map[dr + j];
+                        fx[a * p + j] = ca >= cb ? fd[ca * nd + cb] : fd[cb * nd + ca];
+                    }
+                }
+                for (int j = 0; j < p; j++) gb[j] += scvd[map[dr + j]];
                 // A'c = M'Σ c v.
                 for (int e = 0; e < dr; e++)
                 {
@@ -545,11 +568,10 @@ internal sealed class LaplaceGradient
     {
         var d = _d;
         var v = _pirls.U;
-        int q0 = d.QBlock, qRest = d.QRest, p = d.P, dr = q0 + qRest, width = d.CovariateWidth;
+        int q0 = d.QBlock, qRest = d.QRest, p = d.P, dr = q0 + qRest;
         int nTheta = _nTheta, q0Total = d.Q0Total;
         var wRow = _pirls.RowWeights;
         var sRow = _pirls.RowScores;
-        var cov = d.Covariates;
         var cellStart = d.CellStart;
         var levelCellStart = d.LevelCellStart;
         var cellDense = d.CellDense;
@@ -559,6 +581,12 @@ internal sealed class LaplaceGradient
         Span<double> uc = stackalloc double[dr];
         Span<double> scv = stackalloc double[dr];
         Span<double> ss = stackalloc double[dr];
+        int nd = d.DistinctWidth;
+        var vdAll = d.DistinctCovariates;
+        var map = d.DistinctColumn;
+        Span<double> lud = stackalloc double[nd];
+        Span<double> scvd = stackalloc double[nd];
+        Span<double> ssd = stackalloc double[nd];
         FillM(mt);
         var g = _chunkGrad.AsSpan(chunk * _nGrad, _nGrad);
         var gb = g.Slice(nTheta, p);
@@ -583,22 +611,28 @@ internal sealed class LaplaceGradient
                     for (int r = 0; r <= a; r++) sum += mt[a * dr + r] * lc[r];
                     lu[a] = sum;
                 }
-                scv.Clear();
-                ss.Clear();
+                lud.Clear();
+                for (int a = 0; a < dr; a++) lud[map[a]] += lu[a];
+                scvd.Clear();
+                ssd.Clear();
                 for (int i = cellStart[cell]; i < cellStart[cell + 1]; i++)
                 {
-                    var vi = cov.Slice(i * width, dr);
-                    var x = cov.Slice(i * width + dr, p);
+                    var vi = vdAll.Slice(i * nd, nd);
                     double au = 0;
-                    for (int a = 0; a < dr; a++) au += vi[a] * lu[a];
+                    for (int a = 0; a < nd; a++) au += vi[a] * lud[a];
                     double cv = -wRow[i] * au, si = sRow[i];
-                    for (int a = 0; a < dr; a++)
+                    for (int a = 0; a < nd; a++)
                     {
-                        scv[a] += cv * vi[a];
-                        ss[a] += si * vi[a];
+                        scvd[a] += cv * vi[a];
+                        ssd[a] += si * vi[a];
                     }
-                    for (int j = 0; j < p; j++) gb[j] += x[j] * cv;
                 }
+                for (int a = 0; a < dr; a++)
+                {
+                    scv[a] = scvd[map[a]];
+                    ss[a] = ssd[map[a]];
+                }
+                for (int j = 0; j < p; j++) gb[j] += scvd[map[dr + j]];
                 for (int gamma = 0; gamma < nTheta; gamma++)
                 {
                     int o = _vOff[_thetaTerm[gamma]], r = o + _thetaR[gamma], c = o + _thetaC[gamma];

@@ -614,7 +614,7 @@ internal sealed class PenalizedSystem
         Span<double> dense, Span<double> gDense, Span<double> s, Span<double> r)
     {
         var d = _d;
-        int q0 = d.QBlock, qRest = d.QRest, pin = _withFixed ? d.P : 0, n = q0 + qRest + pin, width = d.CovariateWidth;
+        int q0 = d.QBlock, qRest = d.QRest, pin = _withFixed ? d.P : 0, n = q0 + qRest + pin;
         int m = _chol.DenseSize, denseRandom = d.DenseRandom;
         // The sums over the distinct columns of v (equal columns counted once), then spread to v's columns.
         int nd = d.DistinctWidth;
