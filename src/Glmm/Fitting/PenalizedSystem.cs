@@ -616,6 +616,11 @@ internal sealed class PenalizedSystem
         var d = _d;
         int q0 = d.QBlock, qRest = d.QRest, pin = _withFixed ? d.P : 0, n = q0 + qRest + pin;
         int m = _chol.DenseSize, denseRandom = d.DenseRandom;
+        if (d.CellStart[cell + 1] - d.CellStart[cell] < SmallCell)
+        {
+            AccumulateCellRows(cell, nzRandom, sz, rz, bl, pairs, dense, gDense, s[..n]);
+            return;
+        }
         // The sums over the distinct columns of v (equal columns counted once), then spread to v's columns.
         int nd = d.DistinctWidth;
         var vd = d.DistinctCovariates;
@@ -719,6 +724,77 @@ internal sealed class PenalizedSystem
                     int idx2 = e2 < qRest ? cellDense[e2] : denseRandom + e2 - qRest;
                     if (idx1 >= idx2) dense[idx1 * m + idx2] += val;
                     else dense[idx2 * m + idx1] += val;
+                }
+            }
+        }
+    }
+
+    /// <summary>Cells with fewer rows than this (crossed designs: often one) are accumulated row by row, without the cell's sums.</summary>
+    private const int SmallCell = 4;
+
+    /// <summary>
+    /// <see cref="AccumulateCell"/> row by row, for a cell of a few rows: each row's design a = (z_block, T_k'z_k, x)
+    /// directly into the level's sums, B's rows, C and the gradient. <paramref name="a"/>: scratch of q0 + QRest + pin.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AccumulateCellRows(int cell, int nzRandom, Span<double> sz, Span<double> rz, Span<double> bl, Span<double> pairs,
+        Span<double> dense, Span<double> gDense, Span<double> a)
+    {
+        var d = _d;
+        int q0 = d.QBlock, qRest = d.QRest, pin = _withFixed ? d.P : 0, nOther = qRest + pin, width = d.CovariateWidth;
+        int m = _chol.DenseSize, denseRandom = d.DenseRandom;
+        var v = d.Covariates;
+        var cellSlot = d.CellSlot.Slice(cell * qRest, qRest);
+        var cellDense = d.CellDense.Slice(cell * qRest, qRest);
+        bool levelPairs = pairs.Length > 0;
+        for (int i = d.CellStart[cell]; i < d.CellStart[cell + 1]; i++)
+        {
+            double w = _w[i], ri = _r[i];
+            var vi = v.Slice(i * width, width);
+            for (int k = d.BlockTerms, o = q0; k < _q.Length; o += _q[k], k++)
+            {
+                int q = _q[k];
+                var t = _t.AsSpan(_tOff[k], q * q);
+                for (int j = 0; j < q; j++)
+                {
+                    double sum = 0;
+                    for (int rr = j; rr < q; rr++) sum += t[rr * q + j] * vi[o + rr];
+                    a[o + j] = sum;
+                }
+            }
+            for (int j = 0; j < pin; j++) a[q0 + qRest + j] = vi[q0 + qRest + j];
+            var z = vi[..q0];
+            for (int s1 = 0; s1 < q0; s1++)
+            {
+                double wz = w * z[s1];
+                rz[s1] += ri * z[s1];
+                var row = sz.Slice(s1 * q0, s1 + 1);
+                for (int t2 = 0; t2 < row.Length; t2++) row[t2] += wz * z[t2];
+            }
+            for (int e1 = 0; e1 < nOther; e1++)
+            {
+                double ae = a[q0 + e1];
+                if (ae == 0.0) continue;
+                double wv = w * ae;
+                int slot1 = e1 < qRest ? cellSlot[e1] : nzRandom + e1 - qRest;
+                int idx1 = e1 < qRest ? cellDense[e1] : denseRandom + e1 - qRest;
+                gDense[idx1] += ri * ae;
+                var brow = bl.Slice(slot1 * q0, q0);
+                for (int t2 = 0; t2 < q0; t2++) brow[t2] += wv * z[t2];
+                for (int e2 = 0; e2 <= e1; e2++)
+                {
+                    double val = wv * a[q0 + e2];
+                    if (levelPairs)
+                    {
+                        int slot2 = e2 < qRest ? cellSlot[e2] : nzRandom + e2 - qRest;
+                        pairs[BlockedCholesky.PairIndex(slot1, slot2)] += val;
+                    }
+                    else
+                    {
+                        int idx2 = e2 < qRest ? cellDense[e2] : denseRandom + e2 - qRest;
+                        if (idx1 >= idx2) dense[idx1 * m + idx2] += val;
+                        else dense[idx2 * m + idx1] += val;
+                    }
                 }
             }
         }
