@@ -197,13 +197,22 @@ internal sealed class EngineLayout
                 _distinctColumn[a] = same;
             }
             DistinctWidth = distinct.Count;
+            _randomDistinct = _distinctColumn.AsSpan(0, QBlock + QRest).ToArray().Distinct().Order().ToArray();
+            _randomDistinctPosition = new int[QBlock + QRest];
+            for (int a = 0; a < QBlock + QRest; a++) _randomDistinctPosition[a] = Array.IndexOf(_randomDistinct, _distinctColumn[a]);
             _vDistinct = new double[N * DistinctWidth];
             for (int i = 0; i < N; i++)
                 for (int c = 0; c < DistinctWidth; c++) _vDistinct[i * DistinctWidth + c] = _v[i * dv + distinct[c]];
         }
     }
 
-    private readonly int[] _distinctColumn = [];
+    private readonly int[] _distinctColumn = [], _randomDistinct = [], _randomDistinctPosition = [];
+
+    /// <summary>The distinct columns the random effects' covariates (v's first q0 + QRest columns) use, ascending.</summary>
+    public ReadOnlySpan<int> RandomDistinct => _randomDistinct;
+
+    /// <summary>Per random column a of v (a &lt; q0 + QRest), the position of its distinct column in <see cref="RandomDistinct"/>.</summary>
+    public ReadOnlySpan<int> RandomDistinctPosition => _randomDistinctPosition;
     private readonly double[] _vDistinct = [];
 
     /// <summary>Per column a of <see cref="Covariates"/>, its column in <see cref="DistinctCovariates"/> (equal columns share one).</summary>

@@ -415,12 +415,17 @@ internal sealed class LaplaceGradient
         Span<double> uc = stackalloc double[dr];
         int nd = d.DistinctWidth;
         var vdAll = d.DistinctCovariates;
-        var map = d.DistinctColumn;
-        Span<double> gd = stackalloc double[nd * nd];
-        Span<double> fd = stackalloc double[nd * nd];
-        Span<double> scd = stackalloc double[nd];
-        Span<double> scvd = stackalloc double[nd];
-        Span<double> ssd = stackalloc double[nd];
+        var xAll = d.X;
+        var rcols = d.RandomDistinct;
+        var rpos = d.RandomDistinctPosition;
+        int nr = rcols.Length;
+        Span<double> vr = stackalloc double[nr];
+        Span<double> gd = stackalloc double[nr * nr];
+        Span<double> fd = stackalloc double[nr * nr];
+        Span<double> fxd = stackalloc double[nr * p];
+        Span<double> scd = stackalloc double[nr];
+        Span<double> scvd = stackalloc double[nr];
+        Span<double> ssd = stackalloc double[nr];
         FillM(mt);
         var g = _chunkGrad.AsSpan(chunk * n, n);
         g.Clear();
@@ -463,57 +468,58 @@ internal sealed class LaplaceGradient
                         for (int r = 0; r <= b; r++) sum += k1[a * dr + r] * mt[b * dr + r];
                         gm[a * dr + b] = gm[b * dr + a] = sum;
                     }
-                // Per row over v's distinct columns: h = v_d'G_d v_d, and the sums Σ w v_d v_d', Σ c v_d, Σ cv v_d, Σ s v_d
-                // (the x columns among them give Σ w v x' and Σ cv x), spread to v's columns afterwards.
+                // Per row over the random covariates' distinct columns (v_r): h = v_r'G_r v_r, and the sums Σ w v_r v_r',
+                // Σ w v_r x', Σ c v_r, Σ cv v_r, Σ s v_r, spread to v's columns afterwards.
                 gd.Clear();
                 for (int a = 0; a < dr; a++)
-                    for (int b = 0; b < dr; b++) gd[map[a] * nd + map[b]] += gm[a * dr + b];
+                    for (int b = 0; b < dr; b++) gd[rpos[a] * nr + rpos[b]] += gm[a * dr + b];
                 fd.Clear();
+                fxd.Clear();
                 scd.Clear();
                 scvd.Clear();
                 ssd.Clear();
                 for (int i = cellStart[cell]; i < cellStart[cell + 1]; i++)
                 {
-                    var vi = vdAll.Slice(i * nd, nd);
+                    var vrow = vdAll.Slice(i * nd, nd);
+                    for (int c = 0; c < nr; c++) vr[c] = vrow[rcols[c]];
+                    var x = xAll.Slice(i * p, p);
                     double h = 0;
-                    for (int a = 0; a < nd; a++)
+                    for (int a = 0; a < nr; a++)
                     {
-                        var grow = gd.Slice(a * nd, nd);
+                        var grow = gd.Slice(a * nr, nr);
                         double sum = 0;
-                        for (int b = 0; b < nd; b++) sum += grow[b] * vi[b];
-                        h += vi[a] * sum;
+                        for (int b = 0; b < nr; b++) sum += grow[b] * vr[b];
+                        h += vr[a] * sum;
                     }
                     double w = wRow[i], si = sRow[i];
                     double ci = w * family.VarianceDerivative(mu[i]) * h;
                     double cv = -2.0 * si + ci;
-                    for (int a = 0; a < nd; a++)
+                    for (int a = 0; a < nr; a++)
                     {
-                        double va = vi[a], wva = w * va;
+                        double va = vr[a], wva = w * va;
                         scd[a] += ci * va;
                         scvd[a] += cv * va;
                         ssd[a] += si * va;
-                        var frow = fd.Slice(a * nd, a + 1);
-                        for (int b = 0; b < frow.Length; b++) frow[b] += wva * vi[b];
+                        var frow = fd.Slice(a * nr, a + 1);
+                        for (int b = 0; b < frow.Length; b++) frow[b] += wva * vr[b];
+                        var fxrow = fxd.Slice(a * p, p);
+                        for (int j = 0; j < p; j++) fxrow[j] += wva * x[j];
                     }
+                    for (int j = 0; j < p; j++) gb[j] += x[j] * cv;
                 }
                 for (int a = 0; a < dr; a++)
                 {
-                    int ca = map[a];
+                    int ca = rpos[a];
                     sc[a] = scd[ca];
                     scv[a] = scvd[ca];
                     ss[a] = ssd[ca];
                     for (int b = 0; b < dr; b++)
                     {
-                        int cb = map[b];
-                        f[a * dr + b] = ca >= cb ? fd[ca * nd + cb] : fd[cb * nd + ca];
+                        int cb = rpos[b];
+                        f[a * dr + b] = ca >= cb ? fd[ca * nr + cb] : fd[cb * nr + ca];
                     }
-                    for (int j = 0; j < p; j++)
-                    {
-                        int cb = map[dr + j];
-                        fx[a * p + j] = ca >= cb ? fd[ca * nd + cb] : fd[cb * nd + ca];
-                    }
+                    fxd.Slice(ca * p, p).CopyTo(fx.Slice(a * p, p));
                 }
-                for (int j = 0; j < p; j++) gb[j] += scvd[map[dr + j]];
                 // A'c = M'Σ c v.
                 for (int e = 0; e < dr; e++)
                 {
@@ -583,10 +589,13 @@ internal sealed class LaplaceGradient
         Span<double> ss = stackalloc double[dr];
         int nd = d.DistinctWidth;
         var vdAll = d.DistinctCovariates;
-        var map = d.DistinctColumn;
-        Span<double> lud = stackalloc double[nd];
-        Span<double> scvd = stackalloc double[nd];
-        Span<double> ssd = stackalloc double[nd];
+        var xAll = d.X;
+        var rcols = d.RandomDistinct;
+        var rpos = d.RandomDistinctPosition;
+        int nr = rcols.Length;
+        Span<double> lud = stackalloc double[nr];
+        Span<double> scvd = stackalloc double[nr];
+        Span<double> ssd = stackalloc double[nr];
         FillM(mt);
         var g = _chunkGrad.AsSpan(chunk * _nGrad, _nGrad);
         var gb = g.Slice(nTheta, p);
@@ -612,27 +621,29 @@ internal sealed class LaplaceGradient
                     lu[a] = sum;
                 }
                 lud.Clear();
-                for (int a = 0; a < dr; a++) lud[map[a]] += lu[a];
+                for (int a = 0; a < dr; a++) lud[rpos[a]] += lu[a];
                 scvd.Clear();
                 ssd.Clear();
                 for (int i = cellStart[cell]; i < cellStart[cell + 1]; i++)
                 {
-                    var vi = vdAll.Slice(i * nd, nd);
+                    var vrow = vdAll.Slice(i * nd, nd);
                     double au = 0;
-                    for (int a = 0; a < nd; a++) au += vi[a] * lud[a];
+                    for (int c = 0; c < nr; c++) au += vrow[rcols[c]] * lud[c];
                     double cv = -wRow[i] * au, si = sRow[i];
-                    for (int a = 0; a < nd; a++)
+                    for (int c = 0; c < nr; c++)
                     {
-                        scvd[a] += cv * vi[a];
-                        ssd[a] += si * vi[a];
+                        double va = vrow[rcols[c]];
+                        scvd[c] += cv * va;
+                        ssd[c] += si * va;
                     }
+                    var x = xAll.Slice(i * p, p);
+                    for (int j = 0; j < p; j++) gb[j] += x[j] * cv;
                 }
                 for (int a = 0; a < dr; a++)
                 {
-                    scv[a] = scvd[map[a]];
-                    ss[a] = ssd[map[a]];
+                    scv[a] = scvd[rpos[a]];
+                    ss[a] = ssd[rpos[a]];
                 }
-                for (int j = 0; j < p; j++) gb[j] += scvd[map[dr + j]];
                 for (int gamma = 0; gamma < nTheta; gamma++)
                 {
                     int o = _vOff[_thetaTerm[gamma]], r = o + _thetaR[gamma], c = o + _thetaC[gamma];
