@@ -426,6 +426,8 @@ internal sealed class LaplaceGradient
         Span<double> scd = stackalloc double[nr];
         Span<double> scvd = stackalloc double[nr];
         Span<double> ssd = stackalloc double[nr];
+        Span<double> ra = stackalloc double[dr];
+        Span<double> rha = stackalloc double[dr];
         FillM(mt);
         var g = _chunkGrad.AsSpan(chunk * n, n);
         g.Clear();
@@ -459,6 +461,11 @@ internal sealed class LaplaceGradient
                     var crow = sinv.Slice(dense[e] * m, m);
                     for (int e2 = 0; e2 < qRest; e2++) hc[(q0 + e) * dr + q0 + e2] = crow[dense[e2]];
                     uc[q0 + e] = v[q0Total + dense[e]];
+                }
+                if (cellStart[cell + 1] - cellStart[cell] < SmallCell)
+                {
+                    SmallCellRows(cell, l, mt, hc, uc, dense, atcBlock, atcDense, g, jacDense, ra, rha);
+                    continue;
                 }
                 MultiplyLower(mt, hc, k1, dr);
                 for (int a = 0; a < dr; a++)
@@ -564,6 +571,76 @@ internal sealed class LaplaceGradient
                     }
                     for (int j = 0; j < p; j++) dst[nTheta + j] -= mfx[e * p + j];
                 }
+            }
+        }
+    }
+
+    /// <summary>Cells with fewer rows than this (crossed designs: mostly one) are differentiated row by row.</summary>
+    private const int SmallCell = 4;
+
+    /// <summary>
+    /// <see cref="Pass1Cells"/> for a cell of a few rows, row by row: a_i = M'v_i, (H⁻¹a_i) from the cell's block
+    /// <paramref name="hc"/> of H⁻¹, and each row's terms of A'c, of the gradient and of the mode Jacobian's right-hand
+    /// sides directly, without the cell's sums and the mapping of H⁻¹ by M. <paramref name="a"/>, <paramref name="ha"/>: scratch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SmallCellRows(int cell, int l, ReadOnlySpan<double> mt, ReadOnlySpan<double> hc, ReadOnlySpan<double> uc,
+        ReadOnlySpan<int> dense, Span<double> atcBlock, Span<double> atcDense, Span<double> g, Span<double> jacDense, Span<double> a, Span<double> ha)
+    {
+        var d = _d;
+        var family = d.Family;
+        int q0 = d.QBlock, p = d.P, dr = q0 + d.QRest, width = d.CovariateWidth, n = _nGrad, nTheta = _nTheta;
+        var wRow = _pirls.RowWeights;
+        var sRow = _pirls.RowScores;
+        var mu = _pirls.Mu;
+        var cov = d.Covariates;
+        var xAll = d.X;
+        var gb = g.Slice(nTheta, p);
+        for (int i = d.CellStart[cell]; i < d.CellStart[cell + 1]; i++)
+        {
+            var vi = cov.Slice(i * width, dr);
+            var x = xAll.Slice(i * p, p);
+            for (int e = 0; e < dr; e++)
+            {
+                double sum = 0;
+                for (int r = e; r < dr; r++) sum += mt[r * dr + e] * vi[r];
+                a[e] = sum;
+            }
+            double h = 0;
+            for (int e = 0; e < dr; e++)
+            {
+                var hrow = hc.Slice(e * dr, dr);
+                double sum = 0;
+                for (int b = 0; b < dr; b++) sum += hrow[b] * a[b];
+                ha[e] = sum;
+                h += a[e] * sum;
+            }
+            double w = wRow[i], si = sRow[i];
+            double ci = w * family.VarianceDerivative(mu[i]) * h;
+            double cv = -2.0 * si + ci;
+            for (int e = 0; e < dr; e++)
+            {
+                if (e < q0) atcBlock[e] += ci * a[e];
+                else atcDense[dense[e - q0]] += ci * a[e];
+            }
+            for (int gamma = 0; gamma < nTheta; gamma++)
+            {
+                int o = _vOff[_thetaTerm[gamma]], r = o + _thetaR[gamma], c = o + _thetaC[gamma];
+                g[gamma] += vi[r] * (cv * uc[c] + 2.0 * w * ha[c]);
+            }
+            for (int j = 0; j < p; j++) gb[j] += x[j] * cv;
+            for (int e = 0; e < dr; e++)
+            {
+                var dst = e < q0 ? _jacobian.AsSpan((l * q0 + e) * n, n) : jacDense.Slice(dense[e - q0] * n, n);
+                double wa = -w * a[e];
+                for (int gamma = 0; gamma < nTheta; gamma++)
+                {
+                    int o = _vOff[_thetaTerm[gamma]], r = o + _thetaR[gamma], c = o + _thetaC[gamma];
+                    double val = wa * vi[r] * uc[c];
+                    if (e == c) val += si * vi[r];
+                    dst[gamma] += val;
+                }
+                for (int j = 0; j < p; j++) dst[nTheta + j] += wa * x[j];
             }
         }
     }
