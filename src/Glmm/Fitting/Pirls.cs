@@ -92,6 +92,15 @@ internal sealed class Pirls
     /// <summary>Passes over the data that built the system (μ, weights, factor) since construction.</summary>
     public int Sweeps => _system.Sweeps;
 
+    /// <summary>
+    /// Modes to restart from when the next <see cref="Solve"/>'s start (a prediction) turns out hopeless — a relative
+    /// Newton decrement above <see cref="HopelessStart"/> at the first build; used by one solve, then cleared.
+    /// </summary>
+    public double[]? FallbackModes { get; set; }
+
+    /// <summary>The relative Newton decrement at a predicted start beyond which <see cref="FallbackModes"/> are used instead.</summary>
+    private const double HopelessStart = 0.1;
+
     /// <summary>PIRLS iterations in the last solve.</summary>
     public int Iterations { get; private set; }
 
@@ -141,10 +150,33 @@ internal sealed class Pirls
         }
         var phase = _canonical ? Phase.Newton : Phase.Scoring;
         double previous = double.PositiveInfinity;
+        var fallback = FallbackModes;
+        FallbackModes = null;
         while (true)
         {
             Iterations++;
             double decrement = sys.NewtonIncrement();
+            if (fallback is not null && Iterations == 1 && decrement > HopelessStart * (1.0 + Math.Abs(pdev)))
+            {
+                // A predicted start far from the mode (a long step extrapolated linearly): the modes it was predicted
+                // from, at the previous point, are the better start.
+                sys.SetModes(fallback);
+                sys.ComputeEta();
+                double alt = sys.Build();
+                if (double.IsFinite(alt))
+                {
+                    pdev = alt;
+                    decrement = sys.NewtonIncrement();
+                }
+                else
+                {
+                    sys.ClearModes();
+                    sys.ComputeEta();
+                    pdev = sys.Build();
+                    if (!double.IsFinite(pdev)) return double.PositiveInfinity;
+                    decrement = sys.NewtonIncrement();
+                }
+            }
             double scale = 1.0 + Math.Abs(pdev);
             if (!double.IsFinite(decrement)) return double.PositiveInfinity;
             // The Laplace deviance is first-order sensitive to errors in ũ (through log|L|), so iterate to the

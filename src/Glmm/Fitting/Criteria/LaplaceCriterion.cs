@@ -44,6 +44,7 @@ internal sealed class LaplaceCriterion : PirlsCriterion
         {
             for (int j = 0; j < _dx.Length; j++) _dx[j] = x[j] - _xLast[j];
             _gradient.PredictModes(_uLast, _dx, Pirls.U);
+            Pirls.FallbackModes = _uLast;
         }
         double f = Evaluate(x);
         if (double.IsFinite(f))
