@@ -70,22 +70,7 @@ internal sealed class FixedEffectsScaling
             var col = values.AsSpan(j * x.Rows, x.Rows);
             for (int i = 0; i < col.Length; i++) col[i] /= c;
         }
-        return new ModelStructure
-        {
-            Formula = model.Formula,
-            ResponseName = model.ResponseName,
-            ResponseKind = model.ResponseKind,
-            Y = model.Y,
-            Weights = model.Weights,
-            Offset = model.Offset,
-            HasOffset = model.HasOffset,
-            X = new FixedEffects(x.Rows, x.Names, values, x.DroppedColumns),
-            Random = model.Random,
-            RowIndex = model.RowIndex,
-            DroppedRows = model.DroppedRows,
-            DroppedReason = model.DroppedReason,
-            Encoding = model.Encoding,
-        };
+        return model.WithFixedEffects(new FixedEffects(x.Rows, x.Names, values, x.DroppedColumns));
     }
 
     /// <summary>β on the scale of the original columns: βⱼ = β*ⱼ / cⱼ.</summary>

@@ -615,7 +615,7 @@ internal sealed class PenalizedSystem
     {
         var d = _d;
         int q0 = d.QBlock, qRest = d.QRest, pin = _withFixed ? d.P : 0, n = q0 + qRest + pin;
-        int m = _chol.DenseSize, denseRandom = d.DenseRandom;
+        int m = _chol.DenseSize;
         if (d.CellStart[cell + 1] - d.CellStart[cell] < SmallCell)
         {
             AccumulateCellRows(cell, nzRandom, sz, rz, bl, pairs, dense, gDense, s[..n]);
@@ -700,32 +700,14 @@ internal sealed class PenalizedSystem
             rz[a] += r[a];
             for (int b = 0; b <= a; b++) sz[a * q0 + b] += s[a * n + b];
         }
-        var cellSlot = d.CellSlot.Slice(cell * qRest, qRest);
-        var cellDense = d.CellDense.Slice(cell * qRest, qRest);
-        bool levelPairs = pairs.Length > 0;
+        var entries = new CellEntries(d, cell, nzRandom, m, pairs, dense);
         for (int e1 = 0; e1 < qRest + pin; e1++)
         {
-            int slot1 = e1 < qRest ? cellSlot[e1] : nzRandom + e1 - qRest;
-            int idx1 = e1 < qRest ? cellDense[e1] : denseRandom + e1 - qRest;
             var srow = s.Slice((q0 + e1) * n, n);
-            gDense[idx1] += r[q0 + e1];
-            var brow = bl.Slice(slot1 * q0, q0);
+            gDense[entries.Index(e1)] += r[q0 + e1];
+            var brow = bl.Slice(entries.Slot(e1) * q0, q0);
             for (int t = 0; t < q0; t++) brow[t] += srow[t];
-            for (int e2 = 0; e2 <= e1; e2++)
-            {
-                double val = srow[q0 + e2];
-                if (levelPairs)
-                {
-                    int slot2 = e2 < qRest ? cellSlot[e2] : nzRandom + e2 - qRest;
-                    pairs[BlockedCholesky.PairIndex(slot1, slot2)] += val;
-                }
-                else
-                {
-                    int idx2 = e2 < qRest ? cellDense[e2] : denseRandom + e2 - qRest;
-                    if (idx1 >= idx2) dense[idx1 * m + idx2] += val;
-                    else dense[idx2 * m + idx1] += val;
-                }
-            }
+            for (int e2 = 0; e2 <= e1; e2++) entries.AddToC(e1, e2, srow[q0 + e2]);
         }
     }
 
@@ -742,26 +724,14 @@ internal sealed class PenalizedSystem
     {
         var d = _d;
         int q0 = d.QBlock, qRest = d.QRest, pin = _withFixed ? d.P : 0, nOther = qRest + pin, width = d.CovariateWidth;
-        int m = _chol.DenseSize, denseRandom = d.DenseRandom;
         var v = d.Covariates;
-        var cellSlot = d.CellSlot.Slice(cell * qRest, qRest);
-        var cellDense = d.CellDense.Slice(cell * qRest, qRest);
-        bool levelPairs = pairs.Length > 0;
+        var zAll = d.AllZ;
+        var entries = new CellEntries(d, cell, nzRandom, _chol.DenseSize, pairs, dense);
         for (int i = d.CellStart[cell]; i < d.CellStart[cell + 1]; i++)
         {
             double w = _w[i], ri = _r[i];
             var vi = v.Slice(i * width, width);
-            for (int k = d.BlockTerms, o = q0; k < _q.Length; o += _q[k], k++)
-            {
-                int q = _q[k];
-                var t = _t.AsSpan(_tOff[k], q * q);
-                for (int j = 0; j < q; j++)
-                {
-                    double sum = 0;
-                    for (int rr = j; rr < q; rr++) sum += t[rr * q + j] * vi[o + rr];
-                    a[o + j] = sum;
-                }
-            }
+            for (int k = d.BlockTerms, o = q0; k < _q.Length; o += _q[k], k++) TermDesign(k, i, a.Slice(o, _q[k]), zAll);
             for (int j = 0; j < pin; j++) a[q0 + qRest + j] = vi[q0 + qRest + j];
             var z = vi[..q0];
             for (int s1 = 0; s1 < q0; s1++)
@@ -776,26 +746,55 @@ internal sealed class PenalizedSystem
                 double ae = a[q0 + e1];
                 if (ae == 0.0) continue;
                 double wv = w * ae;
-                int slot1 = e1 < qRest ? cellSlot[e1] : nzRandom + e1 - qRest;
-                int idx1 = e1 < qRest ? cellDense[e1] : denseRandom + e1 - qRest;
-                gDense[idx1] += ri * ae;
-                var brow = bl.Slice(slot1 * q0, q0);
+                gDense[entries.Index(e1)] += ri * ae;
+                var brow = bl.Slice(entries.Slot(e1) * q0, q0);
                 for (int t2 = 0; t2 < q0; t2++) brow[t2] += wv * z[t2];
-                for (int e2 = 0; e2 <= e1; e2++)
-                {
-                    double val = wv * a[q0 + e2];
-                    if (levelPairs)
-                    {
-                        int slot2 = e2 < qRest ? cellSlot[e2] : nzRandom + e2 - qRest;
-                        pairs[BlockedCholesky.PairIndex(slot1, slot2)] += val;
-                    }
-                    else
-                    {
-                        int idx2 = e2 < qRest ? cellDense[e2] : denseRandom + e2 - qRest;
-                        if (idx1 >= idx2) dense[idx1 * m + idx2] += val;
-                        else dense[idx2 * m + idx1] += val;
-                    }
-                }
+                for (int e2 = 0; e2 <= e1; e2++) entries.AddToC(e1, e2, wv * a[q0 + e2]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The entries of a cell's design beyond the block (its other terms' effects, then the fixed effects when β is
+    /// inside): entry e's slot in the level's pattern, its row of C, and the addition of a value at (e1, e2) to C —
+    /// to the level's pairs when the factor keeps them, else to C's lower triangle.
+    /// </summary>
+    private readonly ref struct CellEntries
+    {
+        private readonly ReadOnlySpan<int> _slots, _dense;
+        private readonly int _qRest, _nzRandom, _denseRandom, _m;
+        private readonly Span<double> _pairs, _c;
+
+        public CellEntries(EngineLayout d, int cell, int nzRandom, int m, Span<double> pairs, Span<double> c)
+        {
+            _qRest = d.QRest;
+            _slots = d.CellSlot.Slice(cell * _qRest, _qRest);
+            _dense = d.CellDense.Slice(cell * _qRest, _qRest);
+            _nzRandom = nzRandom;
+            _denseRandom = d.DenseRandom;
+            _m = m;
+            _pairs = pairs;
+            _c = c;
+        }
+
+        /// <summary>Entry e's slot in the level's pattern (its row of B).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Slot(int e) => e < _qRest ? _slots[e] : _nzRandom + e - _qRest;
+
+        /// <summary>Entry e's row of C.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Index(int e) => e < _qRest ? _dense[e] : _denseRandom + e - _qRest;
+
+        /// <summary>C[e1, e2] += value (symmetric: stored once).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void AddToC(int e1, int e2, double value)
+        {
+            if (_pairs.Length > 0) _pairs[BlockedCholesky.PairIndex(Slot(e1), Slot(e2))] += value;
+            else
+            {
+                int i1 = Index(e1), i2 = Index(e2);
+                if (i1 >= i2) _c[i1 * _m + i2] += value;
+                else _c[i2 * _m + i1] += value;
             }
         }
     }

@@ -165,38 +165,9 @@ internal static class LargeDenseCholesky
         int jt = r0;
         if (i + 3 < n)
         {
-            ref double l0 = ref Unsafe.Add(ref pa, i * n + j0);
-            ref double l1 = ref Unsafe.Add(ref l0, n);
-            ref double l2 = ref Unsafe.Add(ref l1, n);
-            ref double l3 = ref Unsafe.Add(ref l2, n);
             for (; jt + 7 <= i; jt += 8)
-            {
-                Vector256<double> c00 = default, c01 = default, c10 = default, c11 = default;
-                Vector256<double> c20 = default, c21 = default, c30 = default, c31 = default;
-                ref double pc = ref Unsafe.Add(ref pp, PanelIndex(0, jt - r0, jb));
-                for (int c = 0; c < jb; c++)
-                {
-                    var p0 = Vector256.LoadUnsafe(ref pc);
-                    var p1 = Vector256.LoadUnsafe(ref pc, 4);
-                    var b = Vector256.Create(Unsafe.Add(ref l0, c));
-                    c00 = Fma.MultiplyAdd(b, p0, c00);
-                    c01 = Fma.MultiplyAdd(b, p1, c01);
-                    b = Vector256.Create(Unsafe.Add(ref l1, c));
-                    c10 = Fma.MultiplyAdd(b, p0, c10);
-                    c11 = Fma.MultiplyAdd(b, p1, c11);
-                    b = Vector256.Create(Unsafe.Add(ref l2, c));
-                    c20 = Fma.MultiplyAdd(b, p0, c20);
-                    c21 = Fma.MultiplyAdd(b, p1, c21);
-                    b = Vector256.Create(Unsafe.Add(ref l3, c));
-                    c30 = Fma.MultiplyAdd(b, p0, c30);
-                    c31 = Fma.MultiplyAdd(b, p1, c31);
-                    pc = ref Unsafe.Add(ref pc, 8);
-                }
-                Subtract(ref Unsafe.Add(ref pa, i * n + jt), c00, c01);
-                Subtract(ref Unsafe.Add(ref pa, (i + 1) * n + jt), c10, c11);
-                Subtract(ref Unsafe.Add(ref pa, (i + 2) * n + jt), c20, c21);
-                Subtract(ref Unsafe.Add(ref pa, (i + 3) * n + jt), c30, c31);
-            }
+                Tile(ref Unsafe.Add(ref pa, i * n + j0), n, 1, ref Unsafe.Add(ref pp, PanelIndex(0, jt - r0, jb)), 8, jb,
+                    ref Unsafe.Add(ref pa, i * n + jt), n, TileMode.Subtract);
         }
         // The rest of the tile (near the diagonal, or a last partial tile), entry by entry.
         for (int t = 0; t < 4 && i + t < n; t++)
@@ -221,36 +192,8 @@ internal static class LargeDenseCholesky
         if (jt + 8 <= i0)
         {
             for (; i + 4 <= i0 + ib; i += 4)
-            {
-                Vector256<double> c00 = default, c01 = default, c10 = default, c11 = default;
-                Vector256<double> c20 = default, c21 = default, c30 = default, c31 = default;
-                ref double l0 = ref Unsafe.Add(ref pl, i * n);
-                ref double l1 = ref Unsafe.Add(ref l0, n);
-                ref double l2 = ref Unsafe.Add(ref l1, n);
-                ref double l3 = ref Unsafe.Add(ref l2, n);
-                for (int k = jt; k < i0; k++)
-                {
-                    ref double xk = ref Unsafe.Add(ref px, k * n + jt);
-                    var p0 = Vector256.LoadUnsafe(ref xk);
-                    var p1 = Vector256.LoadUnsafe(ref xk, 4);
-                    var b = Vector256.Create(Unsafe.Add(ref l0, k));
-                    c00 = Fma.MultiplyAdd(b, p0, c00);
-                    c01 = Fma.MultiplyAdd(b, p1, c01);
-                    b = Vector256.Create(Unsafe.Add(ref l1, k));
-                    c10 = Fma.MultiplyAdd(b, p0, c10);
-                    c11 = Fma.MultiplyAdd(b, p1, c11);
-                    b = Vector256.Create(Unsafe.Add(ref l2, k));
-                    c20 = Fma.MultiplyAdd(b, p0, c20);
-                    c21 = Fma.MultiplyAdd(b, p1, c21);
-                    b = Vector256.Create(Unsafe.Add(ref l3, k));
-                    c30 = Fma.MultiplyAdd(b, p0, c30);
-                    c31 = Fma.MultiplyAdd(b, p1, c31);
-                }
-                Store(ref Unsafe.Add(ref px, i * n + jt), c00, c01);
-                Store(ref Unsafe.Add(ref px, (i + 1) * n + jt), c10, c11);
-                Store(ref Unsafe.Add(ref px, (i + 2) * n + jt), c20, c21);
-                Store(ref Unsafe.Add(ref px, (i + 3) * n + jt), c30, c31);
-            }
+                Tile(ref Unsafe.Add(ref pl, i * n + jt), n, 1, ref Unsafe.Add(ref px, jt * n + jt), n, i0 - jt,
+                    ref Unsafe.Add(ref px, i * n + jt), n, TileMode.Store);
         }
         int jEnd = Math.Min(jt + 8, i0);
         for (int row = jt + 8 <= i0 ? i : i0; row < i0 + ib; row++)
@@ -273,32 +216,8 @@ internal static class LargeDenseCholesky
         if (i + 3 < n && kStart < k1)
         {
             for (; jt + 7 <= i; jt += 8)
-            {
-                Vector256<double> c00 = default, c01 = default, c10 = default, c11 = default;
-                Vector256<double> c20 = default, c21 = default, c30 = default, c31 = default;
-                for (int k = kStart; k < k1; k++)
-                {
-                    ref double xk = ref Unsafe.Add(ref px, k * n);
-                    var p0 = Vector256.LoadUnsafe(ref xk, (nuint)jt);
-                    var p1 = Vector256.LoadUnsafe(ref xk, (nuint)(jt + 4));
-                    var b = Vector256.Create(Unsafe.Add(ref xk, i));
-                    c00 = Fma.MultiplyAdd(b, p0, c00);
-                    c01 = Fma.MultiplyAdd(b, p1, c01);
-                    b = Vector256.Create(Unsafe.Add(ref xk, i + 1));
-                    c10 = Fma.MultiplyAdd(b, p0, c10);
-                    c11 = Fma.MultiplyAdd(b, p1, c11);
-                    b = Vector256.Create(Unsafe.Add(ref xk, i + 2));
-                    c20 = Fma.MultiplyAdd(b, p0, c20);
-                    c21 = Fma.MultiplyAdd(b, p1, c21);
-                    b = Vector256.Create(Unsafe.Add(ref xk, i + 3));
-                    c30 = Fma.MultiplyAdd(b, p0, c30);
-                    c31 = Fma.MultiplyAdd(b, p1, c31);
-                }
-                Add(ref Unsafe.Add(ref pg, i * n + jt), c00, c01);
-                Add(ref Unsafe.Add(ref pg, (i + 1) * n + jt), c10, c11);
-                Add(ref Unsafe.Add(ref pg, (i + 2) * n + jt), c20, c21);
-                Add(ref Unsafe.Add(ref pg, (i + 3) * n + jt), c30, c31);
-            }
+                Tile(ref Unsafe.Add(ref px, kStart * n + i), 1, n, ref Unsafe.Add(ref px, kStart * n + jt), n, k1 - kStart,
+                    ref Unsafe.Add(ref pg, i * n + jt), n, TileMode.Add);
         }
         for (int t = 0; t < 4 && i + t < n; t++)
         {
@@ -312,25 +231,67 @@ internal static class LargeDenseCholesky
         }
     }
 
+    private enum TileMode { Store, Add, Subtract }
+
+    /// <summary>
+    /// The register tile of every kernel: T(t, 0..7) = Σ_{k &lt; count} A(t, k) B(k, 0..7) for the rows t = 0..3, with A(t, k)
+    /// at a[t·aRow + k·aStep] (broadcast) and B(k, ·) the 8 entries from b[k·bStep] (two 4-wide loads), in eight FMA
+    /// accumulators summed in k order; then C's rows c[t·cRow ..] are set to, increased or decreased by T.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Subtract(ref double at, Vector256<double> lo, Vector256<double> hi)
+    private static void Tile(ref double a, int aRow, int aStep, ref double b, int bStep, int count, ref double c, int cRow, TileMode mode)
     {
-        (Vector256.LoadUnsafe(ref at) - lo).StoreUnsafe(ref at);
-        (Vector256.LoadUnsafe(ref at, 4) - hi).StoreUnsafe(ref at, 4);
+        Vector256<double> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<double> c20 = default, c21 = default, c30 = default, c31 = default;
+        ref double a1 = ref Unsafe.Add(ref a, aRow);
+        ref double a2 = ref Unsafe.Add(ref a1, aRow);
+        ref double a3 = ref Unsafe.Add(ref a2, aRow);
+        for (int k = 0; k < count; k++)
+        {
+            var p0 = Vector256.LoadUnsafe(ref b);
+            var p1 = Vector256.LoadUnsafe(ref b, 4);
+            var x = Vector256.Create(a);
+            c00 = Fma.MultiplyAdd(x, p0, c00);
+            c01 = Fma.MultiplyAdd(x, p1, c01);
+            x = Vector256.Create(a1);
+            c10 = Fma.MultiplyAdd(x, p0, c10);
+            c11 = Fma.MultiplyAdd(x, p1, c11);
+            x = Vector256.Create(a2);
+            c20 = Fma.MultiplyAdd(x, p0, c20);
+            c21 = Fma.MultiplyAdd(x, p1, c21);
+            x = Vector256.Create(a3);
+            c30 = Fma.MultiplyAdd(x, p0, c30);
+            c31 = Fma.MultiplyAdd(x, p1, c31);
+            a = ref Unsafe.Add(ref a, aStep);
+            a1 = ref Unsafe.Add(ref a1, aStep);
+            a2 = ref Unsafe.Add(ref a2, aStep);
+            a3 = ref Unsafe.Add(ref a3, aStep);
+            b = ref Unsafe.Add(ref b, bStep);
+        }
+        Combine(ref c, c00, c01, mode);
+        Combine(ref Unsafe.Add(ref c, cRow), c10, c11, mode);
+        Combine(ref Unsafe.Add(ref c, 2 * cRow), c20, c21, mode);
+        Combine(ref Unsafe.Add(ref c, 3 * cRow), c30, c31, mode);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Add(ref double at, Vector256<double> lo, Vector256<double> hi)
+    private static void Combine(ref double at, Vector256<double> lo, Vector256<double> hi, TileMode mode)
     {
-        (Vector256.LoadUnsafe(ref at) + lo).StoreUnsafe(ref at);
-        (Vector256.LoadUnsafe(ref at, 4) + hi).StoreUnsafe(ref at, 4);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(ref double at, Vector256<double> lo, Vector256<double> hi)
-    {
-        lo.StoreUnsafe(ref at);
-        hi.StoreUnsafe(ref at, 4);
+        if (mode == TileMode.Store)
+        {
+            lo.StoreUnsafe(ref at);
+            hi.StoreUnsafe(ref at, 4);
+        }
+        else if (mode == TileMode.Add)
+        {
+            (Vector256.LoadUnsafe(ref at) + lo).StoreUnsafe(ref at);
+            (Vector256.LoadUnsafe(ref at, 4) + hi).StoreUnsafe(ref at, 4);
+        }
+        else
+        {
+            (Vector256.LoadUnsafe(ref at) - lo).StoreUnsafe(ref at);
+            (Vector256.LoadUnsafe(ref at, 4) - hi).StoreUnsafe(ref at, 4);
+        }
     }
 
     /// <summary>y += a·x.</summary>

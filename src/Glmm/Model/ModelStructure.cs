@@ -63,16 +63,22 @@ public sealed class ModelStructure
     /// The same model (X, terms, offset, rows, encoding) with another response — and other prior weights and response
     /// kind when given: a bootstrap replicate's simulated response, or PQL's working response and weights.
     /// </summary>
-    internal ModelStructure WithResponse(double[] y, double[]? weights = null, ResponseKind? kind = null) => new()
+    internal ModelStructure WithResponse(double[] y, double[]? weights = null, ResponseKind? kind = null) =>
+        Copy(y, weights ?? Weights, kind ?? ResponseKind, X);
+
+    /// <summary>The same model with another fixed-effects matrix (internally rescaled columns, see FixedEffectsScaling).</summary>
+    internal ModelStructure WithFixedEffects(FixedEffects x) => Copy(Y, Weights, ResponseKind, x);
+
+    private ModelStructure Copy(double[] y, double[] weights, ResponseKind kind, FixedEffects x) => new()
     {
         Formula = Formula,
         ResponseName = ResponseName,
-        ResponseKind = kind ?? ResponseKind,
+        ResponseKind = kind,
         Y = y,
-        Weights = weights ?? Weights,
+        Weights = weights,
         Offset = Offset,
         HasOffset = HasOffset,
-        X = X,
+        X = x,
         Random = Random,
         RowIndex = RowIndex,
         DroppedRows = DroppedRows,
