@@ -97,23 +97,41 @@ internal sealed class BlockedCholesky
         const int ranges = 16;
         if (Parallelism is null || Parallelism.MaxDegreeOfParallelism == 1 || _pairs.Length < 1 << 16)
         {
-            AddLevelPairs(0, DenseSize);
+            AddLevelPairs(DenseSize, default);
             return;
         }
         int m = DenseSize;
-        System.Threading.Tasks.Parallel.For(0, ranges, Parallelism, r => AddLevelPairs((int)((long)m * r / ranges), (int)((long)m * (r + 1) / ranges)));
+        if (_rangeFirst is null)
+        {
+            // Where each level's pattern enters each range (the pattern is fixed, so once per model).
+            var first = new int[ranges * Levels];
+            for (int r = 0; r < ranges; r++)
+            {
+                int from = (int)((long)m * r / ranges);
+                for (int l = 0; l < Levels; l++)
+                {
+                    int a0 = Pattern(l).BinarySearch(from);
+                    first[r * Levels + l] = a0 < 0 ? ~a0 : a0;
+                }
+            }
+            _rangeFirst = first;
+        }
+        System.Threading.Tasks.Parallel.For(0, ranges, Parallelism, r =>
+            AddLevelPairs((int)((long)m * (r + 1) / ranges), _rangeFirst.AsSpan(r * Levels, Levels)));
     }
 
-    /// <summary>The pairs whose row of C lies in [rowFrom, rowTo), level after level.</summary>
-    private void AddLevelPairs(int rowFrom, int rowTo)
+    /// <summary>Per range of C's rows (16) and level, the first of the level's pattern entries in the range.</summary>
+    private int[]? _rangeFirst;
+
+    /// <summary>The pairs whose row of C lies below <paramref name="rowTo"/>, from each level's pattern entry <paramref name="first"/>[l] on (empty: all), level after level.</summary>
+    private void AddLevelPairs(int rowTo, ReadOnlySpan<int> first)
     {
         int m = DenseSize;
         for (int l = 0; l < Levels; l++)
         {
             int start = _patternStart[l], s = _patternStart[l + 1] - start;
             var pat = _patternIndex.AsSpan(start, s);
-            int a0 = pat.BinarySearch(rowFrom);
-            if (a0 < 0) a0 = ~a0;
+            int a0 = first.IsEmpty ? 0 : first[l];
             var pairs = LevelPairs(l);
             for (int a = a0; a < s && pat[a] < rowTo; a++)
             {

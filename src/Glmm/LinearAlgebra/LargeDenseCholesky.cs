@@ -42,8 +42,14 @@ internal static class LargeDenseCholesky
     /// written); returns false when it is not positive definite. <paramref name="panel"/>: at least
     /// <see cref="FactorScratchLength"/> entries.
     /// </summary>
-    public static bool Factor(double[] a, int n, double[] panel, ParallelOptions? parallel)
+    /// <param name="a">The matrix, factored in place.</param>
+    /// <param name="n">Its order.</param>
+    /// <param name="panel">Scratch.</param>
+    /// <param name="parallel">How the tiles may run in parallel (null: serially).</param>
+    /// <param name="wideTiles">Use the 16-column tiles (null: when the machine has 8-wide FMA); the result is the same either way.</param>
+    public static bool Factor(double[] a, int n, double[] panel, ParallelOptions? parallel, bool? wideTiles = null)
     {
+        bool wide = wideTiles ?? Wide;
         for (int j0 = 0; j0 < n; j0 += PanelWidth)
         {
             int jb = Math.Min(PanelWidth, n - j0), r0 = j0 + jb, r = n - r0;
@@ -51,12 +57,14 @@ internal static class LargeDenseCholesky
             if (r == 0) break;
             Run(parallel, g =>
             {
-                for (int i = r0 + g; i < n; i += Groups) PanelRow(a, n, j0, jb, i, panel, r0);
+                int i = r0 + g;
+                for (; i + 3 * Groups < n; i += 4 * Groups) PanelRows(a, n, j0, jb, i, Groups, panel, r0);
+                for (; i < n; i += Groups) PanelRow(a, n, j0, jb, i, panel, r0);
             });
             int tiles = (r + 3) / 4;
             Run(parallel, g =>
             {
-                for (int t = g; t < tiles; t += Groups) TrailingTile(a, n, j0, jb, r0 + 4 * t, panel, r0);
+                for (int t = g; t < tiles; t += Groups) TrailingTile(a, n, j0, jb, r0 + 4 * t, panel, r0, wide);
             });
         }
         return true;
@@ -69,8 +77,15 @@ internal static class LargeDenseCholesky
     /// A⁻¹ = (LL')⁻¹ from the factor <paramref name="l"/> (as <see cref="Factor"/> leaves it), written in full (both
     /// triangles) into <paramref name="inverse"/>; <paramref name="x"/>: at least <see cref="InverseScratchLength"/> entries.
     /// </summary>
-    public static void Inverse(double[] l, int n, double[] inverse, double[] x, ParallelOptions? parallel)
+    /// <param name="l">The factor.</param>
+    /// <param name="n">Its order.</param>
+    /// <param name="inverse">The inverse, written in full.</param>
+    /// <param name="x">Scratch.</param>
+    /// <param name="parallel">How the tiles may run in parallel (null: serially).</param>
+    /// <param name="wideTiles">Use the 16-column tiles (null: when the machine has 8-wide FMA); the result is the same either way.</param>
+    public static void Inverse(double[] l, int n, double[] inverse, double[] x, ParallelOptions? parallel, bool? wideTiles = null)
     {
+        bool wide = wideTiles ?? Wide;
         Array.Clear(x, 0, n * n);
         for (int i0 = 0; i0 < n; i0 += PanelWidth)
         {
@@ -89,10 +104,16 @@ internal static class LargeDenseCholesky
             }
             if (i0 == 0) continue;
             // T = L_I,<i0 X_<i0,<i0 into X's rows I, by column tiles; then X_I,<i0 = −L_II⁻¹ T row by row.
-            int colTiles = (i0 + 7) / 8;
+            int width = wide ? 16 : 8, colTiles = (i0 + width - 1) / width;
             Run(parallel, g =>
             {
-                for (int t = g; t < colTiles; t += Groups) LowerTimesX(l, x, n, i0, ib, 8 * t);
+                for (int t = g; t < colTiles; t += Groups)
+                {
+                    int jt = width * t;
+                    if (width == 16 && jt + 16 <= i0) WideLowerTimesX(l, x, n, i0, ib, jt);
+                    else
+                        for (int j = jt; j < Math.Min(jt + width, i0); j += 8) LowerTimesX(l, x, n, i0, ib, j);
+                }
             });
             for (int i = i0; i < i0 + ib; i++)
             {
@@ -111,7 +132,7 @@ internal static class LargeDenseCholesky
             int tiles = Math.Min(rowTiles, (k1 + 3) / 4);
             Run(parallel, g =>
             {
-                for (int t = g; t < tiles; t += Groups) GramTile(x, inverse, n, 4 * t, k0, k1);
+                for (int t = g; t < tiles; t += Groups) GramTile(x, inverse, n, 4 * t, k0, k1, wide);
             });
         }
         for (int i = 0; i < n; i++)
@@ -152,19 +173,104 @@ internal static class LargeDenseCholesky
         }
     }
 
+    /// <summary>
+    /// <see cref="PanelRow"/> for the four rows i, i + d, i + 2d, i + 3d at once, sharing the loads of the panel's rows; each
+    /// row's dot products are summed in exactly <see cref="DenseCholesky.Dot"/>'s order, so the results are bit-identical.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PanelRows(double[] a, int n, int j0, int jb, int i, int d, double[] panel, int r0)
+    {
+        int o0 = i * n + j0, o1 = o0 + d * n, o2 = o1 + d * n, o3 = o2 + d * n;
+        for (int c = 0; c < jb; c++)
+        {
+            int col = j0 + c;
+            var y = a.AsSpan(col * n + j0, c);
+            Dot4(y, a.AsSpan(o0, c), a.AsSpan(o1, c), a.AsSpan(o2, c), a.AsSpan(o3, c), out double s0, out double s1, out double s2, out double s3);
+            double diag = a[col * n + col];
+            double v0 = (a[o0 + c] - s0) / diag, v1 = (a[o1 + c] - s1) / diag, v2 = (a[o2 + c] - s2) / diag, v3 = (a[o3 + c] - s3) / diag;
+            a[o0 + c] = v0;
+            a[o1 + c] = v1;
+            a[o2 + c] = v2;
+            a[o3 + c] = v3;
+            panel[PanelIndex(c, i - r0, jb)] = v0;
+            panel[PanelIndex(c, i + d - r0, jb)] = v1;
+            panel[PanelIndex(c, i + 2 * d - r0, jb)] = v2;
+            panel[PanelIndex(c, i + 3 * d - r0, jb)] = v3;
+        }
+    }
+
+    /// <summary><see cref="DenseCholesky.Dot"/>(xₜ, y) for four vectors xₜ, in its order of summation for each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Dot4(ReadOnlySpan<double> y, ReadOnlySpan<double> x0, ReadOnlySpan<double> x1, ReadOnlySpan<double> x2, ReadOnlySpan<double> x3,
+        out double d0, out double d1, out double d2, out double d3)
+    {
+        int n = y.Length, k = 0;
+        double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated && n >= 4 * System.Numerics.Vector<double>.Count)
+        {
+            int w = System.Numerics.Vector<double>.Count;
+            var p0 = System.Numerics.Vector<double>.Zero;
+            var q0 = p0; var p1 = p0; var q1 = p0; var p2 = p0; var q2 = p0; var p3 = p0; var q3 = p0;
+            for (; k + 2 * w <= n; k += 2 * w)
+            {
+                var ya = new System.Numerics.Vector<double>(y.Slice(k, w));
+                var yb = new System.Numerics.Vector<double>(y.Slice(k + w, w));
+                p0 += new System.Numerics.Vector<double>(x0.Slice(k, w)) * ya;
+                q0 += new System.Numerics.Vector<double>(x0.Slice(k + w, w)) * yb;
+                p1 += new System.Numerics.Vector<double>(x1.Slice(k, w)) * ya;
+                q1 += new System.Numerics.Vector<double>(x1.Slice(k + w, w)) * yb;
+                p2 += new System.Numerics.Vector<double>(x2.Slice(k, w)) * ya;
+                q2 += new System.Numerics.Vector<double>(x2.Slice(k + w, w)) * yb;
+                p3 += new System.Numerics.Vector<double>(x3.Slice(k, w)) * ya;
+                q3 += new System.Numerics.Vector<double>(x3.Slice(k + w, w)) * yb;
+            }
+            a0 = System.Numerics.Vector.Dot(p0 + q0, System.Numerics.Vector<double>.One);
+            a1 = System.Numerics.Vector.Dot(p1 + q1, System.Numerics.Vector<double>.One);
+            a2 = System.Numerics.Vector.Dot(p2 + q2, System.Numerics.Vector<double>.One);
+            a3 = System.Numerics.Vector.Dot(p3 + q3, System.Numerics.Vector<double>.One);
+        }
+        Tail(y, x0, k, a0, out d0);
+        Tail(y, x1, k, a1, out d1);
+        Tail(y, x2, k, a2, out d2);
+        Tail(y, x3, k, a3, out d3);
+    }
+
+    /// <summary>The scalar part of <see cref="DenseCholesky.Dot"/> from k on, with s0 starting at <paramref name="head"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tail(ReadOnlySpan<double> y, ReadOnlySpan<double> x, int k, double head, out double dot)
+    {
+        int n = y.Length;
+        double s0 = head, s1 = 0, s2 = 0, s3 = 0;
+        for (; k + 3 < n; k += 4)
+        {
+            s0 += x[k] * y[k];
+            s1 += x[k + 1] * y[k + 1];
+            s2 += x[k + 2] * y[k + 2];
+            s3 += x[k + 3] * y[k + 3];
+        }
+        for (; k < n; k++) s0 += x[k] * y[k];
+        dot = (s0 + s1) + (s2 + s3);
+    }
+
     /// <summary>Where L_(r0 + jj), j0 + c sits in the packed panel: by tiles of 8 columns, each tile c-major ([c][8] contiguous), so a tile's loads run sequentially.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int PanelIndex(int c, int jj, int jb) => (jj >> 3) * jb * 8 + c * 8 + (jj & 7);
 
     /// <summary>A_ij −= Σ_c L_ic L_jc for the rows i .. i + 3 of the trailing matrix and every column r0 ≤ j ≤ i (lower triangle).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TrailingTile(double[] a, int n, int j0, int jb, int i, double[] panel, int r0)
+    private static void TrailingTile(double[] a, int n, int j0, int jb, int i, double[] panel, int r0, bool wide)
     {
         ref double pa = ref MemoryMarshal.GetArrayDataReference(a);
         ref double pp = ref MemoryMarshal.GetArrayDataReference(panel);
         int jt = r0;
         if (i + 3 < n)
         {
+            if (wide)
+            {
+                for (; jt + 15 <= i; jt += 16)
+                    WideTile(ref Unsafe.Add(ref pa, i * n + j0), n, 1, ref Unsafe.Add(ref pp, PanelIndex(0, jt - r0, jb)),
+                        8 * jb, 8, jb, ref Unsafe.Add(ref pa, i * n + jt), n, TileMode.Subtract);
+            }
             for (; jt + 7 <= i; jt += 8)
                 Tile(ref Unsafe.Add(ref pa, i * n + j0), n, 1, ref Unsafe.Add(ref pp, PanelIndex(0, jt - r0, jb)), 8, jb,
                     ref Unsafe.Add(ref pa, i * n + jt), n, TileMode.Subtract);
@@ -205,9 +311,31 @@ internal static class LargeDenseCholesky
             }
     }
 
+    /// <summary>
+    /// <see cref="LowerTimesX"/> for the 16 columns jt .. jt + 15 (jt + 16 ≤ i0) in 4 × 16 tiles: the columns jt + 8 .. jt + 15
+    /// start their sums at k = jt with exact zeros (X_kj = 0 for k &lt; j), so every entry is bit-identical to two 8-column calls.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WideLowerTimesX(double[] l, double[] x, int n, int i0, int ib, int jt)
+    {
+        ref double pl = ref MemoryMarshal.GetArrayDataReference(l);
+        ref double px = ref MemoryMarshal.GetArrayDataReference(x);
+        int i = i0;
+        for (; i + 4 <= i0 + ib; i += 4)
+            WideTile(ref Unsafe.Add(ref pl, i * n + jt), n, 1, ref Unsafe.Add(ref px, jt * n + jt), 8, n, i0 - jt,
+                ref Unsafe.Add(ref px, i * n + jt), n, TileMode.Store);
+        for (int row = i; row < i0 + ib; row++)
+            for (int j = jt; j < jt + 16; j++)
+            {
+                double s = 0;
+                for (int k = j; k < i0; k++) s += l[row * n + k] * x[k * n + j];
+                x[row * n + j] = s;
+            }
+    }
+
     /// <summary>(X'X)_ij += Σ_{k0 ≤ k &lt; k1} X_ki X_kj for the rows i .. i + 3 and every column j ≤ i (X_ki = 0 for k &lt; i).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GramTile(double[] x, double[] g, int n, int i, int k0, int k1)
+    private static void GramTile(double[] x, double[] g, int n, int i, int k0, int k1, bool wide)
     {
         ref double px = ref MemoryMarshal.GetArrayDataReference(x);
         ref double pg = ref MemoryMarshal.GetArrayDataReference(g);
@@ -215,6 +343,12 @@ internal static class LargeDenseCholesky
         int jt = 0;
         if (i + 3 < n && kStart < k1)
         {
+            if (wide)
+            {
+                for (; jt + 15 <= i; jt += 16)
+                    WideTile(ref Unsafe.Add(ref px, kStart * n + i), 1, n, ref Unsafe.Add(ref px, kStart * n + jt), 8, n, k1 - kStart,
+                        ref Unsafe.Add(ref pg, i * n + jt), n, TileMode.Add);
+            }
             for (; jt + 7 <= i; jt += 8)
                 Tile(ref Unsafe.Add(ref px, kStart * n + i), 1, n, ref Unsafe.Add(ref px, kStart * n + jt), n, k1 - kStart,
                     ref Unsafe.Add(ref pg, i * n + jt), n, TileMode.Add);
@@ -232,6 +366,72 @@ internal static class LargeDenseCholesky
     }
 
     private enum TileMode { Store, Add, Subtract }
+
+    /// <summary>True when the machine has 8-wide FMA (and the code was compiled for it: a native build for x86-64-v3 has not): then 4 × 16 tiles (<see cref="WideTile"/>) cover what pairs of 4 × 8 tiles would, with the same arithmetic per entry.</summary>
+    public static bool Wide => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+
+    /// <summary>
+    /// <see cref="Tile"/> 16 columns wide in 8-wide registers: T(t, 0..15) = Σ_{k &lt; count} A(t, k) B(k, 0..15), the columns
+    /// 0..7 of B(k, ·) at b[k·bStep] and 8..15 at b[high + k·bStep]. Each entry is summed in k order by FMA from zero and
+    /// then combined with C exactly as <see cref="Tile"/> does, so the results are bit-identical to two 4 × 8 tiles.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WideTile(ref double a, int aRow, int aStep, ref double b, int high, int bStep, int count, ref double c, int cRow, TileMode mode)
+    {
+        Vector512<double> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<double> c20 = default, c21 = default, c30 = default, c31 = default;
+        ref double a1 = ref Unsafe.Add(ref a, aRow);
+        ref double a2 = ref Unsafe.Add(ref a1, aRow);
+        ref double a3 = ref Unsafe.Add(ref a2, aRow);
+        ref double bh = ref Unsafe.Add(ref b, high);
+        for (int k = 0; k < count; k++)
+        {
+            var p0 = Vector512.LoadUnsafe(ref b);
+            var p1 = Vector512.LoadUnsafe(ref bh);
+            var x = Vector512.Create(a);
+            c00 = Avx512F.FusedMultiplyAdd(x, p0, c00);
+            c01 = Avx512F.FusedMultiplyAdd(x, p1, c01);
+            x = Vector512.Create(a1);
+            c10 = Avx512F.FusedMultiplyAdd(x, p0, c10);
+            c11 = Avx512F.FusedMultiplyAdd(x, p1, c11);
+            x = Vector512.Create(a2);
+            c20 = Avx512F.FusedMultiplyAdd(x, p0, c20);
+            c21 = Avx512F.FusedMultiplyAdd(x, p1, c21);
+            x = Vector512.Create(a3);
+            c30 = Avx512F.FusedMultiplyAdd(x, p0, c30);
+            c31 = Avx512F.FusedMultiplyAdd(x, p1, c31);
+            a = ref Unsafe.Add(ref a, aStep);
+            a1 = ref Unsafe.Add(ref a1, aStep);
+            a2 = ref Unsafe.Add(ref a2, aStep);
+            a3 = ref Unsafe.Add(ref a3, aStep);
+            b = ref Unsafe.Add(ref b, bStep);
+            bh = ref Unsafe.Add(ref bh, bStep);
+        }
+        WideCombine(ref c, c00, c01, mode);
+        WideCombine(ref Unsafe.Add(ref c, cRow), c10, c11, mode);
+        WideCombine(ref Unsafe.Add(ref c, 2 * cRow), c20, c21, mode);
+        WideCombine(ref Unsafe.Add(ref c, 3 * cRow), c30, c31, mode);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WideCombine(ref double at, Vector512<double> lo, Vector512<double> hi, TileMode mode)
+    {
+        if (mode == TileMode.Store)
+        {
+            lo.StoreUnsafe(ref at);
+            hi.StoreUnsafe(ref at, 8);
+        }
+        else if (mode == TileMode.Add)
+        {
+            (Vector512.LoadUnsafe(ref at) + lo).StoreUnsafe(ref at);
+            (Vector512.LoadUnsafe(ref at, 8) + hi).StoreUnsafe(ref at, 8);
+        }
+        else
+        {
+            (Vector512.LoadUnsafe(ref at) - lo).StoreUnsafe(ref at);
+            (Vector512.LoadUnsafe(ref at, 8) - hi).StoreUnsafe(ref at, 8);
+        }
+    }
 
     /// <summary>
     /// The register tile of every kernel: T(t, 0..7) = Σ_{k &lt; count} A(t, k) B(k, 0..7) for the rows t = 0..3, with A(t, k)

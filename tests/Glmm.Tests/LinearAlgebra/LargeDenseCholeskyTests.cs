@@ -50,6 +50,28 @@ public class LargeDenseCholeskyTests
             }
     }
 
+    [Theory]
+    [InlineData(128, 5)]
+    [InlineData(143, 6)]
+    [InlineData(250, 7)]
+    [InlineData(333, 8)]
+    public void WideTilesGiveBitIdenticalResults(int n, int seed)
+    {
+        if (!LargeDenseCholesky.Wide) return; // no 8-wide FMA here: only the 4 × 8 tiles run
+        var a = RandomSpd(n, seed);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = 2 };
+        var narrow = (double[])a.Clone();
+        var wide = (double[])a.Clone();
+        Assert.True(LargeDenseCholesky.Factor(narrow, n, new double[LargeDenseCholesky.FactorScratchLength(n)], parallel, wideTiles: false));
+        Assert.True(LargeDenseCholesky.Factor(wide, n, new double[LargeDenseCholesky.FactorScratchLength(n)], null, wideTiles: true));
+        Assert.Equal(narrow, wide);
+        var invNarrow = new double[n * n];
+        var invWide = new double[n * n];
+        LargeDenseCholesky.Inverse(narrow, n, invNarrow, new double[LargeDenseCholesky.InverseScratchLength(n)], null, wideTiles: false);
+        LargeDenseCholesky.Inverse(wide, n, invWide, new double[LargeDenseCholesky.InverseScratchLength(n)], parallel, wideTiles: true);
+        Assert.Equal(invNarrow, invWide);
+    }
+
     [Fact]
     public void ResultsDoNotDependOnTheThreads()
     {
