@@ -32,7 +32,17 @@ internal static class Program
             SweepTime.Run(args[1], args[2], args[3], args.Length > 4 && args[4].Length > 0 ? args[4] : null, 21);
             return 0;
         }
-        Console.Error.WriteLine("usage: Glmm.Bench generate DIR | reml-study OUTPUT.md [REPLICATES] | sweep DATA FORMULA FAMILY [LINK]");
+        if (args.Length == 3 && args[0] == "convert")
+        {
+            FormatConversion.Convert(args[1], args[2]);
+            return 0;
+        }
+        if (args.Length >= 2 && args[0] == "read-time")
+        {
+            FormatConversion.ReadTimes(args[1..]);
+            return 0;
+        }
+        Console.Error.WriteLine("usage: Glmm.Bench generate DIR | convert IN.csv OUT.{tsv,csv.gz,parquet,arrow} | read-time FILE... | reml-study OUTPUT.md [REPLICATES] | sweep DATA FORMULA FAMILY [LINK]");
         return 2;
     }
 }

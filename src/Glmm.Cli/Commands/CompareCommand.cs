@@ -26,7 +26,7 @@ internal sealed class CompareCommand : Command
         "be nested (fixed-effect columns and random terms of the smaller inside the larger).";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
-        new[] { CommonOptions.Data, Formulas, CommonOptions.Weights, CommonOptions.Family, CommonOptions.Link, NAgq, CommonOptions.Threads, CommonOptions.Format };
+        new[] { CommonOptions.Data, Formulas, CommonOptions.Weights, CommonOptions.FormatIn, CommonOptions.Separator, CommonOptions.Family, CommonOptions.Link, NAgq, CommonOptions.Threads, CommonOptions.Format };
 
     public override int Execute(ParsedOptions options, TextWriter stdout, TextWriter stderr)
     {
@@ -37,7 +37,7 @@ internal sealed class CompareCommand : Command
         int nagq = options.GetInt(NAgq, 1);
         if (nagq < 1) throw new GlmmInputException($"'compare' needs --nagq 1 or more (a likelihood), not {nagq}");
         int threads = CommonOptions.ReadThreads(options);
-        var data = CommonOptions.ReadData(options, stderr);
+        var data = CommonOptions.ReadData(options, stderr, formulas);
         var fitOptions = CommonOptions.FitOptions(options, nagq, threads);
         var fits = formulas.Select(f => GlmmModel.Fit(f, data, fitOptions)).ToArray();
         var rows = LikelihoodRatio.Compare(fits[0], fits[1]);

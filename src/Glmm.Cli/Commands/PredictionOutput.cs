@@ -46,7 +46,7 @@ internal static class PredictionOutput
     /// <summary>Reads a prediction data file; a missing-value warning goes to stderr.</summary>
     public static PredictionResult Run(Func<DataTable, PredictionOptions, PredictionResult> predict, string path, ParsedOptions options, TextWriter stderr)
     {
-        var data = CsvTableReader.Read(path);
+        var data = path == "-" ? TableReader.Read(Console.OpenStandardInput(), "standard input") : TableReader.Read(path);
         var result = predict(data, Options(options));
         string missing = Prediction.DescribeMissing(result);
         if (missing.Length > 0) stderr.WriteLine($"glmm: warning: {Path.GetFileName(path)}: {missing}");

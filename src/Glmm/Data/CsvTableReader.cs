@@ -40,7 +40,12 @@ public static class CsvTableReader
     /// <summary>Reads the CSV file at <paramref name="path"/>, adding a line to <paramref name="warnings"/> for each
     /// duplicate or empty header name renamed as R does (<c>x1</c>, <c>x1.1</c>).</summary>
     /// <exception cref="GlmmInputException">The file cannot be opened or read, or is not valid CSV with a header row.</exception>
-    public static DataTable Read(string path, ICollection<string>? warnings)
+    public static DataTable Read(string path, ICollection<string>? warnings) => Read(path, separator: null, warnings);
+
+    /// <summary>Reads the delimited text file at <paramref name="path"/> with fields separated by <paramref name="separator"/>
+    /// (null: detected from the header line among comma, tab and semicolon).</summary>
+    /// <exception cref="GlmmInputException">The file cannot be opened or read, or is not valid delimited text with a header row.</exception>
+    public static DataTable Read(string path, char? separator, ICollection<string>? warnings)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (Directory.Exists(path))
@@ -62,7 +67,7 @@ public static class CsvTableReader
         using (stream)
         using (var reader = new StreamReader(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16))
         {
-            return Read(reader, path, warnings);
+            return Read(reader, path, separator, warnings);
         }
     }
 
@@ -75,13 +80,27 @@ public static class CsvTableReader
 
     /// <summary>Reads CSV text from <paramref name="reader"/>, adding a line to <paramref name="warnings"/> for each renamed header name.</summary>
     /// <exception cref="GlmmInputException">The input cannot be read or is not valid CSV with a header row.</exception>
-    public static DataTable Read(TextReader reader, string sourceName, ICollection<string>? warnings)
+    public static DataTable Read(TextReader reader, string sourceName, ICollection<string>? warnings) => Read(reader, sourceName, separator: null, warnings);
+
+    /// <summary>
+    /// Reads delimited text from <paramref name="reader"/> with fields separated by <paramref name="separator"/> (null: detected
+    /// from the header line: the most frequent of comma, tab and semicolon outside quotes, comma on a tie or when there is none).
+    /// </summary>
+    /// <exception cref="GlmmInputException">The input cannot be read or is not valid delimited text with a header row.</exception>
+    public static DataTable Read(TextReader reader, string sourceName, char? separator, ICollection<string>? warnings)
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(sourceName);
+        if (separator is '"' or '\r' or '\n')
+            throw new GlmmInputException($"the field separator cannot be {(separator == '"' ? "a quote" : "a line break")}");
         try
         {
-            return ReadCore(reader, sourceName, warnings);
+            if (separator is null)
+            {
+                var head = new PrefixedTextReader(reader);
+                return ReadCore(head, sourceName, head.DetectSeparator(), warnings);
+            }
+            return ReadCore(reader, sourceName, separator.Value, warnings);
         }
         catch (IOException e)
         {
@@ -94,12 +113,12 @@ public static class CsvTableReader
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static DataTable ReadCore(TextReader reader, string sourceName, ICollection<string>? warnings)
+    private static DataTable ReadCore(TextReader reader, string sourceName, char separator, ICollection<string>? warnings)
     {
         var options = new CsvDataReaderOptions
         {
             HasHeaders = false,
-            Delimiter = ',',
+            Delimiter = separator,
             Quote = '"',
             Escape = '"',
             CsvStyle = CsvStyle.Standard,
@@ -120,7 +139,7 @@ public static class CsvTableReader
         }
         catch (Exception e) when (e is CsvFormatException or CsvRecordTooLargeException)
         {
-            throw Malformed(sourceName, line, e);
+            throw Malformed(sourceName, line, e, separator);
         }
 
         using (csv)
@@ -137,7 +156,7 @@ public static class CsvTableReader
                 }
                 catch (Exception e) when (e is CsvFormatException or CsvRecordTooLargeException)
                 {
-                    throw Malformed(sourceName, line, e);
+                    throw Malformed(sourceName, line, e, separator);
                 }
                 if (!more) break;
 
@@ -179,13 +198,14 @@ public static class CsvTableReader
         }
     }
 
-    private static GlmmInputException Malformed(string sourceName, int line, Exception e)
+    private static GlmmInputException Malformed(string sourceName, int line, Exception e, char separator)
     {
+        string sep = separator switch { ',' => "a comma", '\t' => "a tab", ';' => "a semicolon", _ => $"the separator '{separator}'" };
         string what = e switch
         {
             CsvRecordTooLargeException => "record is too long (is a quote not closed?)",
             _ when e.Message.Contains("without a closing quote", StringComparison.Ordinal) => "quoted field is not closed (missing closing quote)",
-            _ when e.Message.Contains("after a closing quote", StringComparison.Ordinal) => "a closing quote must be followed by a comma or the end of the line",
+            _ when e.Message.Contains("after a closing quote", StringComparison.Ordinal) => $"a closing quote must be followed by {sep} or the end of the line",
             _ => "malformed CSV record: " + OneLine(e.Message),
         };
         return new GlmmInputException($"data file '{sourceName}', line {line}: {what}", e);
@@ -208,4 +228,88 @@ public static class CsvTableReader
     }
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+
+    /// <summary>
+    /// A reader that first reads the input's first line (up to 64 Ki characters) into a buffer, to detect the separator, and
+    /// then replays it before the rest: the separator is found without reading the input twice.
+    /// </summary>
+    private sealed class PrefixedTextReader(TextReader inner) : TextReader
+    {
+        private const int MaxHead = 1 << 16;
+        private char[] _head = [];
+        private int _headLength, _position;
+        private bool _loaded;
+
+        /// <summary>The most frequent of ',', '\t', ';' outside quotes on the first line; ',' on a tie or when none occurs.</summary>
+        public char DetectSeparator()
+        {
+            Load();
+            int commas = 0, tabs = 0, semicolons = 0;
+            bool quoted = false;
+            int start = _headLength > 0 && _head[0] == '\uFEFF' ? 1 : 0;
+            for (int i = start; i < _headLength; i++)
+            {
+                char c = _head[i];
+                if (c == '"') quoted = !quoted;
+                else if (quoted) continue;
+                else if (c is '\n' or '\r') break;
+                else if (c == ',') commas++;
+                else if (c == '\t') tabs++;
+                else if (c == ';') semicolons++;
+            }
+            if (tabs > commas && tabs >= semicolons) return '\t';
+            if (semicolons > commas && semicolons > tabs) return ';';
+            return ',';
+        }
+
+        private void Load()
+        {
+            if (_loaded) return;
+            _loaded = true;
+            var buffer = new char[4096];
+            var head = new List<char>();
+            bool quoted = false, done = false;
+            while (!done && head.Count < MaxHead)
+            {
+                int n = inner.Read(buffer, 0, buffer.Length);
+                if (n == 0) break;
+                for (int i = 0; i < n; i++)
+                {
+                    char c = buffer[i];
+                    if (c == '"') quoted = !quoted;
+                    else if (!quoted && c is '\n' or '\r') done = true;
+                }
+                head.AddRange(buffer.AsSpan(0, n));
+            }
+            _head = head.ToArray();
+            _headLength = _head.Length;
+        }
+
+        public override int Peek()
+        {
+            Load();
+            return _position < _headLength ? _head[_position] : inner.Peek();
+        }
+
+        public override int Read()
+        {
+            Load();
+            return _position < _headLength ? _head[_position++] : inner.Read();
+        }
+
+        public override int Read(char[] buffer, int index, int count) => Read(buffer.AsSpan(index, count));
+
+        public override int Read(Span<char> buffer)
+        {
+            Load();
+            if (_position < _headLength)
+            {
+                int n = Math.Min(buffer.Length, _headLength - _position);
+                _head.AsSpan(_position, n).CopyTo(buffer);
+                _position += n;
+                return n;
+            }
+            return inner.Read(buffer);
+        }
+    }
 }

@@ -40,8 +40,53 @@ public sealed class Formula
     /// <summary>The random-effects terms in lme4's order of appearance (after expansion).</summary>
     public IReadOnlyList<RandomTerm> RandomTerms { get; }
 
+    /// <summary>
+    /// Every name the formula refers to as a variable (response, fixed and random terms, grouping factors, offsets), in order
+    /// of first appearance: the columns a fit needs (names that are not columns are reported when the model is built).
+    /// </summary>
+    public IReadOnlyList<string> VariableNames { get; private init; } = [];
+
     /// <summary>Parses and expands a formula; throws <see cref="GlmmInputException"/> with the column of any error.</summary>
     public static Formula Parse(string text)
+    {
+        var parsed = ParseCore(text);
+        var (lhs, rhs, _) = Parser.ParseFormula(text);
+        return new Formula(parsed.Text, parsed.Response, parsed.Fixed, parsed.OffsetExprs, parsed.RandomTerms) { VariableNames = Names(lhs, rhs) };
+    }
+
+    /// <summary>The NameExpr names under the given roots, in order of first appearance, without recursion.</summary>
+    private static string[] Names(params Expr?[] roots)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var names = new List<string>();
+        var stack = new Stack<Expr>();
+        for (int r = roots.Length - 1; r >= 0; r--) if (roots[r] is { } e) stack.Push(e);
+        while (stack.Count > 0)
+        {
+            switch (stack.Pop())
+            {
+                case NameExpr n:
+                    if (seen.Add(n.Name)) names.Add(n.Name);
+                    break;
+                case CallExpr c:
+                    for (int i = c.Args.Count - 1; i >= 0; i--) stack.Push(c.Args[i]);
+                    break;
+                case BinaryExpr b:
+                    stack.Push(b.Right);
+                    stack.Push(b.Left);
+                    break;
+                case UnaryExpr u:
+                    stack.Push(u.Operand);
+                    break;
+                case ParenExpr p:
+                    stack.Push(p.Inner);
+                    break;
+            }
+        }
+        return names.ToArray();
+    }
+
+    private static Formula ParseCore(string text)
     {
         var (lhs, rhs, tilde) = Parser.ParseFormula(text);
         if (lhs is null) throw Lexer.Error(tilde, "expected a response before '~'");

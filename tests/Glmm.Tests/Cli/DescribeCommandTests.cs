@@ -134,8 +134,9 @@ public class DescribeCommandTests : IDisposable
         var (code, output, err) = Run("describe", "--help");
         Assert.Equal(0, code);
         Assert.Equal("", err);
-        Assert.StartsWith("Usage: glmm describe --data FILE --formula FORMULA [--weights COLUMN] [--format FORMAT]", output);
-        Assert.Contains("--format FORMAT    output format: text or json (default: text)", output);
+        Assert.StartsWith("Usage: glmm describe --data FILE --formula FORMULA [--weights COLUMN] [--format-in FORMAT] [--sep CHAR] [--format FORMAT]", output);
+        Assert.Matches(@"--format FORMAT +output format: text or json \(default: text\)", output);
+        Assert.Matches(@"--format-in FORMAT +format of the data file", output);
         (code, output, _) = Run("--help");
         Assert.Equal(0, code);
         Assert.Contains("  describe  show the model structure", output);
