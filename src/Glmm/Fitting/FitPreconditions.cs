@@ -59,6 +59,7 @@ internal static class FitPreconditions
         try
         {
             glm = GlmIrls.Fit(family, scaled.X, scaled.Y, scaled.Weights, scaled.Offset);
+            if (family.HasDispersion) glm = StartDispersion(family, scaled, glm);
         }
         catch (GlmmInputException) when ((separation = SeparationCheck.Run(scaled, family)) is { Separated: true })
         {
@@ -71,6 +72,25 @@ internal static class FitPreconditions
             warnings.Add($"the fixed effects are {(sep.Complete ? "completely" : "quasi-completely")} separated ({sep.Describe()} diverge by maximum likelihood); the normal prior keeps their estimates finite, and their standard errors reflect the prior more than the data");
         }
         return new FitStart(scaled, scaling, glm, warnings);
+    }
+
+    /// <summary>
+    /// The starting dispersion: its maximum-likelihood value at the GLM's μ, alternated with the GLM at that dispersion
+    /// (which moves β for nbinom2, whose weights depend on θ; Gamma's β does not depend on φ) a few times. The family's
+    /// working dispersion is left at the start.
+    /// </summary>
+    private static GlmFitResult StartDispersion(Family family, ModelStructure model, GlmFitResult glm)
+    {
+        family.Dispersion = 1.0;
+        double previous = double.NaN;
+        for (int round = 0; round < 5; round++)
+        {
+            double d = family.EstimateDispersion(model.Y, glm.FittedMu.ToArray(), model.Weights);
+            if (family is Gamma || Math.Abs(Math.Log(d / previous)) < 1e-3) break;
+            previous = d;
+            glm = GlmIrls.Fit(family, model.X, model.Y, model.Weights, model.Offset);
+        }
+        return glm;
     }
 
     /// <summary>
