@@ -3,7 +3,7 @@
 # for the negative binomial, lme4's glmer.nb (theta alternated with glmer fits; Laplace with lme4's expected
 # information), and for Gamma lme4's glmer (which does not maximise the likelihood in the dispersion: recorded only).
 # Writes the simulated data sets as CSV under tests/Glmm.Tests/fixtures/data and one JSON fixture per model under
-# tests/Glmm.Tests/fixtures/reference (dispersion_*.json). Run from the repository root:
+# tests/Glmm.Tests/fixtures/reference/dispersion (dispersion_*.json). Run from the repository root:
 #   Rscript tools/dispersion_fixtures.R
 suppressPackageStartupMessages({
   library(lme4)
@@ -11,7 +11,7 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 data_dir <- "tests/Glmm.Tests/fixtures/data"
-ref_dir <- "tests/Glmm.Tests/fixtures/reference"
+ref_dir <- "tests/Glmm.Tests/fixtures/reference/dispersion"
 
 write_fixture <- function(x, name) {
   path <- file.path(ref_dir, paste0(name, ".json"))
@@ -80,3 +80,12 @@ ref <- c(list(data = "gamma_inverse.csv", formula = "y ~ x + (1 | g)", family = 
 write_fixture(ref, "dispersion_gamma_inverse")
 print(summary(m))
 cat("glmmTMB", as.character(packageVersion("glmmTMB")), "lme4", as.character(packageVersion("lme4")), "\n")
+
+# 4. Per-row values of the families (dgamma, dnbinom, dev.resids, lgamma).
+write_fixture(list(
+  gamma = list(y = 2.5, mu = 1.7, phi = 0.3, logLik = dgamma(2.5, shape = 1 / 0.3, scale = 1.7 * 0.3, log = TRUE),
+               devResid = Gamma()$dev.resids(2.5, 1.7, 1)),
+  nbinom2 = list(y = I(c(0, 3, 17)), mu = 4.1, theta = 2.2, logLik = I(dnbinom(c(0, 3, 17), size = 2.2, mu = 4.1, log = TRUE)),
+                 devResid = I(MASS::negative.binomial(2.2)$dev.resids(c(0, 3, 17), 4.1, 1))),
+  lgamma = list(x = I(c(0.5, 3.7, 12.25, 171.5, 1e-8)), value = I(lgamma(c(0.5, 3.7, 12.25, 171.5, 1e-8))))),
+  "dispersion_family_values")
