@@ -49,6 +49,9 @@ public sealed class Gamma : Family
     /// <summary>d√φ/d log φ = √φ/2.</summary>
     public override double SigmaLogDerivative(double dispersion) => 0.5 * Math.Sqrt(dispersion);
 
+    /// <summary>μ², without the dispersion, as glmmTMB 1.1.5's Pearson residuals (y − μ)/μ.</summary>
+    public override double PearsonVariance(double mu) => mu * mu;
+
     /// <inheritdoc/>
     public override string DispersionLabel => "Dispersion estimate for Gamma family (sigma^2)";
 

@@ -101,8 +101,9 @@ internal static class FitPreconditions
     private static bool NearTheBound(GlmFitResult glm, Family family)
     {
         const double near = 1e-4;
+        if (family is Gamma) return false;
         foreach (double mu in glm.FittedMu)
-            if (family is Poisson ? mu < near : mu < near || mu > 1 - near) return true;
+            if (family is Poisson or NegativeBinomial2 ? mu < near : mu < near || mu > 1 - near) return true;
         return false;
     }
 
