@@ -5,6 +5,18 @@ engine <- args[1]; file <- args[2]; formula <- as.formula(args[3]); fam <- args[
 nagq <- if (length(args) >= 6) as.integer(args[6]) else 1L
 Sys.setlocale("LC_COLLATE", "C")
 d <- read.csv(file, stringsAsFactors = TRUE)
+if (fam == "nbinom2") {
+  # The negative binomial: lme4's glmer.nb, glmmTMB's nbinom2.
+  if (engine == "lme4") {
+    suppressPackageStartupMessages(library(lme4))
+    fit <- glmer.nb(formula, data = d)
+  } else {
+    suppressPackageStartupMessages(library(glmmTMB))
+    fit <- glmmTMB(formula, data = d, family = nbinom2(link = link))
+  }
+  cat(sprintf("logLik=%.6f\n", as.numeric(logLik(fit))))
+  quit(save = "no")
+}
 family <- get(fam)(link = link)
 if (engine == "lme4") {
   suppressPackageStartupMessages(library(lme4))

@@ -218,4 +218,40 @@ internal static class SimulatedData
             }
         }
     }
+
+    /// <summary>
+    /// Negative-binomial (nbinom2, size 2) counts with y ~ x + (1 + x | g): log μ = 0.5 + 0.3x + b0 + b1·x, y ~ Poisson(λ)
+    /// with λ ~ Gamma(shape 2, rate 2/μ) (Marsaglia–Tsang), written as y,x,g.
+    /// </summary>
+    public static void NegativeBinomialSlopes(string path, int clusters, int size, ulong seed)
+    {
+        var rng = new Rng(seed);
+        using var w = new StreamWriter(path, false, new UTF8Encoding(false));
+        w.Write("y,x,g\n");
+        const double sd0 = 0.5, sd1 = 0.3, rho = 0.3, shape = 2.0;
+        for (int g = 0; g < clusters; g++)
+        {
+            var (b0, b1) = CorrelatedEffects(rng, sd0, sd1, rho);
+            for (int i = 0; i < size; i++)
+            {
+                double x = rng.Normal();
+                double mu = Math.Exp(0.5 + 0.3 * x + b0 + b1 * x);
+                // Marsaglia–Tsang for shape ≥ 1.
+                double d = shape - 1.0 / 3.0, c = 1.0 / Math.Sqrt(9.0 * d), gamma;
+                while (true)
+                {
+                    double z = rng.Normal(), v = 1.0 + c * z;
+                    if (v <= 0) continue;
+                    v = v * v * v;
+                    double u = rng.Uniform();
+                    if (Math.Log(u) < 0.5 * z * z + d - d * v + d * Math.Log(v)) { gamma = d * v; break; }
+                }
+                double lambda = gamma * mu / shape;
+                double limit = Math.Exp(-lambda);
+                int y = 0;
+                for (double prod = rng.Uniform(); prod > limit; prod *= rng.Uniform()) y++;
+                w.Write(string.Create(CultureInfo.InvariantCulture, $"{y},{x:R},g{g}\n"));
+            }
+        }
+    }
 }

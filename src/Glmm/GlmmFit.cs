@@ -99,6 +99,15 @@ public sealed class GlmmFit
     /// <summary>Number of estimated parameters (β and θ).</summary>
     public required int ParameterCount { get; init; }
 
+    /// <summary>The family's dispersion parameter at the estimates on its natural scale (Gamma: φ = 1/shape; nbinom2: θ); NaN for binomial and Poisson.</summary>
+    public double Dispersion { get; init; } = double.NaN;
+
+    /// <summary>glmmTMB's <c>sigma()</c>: 1/√shape for Gamma, θ for nbinom2; NaN for families without a dispersion.</summary>
+    public double Sigma { get; init; } = double.NaN;
+
+    /// <summary>The standard error of <see cref="Sigma"/> (delta method from log φ's variance in the Hessian); NaN when not available.</summary>
+    public double SigmaStdError { get; init; } = double.NaN;
+
     /// <summary>AIC = −2 logLik + 2 × parameters.</summary>
     public double AIC => Deviance + 2.0 * ParameterCount;
 

@@ -28,7 +28,7 @@ public abstract class Family
     }
 
     /// <summary>The family names accepted by <see cref="Create"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["binomial", "poisson"];
+    public static IReadOnlyList<string> Names { get; } = ["binomial", "poisson", "Gamma", "nbinom2"];
 
     /// <summary>R's name: "binomial" or "poisson".</summary>
     public abstract string Name { get; }
@@ -49,7 +49,77 @@ public abstract class Family
     public abstract double VarianceDerivative(double mu);
 
     /// <summary>True when the link is the family's canonical one (then observed and expected information agree).</summary>
-    public bool IsCanonical => ReferenceEquals(Link, CanonicalLink);
+    public virtual bool IsCanonical => ReferenceEquals(Link, CanonicalLink);
+
+    /// <summary>
+    /// True when the family has a dispersion parameter (Gamma's 1/shape, nbinom2's size) estimated with θ and β; binomial
+    /// and Poisson have none.
+    /// </summary>
+    public virtual bool HasDispersion => false;
+
+    /// <summary>
+    /// The dispersion parameter's working value on its natural scale (Gamma: φ = 1/shape; nbinom2: the size θ), which
+    /// every per-row member uses; the engine sets it (on the log scale outside) while it fits. 1 for families without one.
+    /// </summary>
+    public double Dispersion { get; internal set; } = 1.0;
+
+    /// <summary>glmmTMB's <c>sigma()</c> at dispersion <paramref name="dispersion"/> (Gamma: 1/√shape; nbinom2: θ).</summary>
+    public virtual double SigmaOf(double dispersion) => dispersion;
+
+    /// <summary>d sigma / d log(dispersion), for the delta-method standard error of sigma.</summary>
+    public virtual double SigmaLogDerivative(double dispersion) => dispersion;
+
+    /// <summary>What glmmTMB's summary calls the dispersion line (e.g. "Dispersion parameter for nbinom2 family ()").</summary>
+    public virtual string DispersionLabel => "";
+
+    /// <summary>R's deviance residual contribution wt·d(y, μ) without the dispersion (<c>family$dev.resids</c>), for residuals.</summary>
+    public virtual double UnitDevianceResidual(double y, double mu, double wt) => DevianceResidual(y, mu, wt);
+
+    /// <summary>The variance R's Pearson residuals divide by (glmmTMB: with the dispersion).</summary>
+    public virtual double PearsonVariance(double mu) => Variance(mu);
+
+    /// <summary>
+    /// The maximum-likelihood dispersion for fixed μ (the start of a mixed-model fit, from the GLM), by Newton steps
+    /// on log(dispersion) with difference derivatives; the working value is left at the estimate.
+    /// </summary>
+    internal double EstimateDispersion(ReadOnlySpan<double> y, ReadOnlySpan<double> mu, ReadOnlySpan<double> wt)
+    {
+        if (!HasDispersion) return 1.0;
+        double LogLikAt(double logD, ReadOnlySpan<double> yy, ReadOnlySpan<double> mm, ReadOnlySpan<double> ww)
+        {
+            Dispersion = Math.Exp(logD);
+            return LogLikelihood(yy, mm, ww);
+        }
+        double x = Math.Log(StartDispersion(y, mu, wt));
+        const double h = 1e-3;
+        for (int it = 0; it < 100; it++)
+        {
+            double f0 = LogLikAt(x, y, mu, wt), fp = LogLikAt(x + h, y, mu, wt), fm = LogLikAt(x - h, y, mu, wt);
+            double g = (fp - fm) / (2 * h), c = (fp - 2 * f0 + fm) / (h * h);
+            double step = c < 0 ? -g / c : Math.Sign(g);
+            step = Math.Clamp(step, -2.0, 2.0);
+            double fx = f0;
+            bool moved = false;
+            for (int k = 0; k < 30; k++, step *= 0.5)
+            {
+                double ft = LogLikAt(x + step, y, mu, wt);
+                if (double.IsFinite(ft) && ft >= fx)
+                {
+                    x += step;
+                    moved = true;
+                    break;
+                }
+            }
+            if (!moved || Math.Abs(step) < 1e-10) break;
+            if (x > 30) { x = 30; break; }
+            if (x < -30) { x = -30; break; }
+        }
+        Dispersion = Math.Exp(x);
+        return Dispersion;
+    }
+
+    /// <summary>A rough dispersion from y and μ to start <see cref="EstimateDispersion"/> at.</summary>
+    private protected virtual double StartDispersion(ReadOnlySpan<double> y, ReadOnlySpan<double> mu, ReadOnlySpan<double> wt) => 1.0;
 
     /// <summary>The row's deviance contribution wt·d(y, μ) (R's <c>dev.resids</c>).</summary>
     public abstract double DevianceResidual(double y, double mu, double wt);
@@ -182,6 +252,8 @@ public abstract class Family
         {
             "binomial" => new Binomial(link),
             "poisson" => new Poisson(link),
+            "gamma" => new Gamma(link),
+            "nbinom2" => new NegativeBinomial2(link),
             _ => throw new GlmmInputException(
                 $"unknown family '{familyName}'; valid families are: {string.Join(", ", Names)}"),
         };

@@ -31,9 +31,12 @@ public abstract class Link
     /// <summary>The square-root link.</summary>
     public static Link Sqrt => SqrtLink.Instance;
 
+    /// <summary>The inverse link η = 1/μ (Gamma's canonical link).</summary>
+    public static Link InverseMu => Families.InverseLink.Instance;
+
     /// <summary>The names accepted by <see cref="FromName"/>, in R's order.</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["logit", "probit", "cauchit", "cloglog", "identity", "log", "sqrt"];
+        ["logit", "probit", "cauchit", "cloglog", "identity", "log", "sqrt", "inverse"];
 
     /// <summary>R's name for the link ("logit", "probit", "cloglog", "cauchit", "log", "sqrt", "identity").</summary>
     public abstract string Name { get; }
@@ -81,6 +84,7 @@ public abstract class Link
         "identity" => IdentityLink.Instance,
         "log" => LogLink.Instance,
         "sqrt" => SqrtLink.Instance,
+        "inverse" => Families.InverseLink.Instance,
         _ => throw new GlmmInputException(
             $"unknown link '{name}'; valid links are: {string.Join(", ", Names)}"),
     };

@@ -50,6 +50,10 @@ internal sealed record FitState
     public QuadratureRule? Rule { get; init; }
     public required double[] Theta { get; init; }
     public required double[] Beta { get; init; }
+    /// <summary>log of the family's dispersion at the estimates (NaN for a family without one).</summary>
+    public double LogDispersion { get; init; } = double.NaN;
+    /// <summary>The variance of <see cref="LogDispersion"/> from the Hessian (NaN when not computed).</summary>
+    public double LogDispersionVariance { get; init; } = double.NaN;
     public required double[,] Covariance { get; init; }
     public required CovarianceSource CovarianceSource { get; init; }
     /// <summary>The deviance −2 logLik at the estimates (Laplace or quadrature).</summary>
@@ -133,7 +137,7 @@ internal static class FitAssembler
         var mu = state.Modes.Mu;
         var pearson = new double[data.N];
         for (int i = 0; i < data.N; i++)
-            pearson[i] = (data.Y[i] - mu[i]) * Math.Sqrt(data.Weights[i] / family.Variance(mu[i]));
+            pearson[i] = (data.Y[i] - mu[i]) * Math.Sqrt(data.Weights[i] / family.PearsonVariance(mu[i]));
         Array.Sort(pearson);
 
         var options = state.Options;
@@ -150,7 +154,11 @@ internal static class FitAssembler
             DroppedRows = model.DroppedRows,
             DroppedReason = model.DroppedReason,
             LogLik = -0.5 * state.Deviance,
-            ParameterCount = p + theta.Length,
+            ParameterCount = p + theta.Length + (family.HasDispersion ? 1 : 0),
+            Dispersion = double.IsNaN(state.LogDispersion) ? double.NaN : Math.Exp(state.LogDispersion),
+            Sigma = double.IsNaN(state.LogDispersion) ? double.NaN : family.SigmaOf(Math.Exp(state.LogDispersion)),
+            SigmaStdError = double.IsNaN(state.LogDispersion) || !(state.LogDispersionVariance >= 0) ? double.NaN
+                : Math.Abs(family.SigmaLogDerivative(Math.Exp(state.LogDispersion))) * Math.Sqrt(state.LogDispersionVariance),
             FixedEffects = fixedEffects,
             FixedEffectsCovariance = new ReadOnlyMatrix(covariance),
             CovarianceSource = state.CovarianceSource,

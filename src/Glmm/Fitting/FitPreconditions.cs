@@ -59,6 +59,7 @@ internal static class FitPreconditions
         try
         {
             glm = GlmIrls.Fit(family, scaled.X, scaled.Y, scaled.Weights, scaled.Offset);
+            if (family.HasDispersion) glm = StartDispersion(family, scaled, glm);
         }
         catch (GlmmInputException) when ((separation = SeparationCheck.Run(scaled, family)) is { Separated: true })
         {
@@ -74,6 +75,25 @@ internal static class FitPreconditions
     }
 
     /// <summary>
+    /// The starting dispersion: its maximum-likelihood value at the GLM's μ, alternated with the GLM at that dispersion
+    /// (which moves β for nbinom2, whose weights depend on θ; Gamma's β does not depend on φ) a few times. The family's
+    /// working dispersion is left at the start.
+    /// </summary>
+    private static GlmFitResult StartDispersion(Family family, ModelStructure model, GlmFitResult glm)
+    {
+        family.Dispersion = 1.0;
+        double previous = double.NaN;
+        for (int round = 0; round < 5; round++)
+        {
+            double d = family.EstimateDispersion(model.Y, glm.FittedMu.ToArray(), model.Weights);
+            if (family is Gamma || Math.Abs(Math.Log(d / previous)) < 1e-3) break;
+            previous = d;
+            glm = GlmIrls.Fit(family, model.X, model.Y, model.Weights, model.Offset);
+        }
+        return glm;
+    }
+
+    /// <summary>
     /// The trigger of the linear program: some fitted μ of the starting GLM within 1e-4 of the bound (a probability of
     /// 0 or 1, a rate of 0), where a separating direction would have driven it. R's glm warns only at 1e-15, which
     /// misses quasi-separation: there the GLM stops at |β| ≈ 20 with μ = 1 − 2e-9.
@@ -81,8 +101,9 @@ internal static class FitPreconditions
     private static bool NearTheBound(GlmFitResult glm, Family family)
     {
         const double near = 1e-4;
+        if (family is Gamma) return false;
         foreach (double mu in glm.FittedMu)
-            if (family is Poisson ? mu < near : mu < near || mu > 1 - near) return true;
+            if (family is Poisson or NegativeBinomial2 ? mu < near : mu < near || mu > 1 - near) return true;
         return false;
     }
 

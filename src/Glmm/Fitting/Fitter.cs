@@ -70,7 +70,19 @@ internal static class Fitter
             estimate = s1;
             evaluations = s1.Evaluations;
 
-            if (options.NAgq >= 1)
+            if (data.Family.HasDispersion)
+            {
+                // Stage 2 with the dispersion: (θ, β, log φ) jointly, derivative-free, from stage 1's (θ, β) (fitted at
+                // the starting GLM's φ) and that φ.
+                var dispersion = factory.LaplaceWithDispersion();
+                criteria.Add(dispersion);
+                dispersion.RestoreModes(stage1.System.U);
+                estimate = DispersionStage(dispersion, s1, stage1, re, control);
+                evaluations += estimate.Evaluations;
+                if (!estimate.Converged) warnings.Add("stage 2 optimiser did not converge");
+                final = dispersion;
+            }
+            else if (options.NAgq >= 1)
             {
                 var laplace = factory.Laplace();
                 criteria.Add(laplace);
@@ -98,6 +110,11 @@ internal static class Fitter
         var theta = boundary.Theta;
         // With β inside PIRLS (nAGQ = 0) β is the joint mode at the final θ.
         var beta = final.IncludesBeta ? estimate.Beta : (double[])stage1!.Beta.Clone();
+        // With a dispersion parameter the last coordinate of the estimate is log φ (the family is at it after the check).
+        var withDispersion = final as DispersionCriterion;
+        double logDispersion = withDispersion is null ? double.NaN : beta[^1];
+        var betaAndDispersion = beta;
+        if (withDispersion is not null) beta = beta[..^1];
         var modes = ModeState.Capture(final.System);
 
         if (!double.IsFinite(boundary.Deviance) || beta.Any(b => !double.IsFinite(b)))
@@ -106,16 +123,33 @@ internal static class Fitter
         var covariance = FixedEffectsCovariance.AtEstimates(data, theta, beta, modes.U);
         var covarianceSource = CovarianceSource.Pirls;
         bool converged = true;
+        double logDispersionVariance = double.NaN;
         if (final.IncludesBeta)
         {
-            var check = Stages.AssessConvergence(final, theta, beta, modes.U, re, expensive: factory.Rule is not null);
+            var check = Stages.AssessConvergence(final, theta, betaAndDispersion, modes.U, re, expensive: factory.Rule is not null);
             warnings.AddRange(check.Warnings);
             converged = check.Converged;
-            if (options.UseHessian && check.BetaCovariance is not null)
+            var betaCovariance = check.BetaCovariance;
+            if (withDispersion is not null && betaCovariance is not null)
             {
-                covariance = check.BetaCovariance;
+                // The (β, log φ) block of 2H⁻¹: β's covariance, and log φ's variance for sigma's standard error.
+                int p = beta.Length;
+                logDispersionVariance = betaCovariance[p, p];
+                var b = new double[p, p];
+                for (int i = 0; i < p; i++) for (int j = 0; j < p; j++) b[i, j] = betaCovariance[i, j];
+                betaCovariance = b;
+            }
+            if (options.UseHessian && betaCovariance is not null)
+            {
+                covariance = betaCovariance;
                 covarianceSource = CovarianceSource.Hessian;
             }
+        }
+        if (withDispersion is not null)
+        {
+            // The derivatives moved the working dispersion: back to the estimate.
+            withDispersion.SetLogDispersion(logDispersion);
+            withDispersion.RestoreModes(modes.U);
         }
 
         return FitAssembler.Assemble(new FitState
@@ -128,6 +162,8 @@ internal static class Fitter
             Rule = factory.Rule,
             Theta = theta,
             Beta = beta,
+            LogDispersion = logDispersion,
+            LogDispersionVariance = logDispersionVariance,
             Covariance = covariance,
             CovarianceSource = covarianceSource,
             // With a prior the criterion is the penalized deviance; the likelihood reported is the unpenalized one.
@@ -141,6 +177,34 @@ internal static class Fitter
             Sweeps = criteria.Sum(c => c.Sweeps),
             Seconds = clock.Elapsed.TotalSeconds,
         });
+    }
+
+    /// <summary>
+    /// Stage 2 of a family with a dispersion parameter: BOBYQA over (θ, β, log φ) from stage 1's (θ, β) and the starting
+    /// GLM's φ; β in units of its stage-1 standard errors, log φ in units of 1/√(half its curvature) there.
+    /// </summary>
+    private static StageResult DispersionStage(DispersionCriterion criterion, StageResult s1, ProfiledLaplaceCriterion stage1,
+        RandomEffectsStructure re, FitControl control)
+    {
+        var family = criterion.System.Layout.Family;
+        double ld0 = Math.Log(family.Dispersion);
+        var se = FixedEffectsCovariance.StandardErrors(FixedEffectsCovariance.FromBorderedFactor(stage1.System));
+        var x0 = s1.Theta.Concat(s1.Beta).Append(ld0).ToArray();
+        var modes = criterion.SaveModes();
+        const double h = 0.05;
+        double f0 = criterion.Evaluate(x0);
+        x0[^1] = ld0 + h;
+        criterion.RestoreModes(modes);
+        double fp = criterion.Evaluate(x0);
+        x0[^1] = ld0 - h;
+        criterion.RestoreModes(modes);
+        double fm = criterion.Evaluate(x0);
+        criterion.RestoreModes(modes);
+        double curvature = (fp - 2 * f0 + fm) / (h * h);
+        double scale = double.IsFinite(curvature) && curvature > 0 ? Math.Sqrt(2.0 / curvature) : 0.1;
+        var result = Stages.Stage2DerivativeFree(x => criterion.Evaluate(x), s1.Theta, s1.Beta.Append(ld0).ToArray(),
+            se.Append(scale).ToArray(), re, control);
+        return result with { Evaluations = result.Evaluations + 3 };
     }
 
     /// <summary>2 Σ wᵢxᵢⱼ² + 2λⱼ at β = 0 (u = 0): the diagonal curvature of the penalized deviance at the prior path's start.</summary>

@@ -136,7 +136,10 @@ internal sealed class PenalizedSystem
     public double SquaredLengthU { get; private set; }
 
     /// <summary>Σ log p(y_i | μ = y_i) in the family's sense, so that −2 log p(y | u) = <see cref="Deviance"/> − 2 × this.</summary>
-    public double SaturatedLogLik { get; }
+    public double SaturatedLogLik { get; private set; }
+
+    /// <summary>Recomputes <see cref="SaturatedLogLik"/> after the family's dispersion has changed.</summary>
+    public void RefreshSaturated() => SaturatedLogLik = SaturatedLogLikelihood(_d);
 
     /// <summary>−2 log p(y | u) with every constant, at the last build.</summary>
     public double MinusTwoLogLikConditional => Deviance - 2.0 * SaturatedLogLik;

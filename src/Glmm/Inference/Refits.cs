@@ -18,6 +18,8 @@ internal static class Refits
             throw new GlmmInputException($"{what} needs a maximum-likelihood fit, not a penalized one (refit without --fixef-prior; Wald intervals are available)");
         if (fit.NAgq == 0)
             throw new GlmmInputException($"{what} needs the Laplace or AGQ criterion (--nagq 1 or more), not --nagq 0");
+        if (fit.Family.HasDispersion)
+            throw new GlmmInputException($"{what} is not yet available for the {fit.Family.Name} family (its refits do not carry the dispersion parameter); Wald intervals are available");
     }
 
     /// <summary>The deviance of the fit's criterion at x = (θ, β) for a model laid out as <paramref name="layout"/>; +∞ where it is not finite.</summary>

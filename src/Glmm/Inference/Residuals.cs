@@ -34,9 +34,9 @@ public static class Residuals
             r[i] = type switch
             {
                 ResidualType.Response => d,
-                ResidualType.Pearson => d * Math.Sqrt(weights[i] / family.Variance(mu)),
+                ResidualType.Pearson => d * Math.Sqrt(weights[i] / family.PearsonVariance(mu)),
                 ResidualType.Working => d / link.MuEta(eta[i]),
-                ResidualType.Deviance => (y[i] > mu ? 1.0 : -1.0) * Math.Sqrt(Math.Max(family.DevianceResidual(y[i], mu, weights[i]), 0.0)),
+                ResidualType.Deviance => (y[i] > mu ? 1.0 : -1.0) * Math.Sqrt(Math.Max(family.UnitDevianceResidual(y[i], mu, weights[i]), 0.0)),
                 _ => throw new ArgumentOutOfRangeException(nameof(type)),
             };
         }

@@ -92,6 +92,19 @@ public static class Simulation
                 int successes = trials <= 64 ? Bernoullis(rng, mu, trials) : MathNet.Numerics.Distributions.Binomial.Sample(rng, mu, trials);
                 y[i] = successes / (double)trials;
             }
+            else if (family is Families.Gamma)
+            {
+                // rgamma(shape = 1/φ, scale = μφ).
+                double shape = 1.0 / fit.Dispersion;
+                y[i] = MathNet.Numerics.Distributions.Gamma.Sample(rng, shape, shape / mu);
+            }
+            else if (family is Families.NegativeBinomial2)
+            {
+                // rnbinom(size = θ, mu = μ) as the Poisson-Gamma mixture.
+                double theta = fit.Dispersion;
+                double lambda = MathNet.Numerics.Distributions.Gamma.Sample(rng, theta, theta / mu);
+                y[i] = MathNet.Numerics.Distributions.Poisson.Sample(rng, lambda);
+            }
             else
             {
                 y[i] = MathNet.Numerics.Distributions.Poisson.Sample(rng, mu);

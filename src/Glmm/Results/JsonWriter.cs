@@ -89,6 +89,12 @@ public static class JsonWriter
             w.WriteStartArray("theta");
             foreach (var t in fit.Theta) Value(w, t);
             w.WriteEndArray();
+            if (fit.Family.HasDispersion)
+            {
+                // glmmTMB's sigma(): 1/sqrt(shape) for Gamma, the size theta for nbinom2.
+                Number(w, "sigma", fit.Sigma);
+                Number(w, "sigmaStdError", fit.SigmaStdError);
+            }
             w.WriteBoolean("converged", fit.Converged);
             w.WriteBoolean("singular", fit.Singular);
             w.WriteStartArray("warnings");

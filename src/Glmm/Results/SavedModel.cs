@@ -56,6 +56,9 @@ public sealed record SavedModel
     /// <summary>Maximised log-likelihood of the fit.</summary>
     public double LogLik { get; init; } = double.NaN;
 
+    /// <summary>The family's dispersion parameter on its natural scale (Gamma: φ = 1/shape; nbinom2: θ); NaN for families without one.</summary>
+    public double Dispersion { get; init; } = double.NaN;
+
     /// <summary>Names of the fixed-effects columns (R's model.matrix names, dependent columns dropped).</summary>
     public required IReadOnlyList<string> FixedEffectNames { get; init; }
 
@@ -100,6 +103,7 @@ public sealed record SavedModel
             Method = fit.Method.Name(),
             Nobs = fit.Nobs,
             LogLik = fit.LogLik,
+            Dispersion = fit.Dispersion,
             FixedEffectNames = fit.FixedEffects.Select(f => f.Name).ToArray(),
             Beta = fit.Beta.ToArray(),
             BetaCovariance = fit.FixedEffectsCovariance.ToArray(),
@@ -126,6 +130,7 @@ public sealed record SavedModel
             w.WriteString("method", Method);
             w.WriteNumber("nobs", Nobs);
             JsonWriter.Number(w, "logLik", LogLik);
+            if (!double.IsNaN(Dispersion)) JsonWriter.Number(w, "dispersion", Dispersion);
             Strings(w, "fixedEffectNames", FixedEffectNames);
             Numbers(w, "beta", Beta);
             int p = Beta.Count;
@@ -247,6 +252,7 @@ public sealed record SavedModel
                     Method = root.TryGetProperty("method", out var m) ? m.GetString() ?? "" : "",
                     Nobs = root.TryGetProperty("nobs", out var n) ? n.GetInt32() : 0,
                     LogLik = root.TryGetProperty("logLik", out var ll) ? Num(ll) : double.NaN,
+                    Dispersion = root.TryGetProperty("dispersion", out var disp) ? Num(disp) : double.NaN,
                     FixedEffectNames = names,
                     Beta = beta,
                     BetaCovariance = cov,

@@ -58,6 +58,13 @@ public static class SummaryWriter
         sb.AppendLine($"Number of obs: {fit.Nobs}, groups:  " +
             string.Join("; ", fit.RandomEffects.GroupBy(r => r.Group).Select(g => $"{g.Key}, {g.First().Levels}")));
         sb.AppendLine();
+        if (fit.Family.HasDispersion)
+        {
+            // As glmmTMB's summary: 3 significant digits (Gamma: sigma^2, nbinom2: theta).
+            double shown = fit.Family is Families.Gamma ? fit.Sigma * fit.Sigma : fit.Sigma;
+            sb.AppendLine($"{fit.Family.DispersionLabel}: {shown.ToString("G3", CultureInfo.InvariantCulture)} ");
+            sb.AppendLine();
+        }
 
         sb.AppendLine("Fixed effects:");
         // As R's printCoefmat: each column with a common number of decimals, enough for 4 significant digits

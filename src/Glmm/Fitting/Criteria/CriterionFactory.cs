@@ -34,7 +34,7 @@ internal sealed class CriterionFactory
     public QuadratureRule? Rule { get; }
 
     /// <summary>True when the Laplace criterion has its exact gradient (canonical link, and the options allow it).</summary>
-    public bool LaplaceHasGradient => Layout.Family.IsCanonical && Options.UseGradient;
+    public bool LaplaceHasGradient => Layout.Family.IsCanonical && !Layout.Family.HasDispersion && Options.UseGradient;
 
     private bool Observed => Options.Information == Information.Observed;
 
@@ -60,6 +60,16 @@ internal sealed class CriterionFactory
         if (options.NAgq < 0) throw new GlmmInputException($"--nagq must be 0 or more, not {options.NAgq}");
         if (options.NAgq > MaxQuadraturePoints)
             throw new GlmmInputException($"--nagq {options.NAgq} is too large: at most {MaxQuadraturePoints} points per dimension");
+        if (options.Family.HasDispersion)
+        {
+            string name = options.Family.Name;
+            if (options.NAgq != 1)
+                throw new GlmmInputException($"the {name} family is fitted with the Laplace approximation only here (--nagq 1): its dispersion parameter is not yet carried by nAGQ = {options.NAgq}");
+            if (options.Reml is not null)
+                throw new GlmmInputException($"--reml is not yet available for the {name} family");
+            if (options.FixedEffectsPrior is not null)
+                throw new GlmmInputException($"--fixef-prior is not yet available for the {name} family");
+        }
         if (options.Reml is { } variant)
         {
             if (options.NAgq == 0) throw new GlmmInputException("REML needs nAGQ 1 (Laplace) or more; nAGQ = 0 has no REML form");
@@ -73,6 +83,11 @@ internal sealed class CriterionFactory
 
     /// <summary>The Laplace deviance in (θ, β), with its exact gradient when <see cref="LaplaceHasGradient"/>.</summary>
     public LaplaceCriterion Laplace() => new(Layout, Threads, Observed, LaplaceHasGradient);
+
+    /// <summary>
+    /// The Laplace deviance in (θ, β, log dispersion) for a family with a dispersion parameter (derivative-free).
+    /// </summary>
+    public DispersionCriterion LaplaceWithDispersion() => new(new LaplaceCriterion(Layout, Threads, Observed, withGradient: false));
 
     /// <summary>The adaptive-quadrature deviance in (θ, β) with the options' rule.</summary>
     public QuadratureCriterion Quadrature() =>

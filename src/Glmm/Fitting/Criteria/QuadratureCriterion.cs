@@ -21,7 +21,6 @@ internal sealed class QuadratureCriterion : PirlsCriterion
     private readonly int[] _chunkStart;
     private readonly double[] _chunkSum;
     private readonly ParallelOptions _parallel;
-    private readonly double _saturated;
     private readonly double[][] _scratch;   // per chunk: δ_k, Λ₀δ_k (nodes × q each), η and deviance at the nodes, g (nodes each)
 
     public QuadratureCriterion(EngineLayout data, QuadratureRule rule, int threads = 0, bool observedInformation = true)
@@ -37,7 +36,6 @@ internal sealed class QuadratureCriterion : PirlsCriterion
         _scratch = new double[_chunkSum.Length][];
         for (int c = 0; c < _scratch.Length; c++) _scratch[c] = new double[rule.Count * (2 * data.QBlock + 3)];
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
-        _saturated = -Pirls.System.SaturatedLogLik;
     }
 
     /// <summary>The quadrature rule.</summary>
@@ -55,7 +53,7 @@ internal sealed class QuadratureCriterion : PirlsCriterion
         double logLik = 0;
         for (int c = 0; c < chunks; c++) logLik += _chunkSum[c];
         // logLik here is Σ_i log ∫ exp(−½ dev_i − ½‖u‖²) ...; add back the family's constants.
-        double dev = -2.0 * logLik + 2.0 * _saturated;
+        double dev = -2.0 * logLik - 2.0 * Pirls.System.SaturatedLogLik;
         return double.IsFinite(dev) ? dev : double.PositiveInfinity;
     }
 

@@ -1,0 +1,98 @@
+namespace Glmm.Families;
+
+/// <summary>
+/// The negative binomial family with quadratic variance (glmmTMB's <c>nbinom2</c>, MASS's <c>negative.binomial(θ)</c>):
+/// y ~ NB(size = θ, mean μ), Var y = μ + μ²/θ; glmmTMB's <c>sigma()</c> is θ. Links: log (default), sqrt, identity.
+/// </summary>
+/// <remarks>
+/// At fixed θ (<see cref="Family.Dispersion"/>) it is an exponential family with V(μ) = μ + μ²/θ, so the engine's PIRLS,
+/// deviance and observed information apply unchanged; the log link is not its canonical one (observed and expected
+/// information differ).
+/// </remarks>
+public sealed class NegativeBinomial2 : Family
+{
+    private static readonly Link[] Links = [Link.Log, Link.Sqrt, Link.Identity];
+
+    /// <summary>Creates the family; <paramref name="link"/> null means log.</summary>
+    /// <exception cref="GlmmInputException">The link is not log, sqrt or identity.</exception>
+    public NegativeBinomial2(Link? link = null) : base("nbinom2", link, Link.Log, Links) { }
+
+    /// <inheritdoc/>
+    public override string Name => "nbinom2";
+
+    /// <summary>False: no link offered is canonical for the negative binomial.</summary>
+    public override bool IsCanonical => false;
+
+    /// <inheritdoc/>
+    public override bool HasDispersion => true;
+
+    /// <summary>μ + μ²/θ.</summary>
+    public override double Variance(double mu) => mu + mu * mu / Dispersion;
+
+    /// <summary>1 + 2μ/θ.</summary>
+    public override double VarianceDerivative(double mu) => 1.0 + 2.0 * mu / Dispersion;
+
+    /// <summary>2wt(y log(max(y, 1)/μ) − (y + θ) log((y + θ)/(μ + θ))) (MASS's <c>negative.binomial()$dev.resids</c>).</summary>
+    public override double DevianceResidual(double y, double mu, double wt)
+    {
+        double th = Dispersion;
+        double a = y > 0 ? y * Math.Log(y / mu) : 0.0;
+        // (y + θ) log((y + θ)/(μ + θ)) = (y + θ) log1p((y − μ)/(μ + θ)).
+        double b = (y + th) * NumericalFunctions.Log1P((y - mu) / (mu + th));
+        return 2.0 * wt * (a - b);
+    }
+
+    /// <summary>wt·log dnbinom(y, size = θ, mu = μ); 0 when wt = 0.</summary>
+    public override double LogLikelihood(double y, double mu, double wt)
+    {
+        if (wt == 0) return 0.0;
+        double th = Dispersion;
+        double lg = NumericalFunctions.LogGamma(y + th) - NumericalFunctions.LogGamma(th) - NumericalFunctions.LogGamma(y + 1.0);
+        // θ log(θ/(θ + μ)) + y log(μ/(θ + μ)).
+        double l = -th * NumericalFunctions.Log1P(mu / th) + (y > 0 ? y * (Math.Log(mu) - Math.Log(th + mu)) : 0.0);
+        return wt * (lg + l);
+    }
+
+    /// <inheritdoc/>
+    public override string DispersionLabel => "Dispersion parameter for nbinom2 family ()";
+
+    /// <summary>y + 1/6 at y = 0, else y (MASS's <c>mustart</c>).</summary>
+    public override double StartingMu(double y, double wt) => y == 0 ? 1.0 / 6.0 : y;
+
+    /// <summary>μ finite and positive.</summary>
+    public override bool IsValidMu(double mu) => double.IsFinite(mu) && mu > 0;
+
+    /// <summary>The moment estimate Σμ² / Σ((y − μ)² − μ), or 1 when the counts are not overdispersed.</summary>
+    private protected override double StartDispersion(ReadOnlySpan<double> y, ReadOnlySpan<double> mu, ReadOnlySpan<double> wt)
+    {
+        double num = 0, den = 0;
+        for (int i = 0; i < y.Length; i++)
+        {
+            double r = y[i] - mu[i];
+            num += wt[i] * mu[i] * mu[i];
+            den += wt[i] * (r * r - mu[i]);
+        }
+        double th = num / den;
+        return double.IsFinite(th) && th > 1e-8 && th < 1e8 ? th : 1.0;
+    }
+
+    /// <summary>Rejects non-finite or negative weights and responses that are not non-negative integers.</summary>
+    public override void ValidateResponse(ReadOnlySpan<double> y, ReadOnlySpan<double> weights)
+    {
+        if (y.Length != weights.Length) throw new ArgumentException("y and weights must have the same length");
+        for (int i = 0; i < y.Length; i++)
+        {
+            double w = weights[i];
+            if (!double.IsFinite(w))
+                throw new GlmmInputException($"row {Row(i)}: weight {Num(w)} is not a finite number");
+            if (w < 0)
+                throw new GlmmInputException($"row {Row(i)}: negative weight {Num(w)} is not allowed");
+            if (!double.IsFinite(y[i]))
+                throw new GlmmInputException($"row {Row(i)}: response {Num(y[i])} is not a finite number");
+            if (y[i] < 0)
+                throw new GlmmInputException($"row {Row(i)}: negative count {Num(y[i])} is not allowed for the nbinom2 family");
+            if (y[i] != Math.Floor(y[i]))
+                throw new GlmmInputException($"row {Row(i)}: non-integer count {Num(y[i])} is not allowed for the nbinom2 family");
+        }
+    }
+}

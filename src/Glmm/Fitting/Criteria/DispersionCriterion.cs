@@ -1,0 +1,69 @@
+using Glmm.Families;
+
+namespace Glmm.Fitting;
+
+/// <summary>
+/// A criterion of a family with a dispersion parameter (Gamma, nbinom2): the inner criterion's deviance with the log of
+/// the dispersion appended to its parameters, x = (θ, β, log φ). Each evaluation sets the family's working dispersion
+/// and the system's saturated log-likelihood (the family's constants depend on it) before the inner one runs PIRLS —
+/// the conditional modes depend on φ through the weights. No analytic gradient: the stages search it derivative-free.
+/// </summary>
+internal sealed class DispersionCriterion : ICriterion
+{
+    private readonly ICriterion _inner;
+    private readonly Family _family;
+    private readonly double[] _lower;
+    private double _logDispersion = double.NaN;
+
+    public DispersionCriterion(ICriterion inner)
+    {
+        _inner = inner;
+        _family = inner.System.Layout.Family;
+        if (!_family.HasDispersion) throw new ArgumentException("the family has no dispersion parameter", nameof(inner));
+        Dimension = inner.Dimension + 1;
+        _lower = new double[Dimension];
+        inner.LowerBounds.CopyTo(_lower);
+        _lower[^1] = double.NegativeInfinity;
+    }
+
+    /// <summary>Bounds on log φ that keep the arithmetic finite.</summary>
+    public const double MaxAbsLogDispersion = 30.0;
+
+    public int Dimension { get; }
+
+    public bool IncludesBeta => _inner.IncludesBeta;
+
+    public ReadOnlySpan<double> LowerBounds => _lower;
+
+    public bool HasGradient => false;
+
+    public PenalizedSystem System => _inner.System;
+
+    public int Sweeps => _inner.Sweeps;
+
+    public int Evaluations => _inner.Evaluations;
+
+    /// <summary>Sets the family's working dispersion to e^<paramref name="logDispersion"/> (and the constants with it).</summary>
+    public void SetLogDispersion(double logDispersion)
+    {
+        if (logDispersion == _logDispersion && _family.Dispersion == Math.Exp(logDispersion)) return;
+        _logDispersion = logDispersion;
+        _family.Dispersion = Math.Exp(logDispersion);
+        _inner.System.RefreshSaturated();
+    }
+
+    public double Evaluate(ReadOnlySpan<double> x)
+    {
+        double ld = x[^1];
+        if (!(Math.Abs(ld) <= MaxAbsLogDispersion)) return double.PositiveInfinity;
+        SetLogDispersion(ld);
+        return _inner.Evaluate(x[..^1]);
+    }
+
+    public double Evaluate(ReadOnlySpan<double> x, Span<double> gradient) =>
+        throw new NotSupportedException("the dispersion criterion has no analytic gradient");
+
+    public double[] SaveModes() => _inner.SaveModes();
+
+    public void RestoreModes(ReadOnlySpan<double> u) => _inner.RestoreModes(u);
+}
