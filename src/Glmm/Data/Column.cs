@@ -105,13 +105,25 @@ public sealed class CategoricalColumn : Column
     /// </summary>
     public static CategoricalColumn FromStrings(string name, IReadOnlyList<string?> values)
     {
-        var distinct = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var v in values) if (v is not null) distinct.Add(v);
-        var levels = distinct.ToArray();
-        var index = new Dictionary<string, int>(levels.Length, StringComparer.Ordinal);
-        for (int i = 0; i < levels.Length; i++) index[levels[i]] = i;
+        // Codes by first appearance (one hash lookup per value), then the distinct values sorted and the codes renumbered.
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
         var codes = new int[values.Count];
-        for (int i = 0; i < codes.Length; i++) codes[i] = values[i] is { } s ? index[s] : -1;
-        return new CategoricalColumn(name, codes, levels);
+        for (int i = 0; i < codes.Length; i++)
+        {
+            if (values[i] is not { } v) { codes[i] = -1; continue; }
+            if (!first.TryGetValue(v, out int c)) first[v] = c = first.Count;
+            codes[i] = c;
+        }
+        var levels = new string[first.Count];
+        foreach (var (v, c) in first) levels[c] = v;
+        var order = new int[levels.Length];
+        for (int k = 0; k < order.Length; k++) order[k] = k;
+        Array.Sort((string[])levels.Clone(), order, StringComparer.Ordinal);
+        var rank = new int[levels.Length];
+        for (int k = 0; k < order.Length; k++) rank[order[k]] = k;
+        var sorted = new string[levels.Length];
+        for (int k = 0; k < order.Length; k++) sorted[k] = levels[order[k]];
+        for (int i = 0; i < codes.Length; i++) if (codes[i] >= 0) codes[i] = rank[codes[i]];
+        return new CategoricalColumn(name, codes, sorted);
     }
 }
