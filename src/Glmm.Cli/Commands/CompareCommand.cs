@@ -47,6 +47,7 @@ internal sealed class CompareCommand : Command
             using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {
                 w.WriteStartObject();
+                Glmm.Results.JsonWriter.WriteSchemaVersion(w);
                 w.WriteString("data", Path.GetFileName(path));
                 LikelihoodRatio.WriteJson(w, rows);
                 w.WriteEndObject();

@@ -84,6 +84,7 @@ internal sealed class DescribeCommand : Command
         using (var j = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             j.WriteStartObject();
+            Glmm.Results.JsonWriter.WriteSchemaVersion(j);
             j.WriteString("formula", m.Formula);
             j.WriteString("data", path);
             j.WriteNumber("dataRows", rows);

@@ -40,6 +40,7 @@ internal sealed class PredictCommand : Command
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
+            Glmm.Results.JsonWriter.WriteSchemaVersion(w);
             w.WriteString("model", Path.GetFileName(modelPath));
             w.WriteString("formula", model.Formula);
             w.WriteString("data", Path.GetFileName(dataPath));

@@ -7,6 +7,19 @@ namespace Glmm.Results;
 public static class JsonWriter
 {
     /// <summary>
+    /// The version of every JSON document the tool writes (fit, describe, predict, compare), as its first property
+    /// <c>schemaVersion</c>: the minor number grows when properties are added, the major one when any changes meaning.
+    /// </summary>
+    public const string SchemaVersion = "1.1";
+
+    /// <summary>Writes <c>"schemaVersion"</c>, the first property of every document.</summary>
+    public static void WriteSchemaVersion(Utf8JsonWriter w)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        w.WriteString("schemaVersion", SchemaVersion);
+    }
+
+    /// <summary>
     /// The fit as an indented JSON object; <paramref name="extra"/> may write further properties (predictions,
     /// intervals, …) into the same object before it is closed.
     /// </summary>
@@ -16,6 +29,7 @@ public static class JsonWriter
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
+            WriteSchemaVersion(w);
             w.WriteString("method", fit.Method.Name());
             if (fit.Method == FitMethod.AdaptiveQuadrature)
             {
@@ -60,6 +74,15 @@ public static class JsonWriter
                 Number(w, "z", f.Z);
                 Number(w, "p", f.P);
                 w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            // The covariance of β̂ (lme4's vcov), rows in fixedEffects order.
+            w.WriteStartArray("vcov");
+            for (int i = 0; i < fit.FixedEffects.Count; i++)
+            {
+                w.WriteStartArray();
+                for (int j = 0; j < fit.FixedEffects.Count; j++) Value(w, fit.FixedEffectsCovariance[i, j]);
+                w.WriteEndArray();
             }
             w.WriteEndArray();
             w.WriteStartArray("randomEffects");
