@@ -2,5 +2,9 @@ namespace Glmm.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args) => CommandLine.Run(args, Console.Out, Console.Error);
+    private static int Main(string[] args)
+    {
+        Interruption.Install();
+        return CommandLine.Run(args, Console.Out, Console.Error);
+    }
 }

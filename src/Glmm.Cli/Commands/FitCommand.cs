@@ -43,7 +43,11 @@ internal sealed class FitCommand : Command
 
     private static readonly OptionSpec Seed = new("seed", "S", "random seed for --confint boot (same seed, same numbers, whatever --threads)") { Default = "1" };
 
-    private static readonly OptionSpec[] ConfintOptions = { Confint, Level, NSim, Seed };
+    private static readonly OptionSpec Progress = new("progress", null, "show the progress of long work (the bootstrap) on stderr even when it is not a terminal");
+
+    private static readonly OptionSpec Quiet = new("quiet", null, "no progress on stderr, even on a terminal");
+
+    private static readonly OptionSpec[] ConfintOptions = { Confint, Level, NSim, Seed, Progress, Quiet };
 
     /// <summary>Checks the interval options before the fit; returns the method (null when none was asked for).</summary>
     private static string? CheckConfint(ParsedOptions options)
@@ -55,14 +59,17 @@ internal sealed class FitCommand : Command
         options.GetInt(Seed, 1);
         if (method is null && (options.Has(Level) || options.Has(NSim) || options.Has(Seed)))
             throw new GlmmInputException("--level, --nsim and --seed need --confint");
+        if (options.Has(Progress) && options.Has(Quiet)) throw new GlmmInputException("--progress and --quiet exclude each other");
         if (method != "boot" && (options.Has(NSim) || options.Has(Seed)))
             throw new GlmmInputException("--nsim and --seed apply to --confint boot only");
         return method;
     }
 
     /// <summary>The intervals --confint asks for (null when none), with a bootstrap progress line on a terminal's stderr.</summary>
-    private static IReadOnlyList<Glmm.Inference.ConfidenceInterval>? ConfidenceIntervals(ParsedOptions options, GlmmFit fit, int threads, TextWriter stderr)
+    private static IReadOnlyList<Glmm.Inference.ConfidenceInterval>? ConfidenceIntervals(ParsedOptions options, GlmmFit fit, int threads, TextWriter stderr,
+        out Glmm.Inference.BootstrapResult? bootstrap)
     {
+        bootstrap = null;
         double level = options.GetDouble(Level, 0.95);
         switch (options.Get(Confint))
         {
@@ -70,7 +77,7 @@ internal sealed class FitCommand : Command
             case "profile": return Glmm.Inference.Profile.Intervals(fit, level, threads);
             case "boot":
                 int nsim = options.GetInt(NSim, 500);
-                bool show = !Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error);
+                bool show = !options.Has(Quiet) && (options.Has(Progress) || (!Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error)));
                 var gate = new object();
                 var clock = System.Diagnostics.Stopwatch.StartNew();
                 long last = -1000;
@@ -85,8 +92,12 @@ internal sealed class FitCommand : Command
                         stderr.Flush();
                     }
                 }) : null;
-                var boot = Glmm.Inference.Bootstrap.Run(fit, nsim, options.GetInt(Seed, 1), level, threads, progress);
-                if (boot.Failed > 0) stderr.WriteLine($"glmm: warning: {boot.Failed} of {nsim} bootstrap refits failed and were left out");
+                Glmm.Inference.BootstrapResult boot;
+                using (Interruption.Graceful())
+                    boot = Glmm.Inference.Bootstrap.Run(fit, nsim, options.GetInt(Seed, 1), level, threads, progress, Interruption.Token);
+                if (boot.Partial) stderr.WriteLine($"glmm: warning: interrupted: the bootstrap intervals are from the {boot.Completed} of {nsim} replicates finished");
+                if (boot.Failed > 0) stderr.WriteLine($"glmm: warning: {boot.Failed} of {boot.Completed} bootstrap refits failed and were left out");
+                bootstrap = boot;
                 return boot.Intervals;
             default: return null;
         }
@@ -141,13 +152,26 @@ internal sealed class FitCommand : Command
         // After the fit (issue 6): ranef CSV, predictions, residuals, saved model.
         var (afterJson, afterText) = PredictionOutput.AfterFit(options, fit, stderr);
         // Confidence intervals (issue 6): --confint.
-        var intervals = ConfidenceIntervals(options, fit, threads, stderr);
+        var intervals = ConfidenceIntervals(options, fit, threads, stderr, out var bootstrap);
         Action<System.Text.Json.Utf8JsonWriter>? extra = afterJson;
+        bool partial = bootstrap?.Partial == true;
         if (intervals is not null)
             extra = w =>
             {
                 afterJson?.Invoke(w);
                 Glmm.Inference.ConfidenceInterval.WriteJson(w, intervals);
+                w.WriteString("confintMethod", confint);
+                w.WriteNumber("confintLevel", options.GetDouble(Level, 0.95));
+                if (bootstrap is not null)
+                {
+                    w.WriteStartObject("bootstrap");
+                    w.WriteNumber("requested", bootstrap.Requested);
+                    w.WriteNumber("completed", bootstrap.Completed);
+                    w.WriteNumber("failed", bootstrap.Failed);
+                    w.WriteNumber("seed", bootstrap.Seed);
+                    w.WriteEndObject();
+                }
+                w.WriteBoolean("partial", partial);
             };
         if (CommonOptions.IsJson(options)) stdout.WriteLine(JsonWriter.Write(fit, includeRanef: options.Has(Ranef), extra: extra));
         else
@@ -156,7 +180,9 @@ internal sealed class FitCommand : Command
             if (intervals is not null)
                 stdout.Write($"\nConfidence intervals ({confint}, level {options.GetDouble(Level, 0.95).ToString(System.Globalization.CultureInfo.InvariantCulture)}):\n"
                     + Glmm.Inference.ConfidenceInterval.Format(intervals, options.GetDouble(Level, 0.95)));
+            if (bootstrap is not null)
+                stdout.Write($"Bootstrap: {bootstrap.Completed} of {bootstrap.Requested} replicates{(partial ? " (interrupted: partial)" : "")}, {bootstrap.Failed} failed, seed {bootstrap.Seed}\n");
         }
-        return 0;
+        return partial ? Interruption.ExitCode : 0;
     }
 }

@@ -17,6 +17,15 @@ public sealed class BootstrapResult
     /// <summary>Replicates whose refit failed (non-finite deviance); left out of the intervals.</summary>
     public required int Failed { get; init; }
 
+    /// <summary>Replicates asked for.</summary>
+    public int Requested { get; init; }
+
+    /// <summary>Replicates finished (all of them unless <see cref="Partial"/>); <see cref="Replicates"/> holds these.</summary>
+    public int Completed { get; init; }
+
+    /// <summary>True when the run was cancelled before every replicate finished: the intervals are from the finished ones.</summary>
+    public bool Partial { get; init; }
+
     /// <summary>The seed.</summary>
     public required long Seed { get; init; }
 
@@ -39,8 +48,12 @@ public static class Bootstrap
     /// <summary>
     /// Runs <paramref name="nsim"/> replicates on <paramref name="threads"/> threads (0: all cores).
     /// <paramref name="progress"/>, if given, receives the number of replicates finished (from worker threads).
+    /// When <paramref name="cancellationToken"/> is cancelled, the refits under way finish, no new one starts, and the result
+    /// holds the finished replicates, marked <see cref="BootstrapResult.Partial"/> (each replicate's numbers depend only on
+    /// the seed and its index, so a partial run's replicates are those of the full run).
     /// </summary>
-    public static BootstrapResult Run(GlmmFit fit, int nsim, long seed, double level = 0.95, int threads = 0, IProgress<int>? progress = null)
+    public static BootstrapResult Run(GlmmFit fit, int nsim, long seed, double level = 0.95, int threads = 0, IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         Wald.CheckLevel(level);
         if (nsim < 2) throw new GlmmInputException($"the bootstrap needs at least 2 replicates (--nsim), not {nsim}");
@@ -55,8 +68,42 @@ public static class Bootstrap
         var options = fit.Options;
         var replicates = new double[nsim][];
         int done = 0;
-        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : -1 };
-        Parallel.For(0, nsim, po, () => (Eta: new double[fit.Nobs], Y: (double[]?)null), (i, _, ws) =>
+        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : -1, CancellationToken = cancellationToken };
+        bool partial = false;
+        try
+        {
+            RunReplicates();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            partial = true;
+        }
+        var finished = partial ? replicates.Where(r => r is not null).ToArray() : replicates;
+
+        int failed = finished.Count(r => !double.IsFinite(r[0]));
+        var estimates = CovarianceParameterization.FromTheta(re, theta0).Concat(beta0).ToArray();
+        var intervals = new ConfidenceInterval[names.Length];
+        double a = (1 - level) / 2;
+        for (int k = 0; k < names.Length; k++)
+        {
+            var values = finished.Select(r => r[k]).Where(double.IsFinite).OrderBy(v => v).ToArray();
+            intervals[k] = new ConfidenceInterval(names[k], estimates[k], Quantile(values, a), Quantile(values, 1 - a));
+        }
+        return new BootstrapResult
+        {
+            Names = names,
+            Replicates = finished,
+            Intervals = intervals,
+            Failed = failed,
+            Requested = nsim,
+            Completed = finished.Length,
+            Partial = partial,
+            Seed = seed,
+            Level = level,
+            Seconds = clock.Elapsed.TotalSeconds,
+        };
+
+        void RunReplicates() => Parallel.For(0, nsim, po, () => (Eta: new double[fit.Nobs], Y: (double[]?)null), (i, _, ws) =>
         {
             var y = new double[fit.Nobs];
             Simulation.SimulateInto(fit, new SeededRandom(seed, i), false, ws.Eta, y);
@@ -82,26 +129,6 @@ public static class Bootstrap
             progress?.Report(d);
             return ws;
         }, _ => { });
-
-        int failed = replicates.Count(r => !double.IsFinite(r[0]));
-        var estimates = CovarianceParameterization.FromTheta(re, theta0).Concat(beta0).ToArray();
-        var intervals = new ConfidenceInterval[names.Length];
-        double a = (1 - level) / 2;
-        for (int k = 0; k < names.Length; k++)
-        {
-            var values = replicates.Select(r => r[k]).Where(double.IsFinite).OrderBy(v => v).ToArray();
-            intervals[k] = new ConfidenceInterval(names[k], estimates[k], Quantile(values, a), Quantile(values, 1 - a));
-        }
-        return new BootstrapResult
-        {
-            Names = names,
-            Replicates = replicates,
-            Intervals = intervals,
-            Failed = failed,
-            Seed = seed,
-            Level = level,
-            Seconds = clock.Elapsed.TotalSeconds,
-        };
     }
 
     /// <summary>R's type-7 quantile of sorted values (NaN when empty).</summary>
