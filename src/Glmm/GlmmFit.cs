@@ -10,7 +10,12 @@ namespace Glmm;
 /// <param name="StdError">Standard error of β̂.</param>
 /// <param name="Z">Wald z = estimate / standard error.</param>
 /// <param name="P">Two-sided p value of z.</param>
-public sealed record FixedEffectEstimate(string Name, double Estimate, double StdError, double Z, double P);
+public sealed record FixedEffectEstimate(string Name, double Estimate, double StdError, double Z, double P)
+{
+    /// <summary>For a linear mixed model, the Satterthwaite denominator degrees of freedom of the t statistic <see cref="Z"/>
+    /// (lmerTest's default), and <see cref="P"/> is from the t distribution; NaN for a Wald z.</summary>
+    public double Df { get; init; } = double.NaN;
+}
 
 /// <summary>The estimated covariance of one random-effects term: SDs and correlations (lme4's VarCorr).</summary>
 /// <param name="Group">Grouping factor name.</param>
@@ -61,6 +66,15 @@ public sealed class GlmmFit
 
     /// <summary>The restricted log-likelihood criterion at the REML optimum (NaN for ML fits). Not comparable with <see cref="LogLik"/>.</summary>
     public double RestrictedLogLik { get; init; } = double.NaN;
+
+    /// <summary>The residual standard deviation σ of a linear mixed model (lme4's <c>sigma()</c>); NaN for families without one.</summary>
+    public double Sigma { get; init; } = double.NaN;
+
+    /// <summary>The standard error of <see cref="Sigma"/> (from the Hessian of the criterion in (θ, σ), as lmerTest's); NaN when not computed.</summary>
+    public double SigmaStdError { get; init; } = double.NaN;
+
+    /// <summary>For a linear mixed model fitted by REML, lmer's REMLcrit: −2 × the restricted log-likelihood at the optimum; NaN otherwise.</summary>
+    public double RemlCriterion { get; init; } = double.NaN;
 
     /// <summary>The normal prior on β the fit was penalized with (blme's fixef.prior), or null for maximum likelihood.</summary>
     public NormalPrior? FixedEffectsPrior { get; init; }

@@ -15,10 +15,10 @@ internal static class CommonOptions
     { Default = "text", Allowed = new[] { "text", "json" } };
 
     public static readonly OptionSpec Family = new("family", "NAME", "response distribution")
-    { Default = "binomial", Allowed = new[] { "binomial", "poisson" } };
+    { Default = "binomial", Allowed = new[] { "binomial", "poisson", "gaussian" } };
 
     public static readonly OptionSpec Link = new("link", "NAME",
-        "link function (binomial: logit, probit, cloglog, cauchit; poisson: log, sqrt, identity); default: the canonical link");
+        "link function (binomial: logit, probit, cloglog, cauchit; poisson: log, sqrt, identity; gaussian: identity, log); default: the canonical link");
 
     public static readonly OptionSpec Threads = new("threads", "N", "threads to use (results do not depend on it); default: all cores");
 

@@ -28,7 +28,7 @@ public abstract class Family
     }
 
     /// <summary>The family names accepted by <see cref="Create"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["binomial", "poisson"];
+    public static IReadOnlyList<string> Names { get; } = ["binomial", "poisson", "gaussian"];
 
     /// <summary>R's name: "binomial" or "poisson".</summary>
     public abstract string Name { get; }
@@ -182,6 +182,7 @@ public abstract class Family
         {
             "binomial" => new Binomial(link),
             "poisson" => new Poisson(link),
+            "gaussian" => new Gaussian(link),
             _ => throw new GlmmInputException(
                 $"unknown family '{familyName}'; valid families are: {string.Join(", ", Names)}"),
         };

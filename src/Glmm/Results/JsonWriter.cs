@@ -50,6 +50,12 @@ public static class JsonWriter
             Number(w, "AIC", fit.AIC);
             Number(w, "BIC", fit.BIC);
             w.WriteNumber("dfResidual", fit.DfResidual);
+            if (double.IsFinite(fit.Sigma))
+            {
+                Number(w, "sigma", fit.Sigma);
+                Number(w, "sigmaStdError", fit.SigmaStdError);
+            }
+            if (double.IsFinite(fit.RemlCriterion)) Number(w, "remlCriterion", fit.RemlCriterion);
             w.WriteStartArray("fixedEffects");
             foreach (var f in fit.FixedEffects)
             {
@@ -57,7 +63,12 @@ public static class JsonWriter
                 w.WriteString("name", f.Name);
                 Number(w, "estimate", f.Estimate);
                 Number(w, "stdError", f.StdError);
-                Number(w, "z", f.Z);
+                if (fit.Family is Families.Gaussian)
+                {
+                    Number(w, "t", f.Z);
+                    Number(w, "df", f.Df);
+                }
+                else Number(w, "z", f.Z);
                 Number(w, "p", f.P);
                 w.WriteEndObject();
             }
