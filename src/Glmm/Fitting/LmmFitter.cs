@@ -74,6 +74,7 @@ internal static class LmmFitter
         if (!double.IsFinite(criterion))
             throw new GlmmInputException(FitPreconditions.Prefix + "the penalized least-squares system is not positive definite at the estimates (is the response constant?)");
 
+        int evaluations = lmm.Evaluations;
         var (u, beta) = lmm.Solution();
         double rss = lmm.PenalizedRss;
         double sigma = Math.Sqrt(rss / (reml ? lmm.N - p : lmm.N));
@@ -106,7 +107,7 @@ internal static class LmmFitter
             Converged = opt.Converged,
             Singular = singular,
             Warnings = warnings,
-            Evaluations = lmm.Evaluations,
+            Evaluations = evaluations,
             Sweeps = 1,
             Seconds = clock.Elapsed.TotalSeconds,
             Reml = options.Reml,
@@ -118,9 +119,9 @@ internal static class LmmFitter
     }
 
     /// <summary>BOBYQA's final trust radius as a fraction of the tolerance: an evaluation is cheap, and lmer's estimates are matched to 1e-6.</summary>
-    private const double FinalRadiusFactor = 1e-2;
+    private const double FinalRadiusFactor = 0.1;
 
-    /// <summary>Relative step of the central differences in (θ, σ).</summary>
+    /// <summary>Relative step of the central differences in θ.</summary>
     private const double DifferenceStep = 1e-4;
 
     /// <summary>Eigenvalues of the criterion's Hessian below this are treated as zero in its pseudo-inverse (lmerTest's tol).</summary>
@@ -138,40 +139,47 @@ internal static class LmmFitter
     {
         int nth = theta.Length, k = nth + 1;
         bool reml = lmm.Reml;
-        var phi = theta.Append(sigma).ToArray();
-        var h = new double[k];
-        for (int i = 0; i < k; i++) h[i] = DifferenceStep * Math.Max(Math.Abs(phi[i]), 0.1 * (i == nth ? sigma : 1.0));
-
-        double F(double[] x)
+        double nu = reml ? lmm.N - p : lmm.N, s2 = sigma * sigma;
+        var h = new double[nth];
+        for (int i = 0; i < nth; i++) h[i] = DifferenceStep * Math.Max(Math.Abs(theta[i]), 0.1);
+        // f(θ, σ) = g(θ) + r²(θ)/σ² + ν log(2πσ²) with g = log|L|² (+ log|R_X|²): the σ derivatives are exact, the θ ones central
+        // differences of g and r², one factorisation per θ (the Jacobian of (R_X'R_X)⁻¹ from the same points).
+        var x = (double[])theta.Clone();
+        (double F, double R2) At(double[] t)
         {
-            lmm.Evaluate(x.AsSpan(0, nth));
-            return lmm.CriterionAtSigma(reml, x[nth]);
+            lmm.Evaluate(t);
+            return (lmm.LogDetL + (reml ? lmm.LogDetRX : 0.0) + lmm.PenalizedRss / s2, lmm.PenalizedRss);
         }
-        double f0 = F(phi);
+        var (f0, r20) = At(theta);
         var hess = new double[k, k];
-        var x = (double[])phi.Clone();
-        for (int i = 0; i < k; i++)
+        var grad = new double[p, k];
+        for (int i = 0; i < nth; i++)
         {
-            x[i] = phi[i] + h[i];
-            double fp = F(x);
-            x[i] = phi[i] - h[i];
-            double fm = F(x);
-            x[i] = phi[i];
+            x[i] = theta[i] + h[i];
+            var (fp, r2p) = At(x);
+            var cp = lmm.UnscaledCovariance();
+            x[i] = theta[i] - h[i];
+            var (fm, r2m) = At(x);
+            var cm = lmm.UnscaledCovariance();
+            x[i] = theta[i];
             hess[i, i] = (fp - 2 * f0 + fm) / (h[i] * h[i]);
+            hess[i, nth] = hess[nth, i] = -2.0 / (s2 * sigma) * (r2p - r2m) / (2 * h[i]);
+            for (int j = 0; j < p; j++) grad[j, i] = s2 * (cp[j, j] - cm[j, j]) / (2 * h[i]);
             for (int j = 0; j < i; j++)
             {
-                double s = 0;
+                double sum = 0;
                 foreach (var (si, sj) in new[] { (1, 1), (1, -1), (-1, 1), (-1, -1) })
                 {
-                    x[i] = phi[i] + si * h[i];
-                    x[j] = phi[j] + sj * h[j];
-                    s += si * sj * F(x);
+                    x[i] = theta[i] + si * h[i];
+                    x[j] = theta[j] + sj * h[j];
+                    sum += si * sj * At(x).F;
                 }
-                x[i] = phi[i];
-                x[j] = phi[j];
-                hess[i, j] = hess[j, i] = s / (4 * h[i] * h[j]);
+                x[i] = theta[i];
+                x[j] = theta[j];
+                hess[i, j] = hess[j, i] = sum / (4 * h[i] * h[j]);
             }
         }
+        hess[nth, nth] = 6.0 * r20 / (s2 * s2) - 2.0 * nu / s2;
         var evd = Matrix<double>.Build.DenseOfArray(hess).Evd(MathNet.Numerics.LinearAlgebra.Symmetricity.Symmetric);
         var values = evd.EigenValues.Select(v => v.Real).ToArray();
         var vectors = evd.EigenVectors;
@@ -186,19 +194,6 @@ internal static class LmmFitter
                 for (int j = 0; j < k; j++) a[i, j] += 2.0 * vectors[i, e] * vectors[j, e] / values[e];
         }
 
-        // ∂ diag C / ∂φ: θ by central differences of (R_X'R_X)⁻¹; σ exactly, 2σ(R_X'R_X)⁻¹.
-        var grad = new double[p, k];
-        for (int i = 0; i < nth; i++)
-        {
-            var tp = (double[])theta.Clone();
-            tp[i] = theta[i] + h[i];
-            lmm.Evaluate(tp);
-            var cp = lmm.UnscaledCovariance();
-            tp[i] = theta[i] - h[i];
-            lmm.Evaluate(tp);
-            var cm = lmm.UnscaledCovariance();
-            for (int j = 0; j < p; j++) grad[j, i] = sigma * sigma * (cp[j, j] - cm[j, j]) / (2 * h[i]);
-        }
         lmm.Evaluate(theta);
         var c0 = lmm.UnscaledCovariance();
         var df = new double[p];
