@@ -82,8 +82,9 @@ internal static class LmmFitter
         var covariance = new double[p, p];
         for (int i = 0; i < p; i++)
             for (int j = 0; j < p; j++) covariance[i, j] = sigma * sigma * unscaled[i, j];
-        // −2 log-likelihood at the estimates (for REML, the marginal likelihood at the REML θ, β, σ; the criterion itself is REMLcrit).
-        double deviance = lmm.CriterionAtSigma(reml: false, sigma);
+        // −2 log-likelihood at the estimates; for REML, as lme4's logLik(fit, REML = FALSE): the ML deviance profiled over σ at
+        // the REML θ (σ² = r²/n there; the criterion itself is REMLcrit).
+        double deviance = lmm.Criterion(reml: false, lmm.LogDetL, lmm.LogDetRX, rss);
         var eta = lmm.LinearPredictor(theta, u, beta);
 
         var inference = Satterthwaite(lmm, theta, sigma, p);

@@ -80,10 +80,17 @@ public static class Simulation
         var family = fit.Family;
         var link = family.Link;
         bool binomial = family.Name == "binomial";
+        bool gaussian = family is Families.Gaussian;
         for (int i = 0; i < n; i++)
         {
             double mu = link.Inverse(eta[i]);
-            if (binomial)
+            if (gaussian)
+            {
+                // y ~ N(μ, σ²/w) (lme4's simulate for lmer).
+                double w = model.Weights[i];
+                y[i] = w > 0 ? mu + fit.Sigma / Math.Sqrt(w) * rng.NextNormal() : mu;
+            }
+            else if (binomial)
             {
                 double w = model.Weights[i];
                 int trials = (int)Math.Round(w);
