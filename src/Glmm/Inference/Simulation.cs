@@ -48,6 +48,8 @@ public static class Simulation
             }
             var re = model.Random;
             var theta = fit.Theta.ToArray();
+            // A linear mixed model's θ is relative to σ: b = σΛu.
+            double scale = fit.Family is Families.Gaussian && double.IsFinite(fit.Sigma) ? fit.Sigma : 1.0;
             for (int s = 0; s < re.Terms.Count; s++)
             {
                 var term = re.Terms[s];
@@ -63,7 +65,7 @@ public static class Simulation
                     {
                         double sum = 0;
                         for (int r = 0; r <= a; r++) sum += t[a * q + r] * v[r];
-                        b[l * q + a] = sum;
+                        b[l * q + a] = scale * sum;
                     }
                 }
                 var codes = term.Codes;

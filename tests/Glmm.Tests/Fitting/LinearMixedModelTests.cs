@@ -209,4 +209,27 @@ public class LinearMixedModelTests
         var reml = GlmmModel.Fit(SleepFormula, table, options with { Reml = RemlVariant.Profile });
         Assert.Throws<GlmmInputException>(() => LikelihoodRatio.Compare(reduced, reml));
     }
+    /// <summary>The parametric bootstrap refits the linear mixed model (y ~ N(μ, σ²/w), b = σΛu): its percentile intervals cover
+    /// the estimates, are on the scale of lmer's SDs and σ, and do not depend on the threads.</summary>
+    [Fact]
+    public void BootstrapRefitsTheLinearMixedModel()
+    {
+        var fit = GlmmModel.Fit(SleepFormula, CsvTableReader.Read(Sleep), new GlmmOptions { Family = new Gaussian() });
+        var a = Bootstrap.Run(fit, 40, 7, threads: 1);
+        var b = Bootstrap.Run(fit, 40, 7, threads: 2);
+        Assert.Equal(["sd_(Intercept)|Subject", "cor_Days.(Intercept)|Subject", "sd_Days|Subject", "sigma", "(Intercept)", "Days"], a.Names);
+        Assert.Equal(0, a.Failed);
+        for (int k = 0; k < a.Intervals.Count; k++)
+        {
+            Assert.Equal(a.Intervals[k].Lower, b.Intervals[k].Lower);
+            Assert.Equal(a.Intervals[k].Upper, b.Intervals[k].Upper);
+        }
+        var sigma = a.Intervals[3];
+        Assert.Equal(fit.Sigma, sigma.Estimate);
+        Assert.InRange(fit.Sigma, sigma.Lower, sigma.Upper);
+        Assert.InRange(fit.RandomEffects[0].StdDev[0], a.Intervals[0].Lower, a.Intervals[0].Upper);
+        Assert.InRange(fit.RandomEffects[0].StdDev[1], a.Intervals[2].Lower, a.Intervals[2].Upper);
+        Assert.InRange(fit.Beta[1], a.Intervals[5].Lower, a.Intervals[5].Upper);
+        Assert.True(a.Intervals[0].Lower > 5, "the SDs are σ times θ's");
+    }
 }
