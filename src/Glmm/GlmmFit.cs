@@ -8,8 +8,8 @@ namespace Glmm;
 /// <param name="Name">Column name as R's model.matrix names it.</param>
 /// <param name="Estimate">β̂.</param>
 /// <param name="StdError">Standard error of β̂.</param>
-/// <param name="Z">Wald z = estimate / standard error.</param>
-/// <param name="P">Two-sided p value of z.</param>
+/// <param name="Z">Wald z = estimate / standard error (for a linear mixed model the same ratio, a t statistic: see <see cref="Df"/>).</param>
+/// <param name="P">Two-sided p value of z (for a linear mixed model, of t on <see cref="Df"/> degrees of freedom).</param>
 public sealed record FixedEffectEstimate(string Name, double Estimate, double StdError, double Z, double P)
 {
     /// <summary>For a linear mixed model, the Satterthwaite denominator degrees of freedom of the t statistic <see cref="Z"/>
@@ -103,14 +103,15 @@ public sealed class GlmmFit
 
     /// <summary>
     /// The maximised log-likelihood (Laplace or AGQ), with every constant; for a REML fit, the marginal
-    /// log-likelihood at the REML estimates (not maximised: not for likelihood-ratio tests).
+    /// log-likelihood at the REML estimates (not maximised: not for likelihood-ratio tests); for a linear mixed model
+    /// fitted by REML, as lme4's <c>logLik(fit, REML = FALSE)</c>: the ML log-likelihood profiled over σ at the REML θ.
     /// </summary>
     public required double LogLik { get; init; }
 
     /// <summary>−2 logLik.</summary>
     public double Deviance => -2.0 * LogLik;
 
-    /// <summary>Number of estimated parameters (β and θ).</summary>
+    /// <summary>Number of estimated parameters (β and θ, and σ for a linear mixed model).</summary>
     public required int ParameterCount { get; init; }
 
     /// <summary>AIC = −2 logLik + 2 × parameters.</summary>
