@@ -18,7 +18,11 @@ if (fam == "nbinom2") {
   quit(save = "no")
 }
 family <- get(fam)(link = link)
-if (engine == "lme4") {
+if (engine == "lme4" && fam == "gaussian" && link == "identity") {
+  # The linear mixed model: lmer by maximum likelihood (glmm's default; glmer would hand it to lmer with REML).
+  suppressPackageStartupMessages(library(lme4))
+  fit <- lmer(formula, data = d, REML = FALSE)
+} else if (engine == "lme4") {
   suppressPackageStartupMessages(library(lme4))
   fit <- glmer(formula, data = d, family = family, nAGQ = nagq)
 } else {

@@ -20,6 +20,7 @@ internal static class Program
             SimulatedData.Nested3(Path.Combine(args[1], "nested3_300k.csv"), 300000, 50, 1050, 20261202);
             SimulatedData.PartiallyCrossed(Path.Combine(args[1], "partial200k.csv"), 200000, 100, 1500, 20261203);
             SimulatedData.NegativeBinomialSlopes(Path.Combine(args[1], "nb100k.csv"), 2000, 50, 20261204);
+            SimulatedData.GaussianSlopes(Path.Combine(args[1], "lmm1m.csv"), 20000, 50, 20261204);
             return 0;
         }
         if (args.Length >= 2 && args[0] == "reml-study")

@@ -220,6 +220,28 @@ internal static class SimulatedData
     }
 
     /// <summary>
+    /// Gaussian y ~ x + (1 + x | g), the linear mixed model: clusters × size rows; β = (1, 0.5); random intercept SD 1,
+    /// slope SD 0.5, correlation 0.3; residual SD 1 (y rounded to 4 decimals, x to 4).
+    /// </summary>
+    public static void GaussianSlopes(string path, int clusters, int size, ulong seed)
+    {
+        var rng = new Rng(seed);
+        using var w = new StreamWriter(path, false, new UTF8Encoding(false));
+        w.Write("y,x,g\n");
+        const double sd0 = 1.0, sd1 = 0.5, rho = 0.3;
+        for (int g = 0; g < clusters; g++)
+        {
+            var (b0, b1) = CorrelatedEffects(rng, sd0, sd1, rho);
+            for (int i = 0; i < size; i++)
+            {
+                double x = Math.Round(rng.Normal(), 4);
+                double y = Math.Round(1.0 + 0.5 * x + b0 + b1 * x + rng.Normal(), 4);
+                w.Write(string.Create(CultureInfo.InvariantCulture, $"{y:R},{x:R},g{g}\n"));
+            }
+        }
+    }
+
+    /// <summary>
     /// Negative-binomial (nbinom2, size 2) counts with y ~ x + (1 + x | g): log μ = 0.5 + 0.3x + b0 + b1·x, y ~ Poisson(λ)
     /// with λ ~ Gamma(shape 2, rate 2/μ) (Marsaglia–Tsang), written as y,x,g.
     /// </summary>

@@ -14,6 +14,9 @@ public enum FitMethod
 
     /// <summary>Restricted maximum likelihood (see <see cref="GlmmFit.Reml"/> for the variant).</summary>
     Reml,
+
+    /// <summary>Maximum likelihood of a linear mixed model: the profiled deviance of penalized least squares, exact (lmer's REML = FALSE).</summary>
+    MaximumLikelihood,
 }
 
 /// <summary>The quadrature grid of adaptive quadrature for vector-valued random effects.</summary>
@@ -72,6 +75,7 @@ public static class FitNames
         FitMethod.Laplace => "Laplace",
         FitMethod.AdaptiveQuadrature => "AGQ",
         FitMethod.Reml => "REML",
+        FitMethod.MaximumLikelihood => "ML",
     };
 
     /// <summary>"product" or "sparse".</summary>

@@ -8,9 +8,14 @@ namespace Glmm;
 /// <param name="Name">Column name as R's model.matrix names it.</param>
 /// <param name="Estimate">β̂.</param>
 /// <param name="StdError">Standard error of β̂.</param>
-/// <param name="Z">Wald z = estimate / standard error.</param>
-/// <param name="P">Two-sided p value of z.</param>
-public sealed record FixedEffectEstimate(string Name, double Estimate, double StdError, double Z, double P);
+/// <param name="Z">Wald z = estimate / standard error (for a linear mixed model the same ratio, a t statistic: see <see cref="Df"/>).</param>
+/// <param name="P">Two-sided p value of z (for a linear mixed model, of t on <see cref="Df"/> degrees of freedom).</param>
+public sealed record FixedEffectEstimate(string Name, double Estimate, double StdError, double Z, double P)
+{
+    /// <summary>For a linear mixed model, the Satterthwaite denominator degrees of freedom of the t statistic <see cref="Z"/>
+    /// (lmerTest's default), and <see cref="P"/> is from the t distribution; NaN for a Wald z.</summary>
+    public double Df { get; init; } = double.NaN;
+}
 
 /// <summary>The estimated covariance of one random-effects term: SDs and correlations (lme4's VarCorr).</summary>
 /// <param name="Group">Grouping factor name.</param>
@@ -62,6 +67,10 @@ public sealed class GlmmFit
     /// <summary>The restricted log-likelihood criterion at the REML optimum (NaN for ML fits). Not comparable with <see cref="LogLik"/>.</summary>
     public double RestrictedLogLik { get; init; } = double.NaN;
 
+
+    /// <summary>For a linear mixed model fitted by REML, lmer's REMLcrit: −2 × the restricted log-likelihood at the optimum; NaN otherwise.</summary>
+    public double RemlCriterion { get; init; } = double.NaN;
+
     /// <summary>The normal prior on β the fit was penalized with (blme's fixef.prior), or null for maximum likelihood.</summary>
     public NormalPrior? FixedEffectsPrior { get; init; }
 
@@ -89,23 +98,30 @@ public sealed class GlmmFit
 
     /// <summary>
     /// The maximised log-likelihood (Laplace or AGQ), with every constant; for a REML fit, the marginal
-    /// log-likelihood at the REML estimates (not maximised: not for likelihood-ratio tests).
+    /// log-likelihood at the REML estimates (not maximised: not for likelihood-ratio tests); for a linear mixed model
+    /// fitted by REML, as lme4's <c>logLik(fit, REML = FALSE)</c>: the ML log-likelihood profiled over σ at the REML θ.
     /// </summary>
     public required double LogLik { get; init; }
 
     /// <summary>−2 logLik.</summary>
     public double Deviance => -2.0 * LogLik;
 
-    /// <summary>Number of estimated parameters (β and θ).</summary>
+    /// <summary>Number of estimated parameters (β and θ, and σ for a linear mixed model).</summary>
     public required int ParameterCount { get; init; }
 
     /// <summary>The family's dispersion parameter at the estimates on its natural scale (Gamma: φ = 1/shape; nbinom2: θ); NaN for binomial and Poisson.</summary>
     public double Dispersion { get; init; } = double.NaN;
 
-    /// <summary>glmmTMB's <c>sigma()</c>: 1/√shape for Gamma, θ for nbinom2; NaN for families without a dispersion.</summary>
+    /// <summary>
+    /// glmmTMB's <c>sigma()</c>: the residual standard deviation of a linear mixed model (lme4's <c>sigma()</c>), 1/√shape for
+    /// Gamma, θ for nbinom2; NaN for families without one (binomial, Poisson).
+    /// </summary>
     public double Sigma { get; init; } = double.NaN;
 
-    /// <summary>The standard error of <see cref="Sigma"/> (delta method from log φ's variance in the Hessian); NaN when not available.</summary>
+    /// <summary>
+    /// The standard error of <see cref="Sigma"/>: for a linear mixed model from the Hessian of the criterion in (θ, σ), as
+    /// lmerTest's; otherwise by the delta method from log φ's variance in the Hessian; NaN when not available.
+    /// </summary>
     public double SigmaStdError { get; init; } = double.NaN;
 
     /// <summary>AIC = −2 logLik + 2 × parameters.</summary>

@@ -80,7 +80,7 @@ public class PublicApiTests
     [Fact]
     public void EnumNamesAreTheCommandLineSpellings()
     {
-        Assert.Equal(["nAGQ=0", "Laplace", "AGQ", "REML"], Enum.GetValues<FitMethod>().Select(m => m.Name()));
+        Assert.Equal(["nAGQ=0", "Laplace", "AGQ", "REML", "ML"], Enum.GetValues<FitMethod>().Select(m => m.Name()));
         Assert.Equal(["laplace", "profile", "pql"], Enum.GetValues<RemlVariant>().Select(v => v.Name()));
         Assert.All(Enum.GetValues<RemlVariant>(), v => Assert.Equal(v, FitNames.ParseReml(v.Name())));
         Assert.All(Enum.GetValues<Information>(), v => Assert.Equal(v, FitNames.ParseInformation(v.Name())));

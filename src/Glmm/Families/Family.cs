@@ -28,7 +28,7 @@ public abstract class Family
     }
 
     /// <summary>The family names accepted by <see cref="Create"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["binomial", "poisson", "Gamma", "nbinom2"];
+    public static IReadOnlyList<string> Names { get; } = ["binomial", "poisson", "Gamma", "nbinom2", "gaussian"];
 
     /// <summary>R's name: "binomial" or "poisson".</summary>
     public abstract string Name { get; }
@@ -254,6 +254,7 @@ public abstract class Family
             "poisson" => new Poisson(link),
             "gamma" => new Gamma(link),
             "nbinom2" => new NegativeBinomial2(link),
+            "gaussian" => new Gaussian(link),
             _ => throw new GlmmInputException(
                 $"unknown family '{familyName}'; valid families are: {string.Join(", ", Names)}"),
         };

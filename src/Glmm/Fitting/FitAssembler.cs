@@ -70,6 +70,12 @@ internal sealed record FitState
     public double PenalizedDeviance { get; init; } = double.NaN;
     /// <summary>−2 × the restricted log-likelihood at the REML estimates (NaN for ML).</summary>
     public double RestrictedDeviance { get; init; } = double.NaN;
+    /// <summary>A linear mixed model's residual SD σ (the random-effects SDs are σ times those of θ); NaN for families without one.</summary>
+    public double Sigma { get; init; } = double.NaN;
+    /// <summary>The standard error of <see cref="Sigma"/> (NaN when not computed).</summary>
+    public double SigmaStdError { get; init; } = double.NaN;
+    /// <summary>Denominator degrees of freedom of the fixed effects' t statistics (null: Wald z).</summary>
+    public double[]? Df { get; init; }
 }
 
 /// <summary>
@@ -96,8 +102,13 @@ internal static class FitAssembler
         {
             double se = Math.Sqrt(covariance[j, j]);
             double z = beta[j] / se;
-            fixedEffects[j] = new FixedEffectEstimate(model.X.Names[j], beta[j], se, z, 2.0 * Families.NormalDistribution.UpperTail(Math.Abs(z)));
+            fixedEffects[j] = state.Df is { } df
+                ? new FixedEffectEstimate(model.X.Names[j], beta[j], se, z, StudentTwoSided(z, df[j])) { Df = df[j] }
+                : new FixedEffectEstimate(model.X.Names[j], beta[j], se, z, 2.0 * Families.NormalDistribution.UpperTail(Math.Abs(z)));
         }
+        // A linear mixed model's covariances are σ² times the relative ones of θ.
+        bool hasSigma = double.IsFinite(state.Sigma);
+        double scale = hasSigma ? state.Sigma : 1.0;
 
         var components = new List<RandomEffectsComponent>();
         var modes = new List<RandomEffectPrediction>();
@@ -109,10 +120,10 @@ internal static class FitAssembler
             var cov = re.Covariance(theta, s);
             var sd = new double[q];
             var corr = new double[q, q];
-            for (int i = 0; i < q; i++) sd[i] = Math.Sqrt(cov[i * q + i]);
+            for (int i = 0; i < q; i++) sd[i] = scale * Math.Sqrt(cov[i * q + i]);
             for (int i = 0; i < q; i++)
                 for (int j = 0; j < q; j++)
-                    corr[i, j] = i == j ? 1.0 : cov[i * q + j] / (sd[i] * sd[j]);
+                    corr[i, j] = i == j ? 1.0 : cov[i * q + j] / (Math.Sqrt(cov[i * q + i]) * Math.Sqrt(cov[j * q + j]));
             components.Add(new RandomEffectsComponent(term.GroupName, term.TermNames, sd, new ReadOnlyMatrix(corr), term.LevelCount));
 
             var t = new double[q * q];
@@ -137,7 +148,7 @@ internal static class FitAssembler
         var mu = state.Modes.Mu;
         var pearson = new double[data.N];
         for (int i = 0; i < data.N; i++)
-            pearson[i] = (data.Y[i] - mu[i]) * Math.Sqrt(data.Weights[i] / family.PearsonVariance(mu[i]));
+            pearson[i] = (data.Y[i] - mu[i]) * Math.Sqrt(data.Weights[i] / family.PearsonVariance(mu[i])) / scale;
         Array.Sort(pearson);
 
         var options = state.Options;
@@ -154,11 +165,12 @@ internal static class FitAssembler
             DroppedRows = model.DroppedRows,
             DroppedReason = model.DroppedReason,
             LogLik = -0.5 * state.Deviance,
-            ParameterCount = p + theta.Length + (family.HasDispersion ? 1 : 0),
+            ParameterCount = p + theta.Length + (hasSigma || family.HasDispersion ? 1 : 0),
             Dispersion = double.IsNaN(state.LogDispersion) ? double.NaN : Math.Exp(state.LogDispersion),
-            Sigma = double.IsNaN(state.LogDispersion) ? double.NaN : family.SigmaOf(Math.Exp(state.LogDispersion)),
-            SigmaStdError = double.IsNaN(state.LogDispersion) || !(state.LogDispersionVariance >= 0) ? double.NaN
+            Sigma = hasSigma ? state.Sigma : double.IsNaN(state.LogDispersion) ? double.NaN : family.SigmaOf(Math.Exp(state.LogDispersion)),
+            SigmaStdError = hasSigma ? state.SigmaStdError : double.IsNaN(state.LogDispersion) || !(state.LogDispersionVariance >= 0) ? double.NaN
                 : Math.Abs(family.SigmaLogDerivative(Math.Exp(state.LogDispersion))) * Math.Sqrt(state.LogDispersionVariance),
+            RemlCriterion = hasSigma ? state.RestrictedDeviance : double.NaN,
             FixedEffects = fixedEffects,
             FixedEffectsCovariance = new ReadOnlyMatrix(covariance),
             CovarianceSource = state.CovarianceSource,
@@ -184,6 +196,12 @@ internal static class FitAssembler
             Fitted = data.ToModelOrder(mu),
         };
     }
+
+    /// <summary>The two-sided p value of t on <paramref name="df"/> degrees of freedom (NaN when df is not finite and positive).</summary>
+    private static double StudentTwoSided(double t, double df) =>
+        double.IsFinite(df) && df > 0 && double.IsFinite(t)
+            ? 2.0 * MathNet.Numerics.Distributions.StudentT.CDF(0.0, 1.0, df, -Math.Abs(t))
+            : double.NaN;
 
     /// <summary>b = T u per structure term, level-major (level l, effect j at l*q + j).</summary>
     private static double[][] ModesByTerm(EngineLayout data, double[] theta, double[] u)

@@ -57,6 +57,8 @@ public static class Bootstrap
     {
         Wald.CheckLevel(level);
         if (nsim < 2) throw new GlmmInputException($"the bootstrap needs at least 2 replicates (--nsim), not {nsim}");
+        if (fit.Family is Families.Gaussian { IsLinearMixedModel: true })
+            return LinearMixedModel(fit, nsim, seed, level, threads, progress);
         Refits.CheckFit(fit, "the parametric bootstrap");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var re = fit.Model.Random;
@@ -129,6 +131,83 @@ public static class Bootstrap
             progress?.Report(d);
             return ws;
         }, _ => { });
+    }
+
+    /// <summary>
+    /// The bootstrap of a linear mixed model (lme4's bootMer on an lmer fit, as <c>confint(method = "boot")</c>): y ~ N(μ, σ²/w)
+    /// with new random effects, each replicate refitted by ML (or REML, as the fit) from the estimates; the parameters are the
+    /// SDs (σ times θ's) and correlations, <c>sigma</c>, then β.
+    /// </summary>
+    private static BootstrapResult LinearMixedModel(GlmmFit fit, int nsim, long seed, double level, int threads, IProgress<int>? progress)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var re = fit.Model.Random;
+        int nth = re.ThetaLength, p = fit.Beta.Count;
+        var names = CovarianceParameterization.Names(re).Append("sigma").Concat(fit.FixedEffects.Select(b => b.Name)).ToArray();
+        var theta0 = fit.Theta.ToArray();
+        bool reml = fit.Reml is not null;
+        var control = FitControl.From(fit.Options);
+        var replicates = new double[nsim][];
+        int done = 0;
+        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : -1 };
+        Parallel.For(0, nsim, po, () => new double[fit.Nobs], (i, _, eta) =>
+        {
+            var y = new double[fit.Nobs];
+            Simulation.SimulateInto(fit, new SeededRandom(seed, i), false, eta, y);
+            var row = new double[nth + 1 + p];
+            try
+            {
+                var layout = new EngineLayout(fit.Model.WithResponse(y), fit.Family);
+                var lmm = new Fitting.LinearMixedModel(layout, reml, threads: 1);
+                var opt = new Optimization.Bobyqa().Minimize(x => lmm.Evaluate(x), (double[])theta0.Clone(), re.LowerBounds,
+                    Enumerable.Repeat(double.PositiveInfinity, nth).ToArray(),
+                    new Optimization.OptimizerOptions { InitialTrustRadius = control.Stage1InitialRadius, FinalTrustRadius = control.Tolerance, MaxEvaluations = control.MaxEvaluations });
+                double crit = lmm.Evaluate(opt.X);
+                if (double.IsFinite(crit)) LinearMixedModelRow(re, lmm, opt.X, reml, row);
+                else Array.Fill(row, double.NaN);
+            }
+            catch (GlmmInputException)
+            {
+                Array.Fill(row, double.NaN);
+            }
+            replicates[i] = row;
+            int d = Interlocked.Increment(ref done);
+            progress?.Report(d);
+            return eta;
+        }, _ => { });
+
+        int failed = replicates.Count(r => !double.IsFinite(r[0]));
+        var estimates = CovarianceParameterization.FromTheta(re, theta0).Append(fit.Sigma).Concat(fit.Beta).ToArray();
+        for (int k = 0; k < nth; k++) if (CovarianceParameterization.IsStandardDeviation(re, k)) estimates[k] *= fit.Sigma;
+        var intervals = new ConfidenceInterval[names.Length];
+        double a = (1 - level) / 2;
+        for (int k = 0; k < names.Length; k++)
+        {
+            var values = replicates.Select(r => r[k]).Where(double.IsFinite).OrderBy(v => v).ToArray();
+            intervals[k] = new ConfidenceInterval(names[k], estimates[k], Quantile(values, a), Quantile(values, 1 - a));
+        }
+        return new BootstrapResult
+        {
+            Names = names,
+            Replicates = replicates,
+            Intervals = intervals,
+            Failed = failed,
+            Seed = seed,
+            Level = level,
+            Seconds = clock.Elapsed.TotalSeconds,
+        };
+    }
+
+    /// <summary>One replicate's (SDs and correlations, σ, β) from the model evaluated at θ.</summary>
+    private static void LinearMixedModelRow(Model.RandomEffectsStructure re, Fitting.LinearMixedModel lmm, double[] theta, bool reml, double[] row)
+    {
+        int nth = theta.Length;
+        var (_, beta) = lmm.Solution();
+        double sigma = Math.Sqrt(lmm.PenalizedRss / (reml ? lmm.N - beta.Length : lmm.N));
+        var sdcor = CovarianceParameterization.FromTheta(re, theta);
+        for (int k = 0; k < nth; k++) row[k] = CovarianceParameterization.IsStandardDeviation(re, k) ? sigma * sdcor[k] : sdcor[k];
+        row[nth] = sigma;
+        beta.CopyTo(row, nth + 1);
     }
 
     /// <summary>R's type-7 quantile of sorted values (NaN when empty).</summary>

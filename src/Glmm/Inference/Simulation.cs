@@ -48,6 +48,8 @@ public static class Simulation
             }
             var re = model.Random;
             var theta = fit.Theta.ToArray();
+            // A linear mixed model's θ is relative to σ: b = σΛu.
+            double scale = fit.Family is Families.Gaussian && double.IsFinite(fit.Sigma) ? fit.Sigma : 1.0;
             for (int s = 0; s < re.Terms.Count; s++)
             {
                 var term = re.Terms[s];
@@ -63,7 +65,7 @@ public static class Simulation
                     {
                         double sum = 0;
                         for (int r = 0; r <= a; r++) sum += t[a * q + r] * v[r];
-                        b[l * q + a] = sum;
+                        b[l * q + a] = scale * sum;
                     }
                 }
                 var codes = term.Codes;
@@ -80,10 +82,17 @@ public static class Simulation
         var family = fit.Family;
         var link = family.Link;
         bool binomial = family.Name == "binomial";
+        bool gaussian = family is Families.Gaussian;
         for (int i = 0; i < n; i++)
         {
             double mu = link.Inverse(eta[i]);
-            if (binomial)
+            if (gaussian)
+            {
+                // y ~ N(μ, σ²/w) (lme4's simulate for lmer).
+                double w = model.Weights[i];
+                y[i] = w > 0 ? mu + fit.Sigma / Math.Sqrt(w) * rng.NextNormal() : mu;
+            }
+            else if (binomial)
             {
                 double w = model.Weights[i];
                 int trials = (int)Math.Round(w);

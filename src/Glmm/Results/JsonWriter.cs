@@ -64,6 +64,13 @@ public static class JsonWriter
             Number(w, "AIC", fit.AIC);
             Number(w, "BIC", fit.BIC);
             w.WriteNumber("dfResidual", fit.DfResidual);
+            // glmmTMB's sigma(): the residual SD of a linear mixed model, 1/sqrt(shape) for Gamma, the size theta for nbinom2.
+            if (double.IsFinite(fit.Sigma) || fit.Family.HasDispersion)
+            {
+                Number(w, "sigma", fit.Sigma);
+                Number(w, "sigmaStdError", fit.SigmaStdError);
+            }
+            if (double.IsFinite(fit.RemlCriterion)) Number(w, "remlCriterion", fit.RemlCriterion);
             w.WriteStartArray("fixedEffects");
             foreach (var f in fit.FixedEffects)
             {
@@ -71,7 +78,12 @@ public static class JsonWriter
                 w.WriteString("name", f.Name);
                 Number(w, "estimate", f.Estimate);
                 Number(w, "stdError", f.StdError);
-                Number(w, "z", f.Z);
+                if (fit.Family is Families.Gaussian)
+                {
+                    Number(w, "t", f.Z);
+                    Number(w, "df", f.Df);
+                }
+                else Number(w, "z", f.Z);
                 Number(w, "p", f.P);
                 w.WriteEndObject();
             }
@@ -112,12 +124,6 @@ public static class JsonWriter
             w.WriteStartArray("theta");
             foreach (var t in fit.Theta) Value(w, t);
             w.WriteEndArray();
-            if (fit.Family.HasDispersion)
-            {
-                // glmmTMB's sigma(): 1/sqrt(shape) for Gamma, the size theta for nbinom2.
-                Number(w, "sigma", fit.Sigma);
-                Number(w, "sigmaStdError", fit.SigmaStdError);
-            }
             w.WriteBoolean("converged", fit.Converged);
             w.WriteBoolean("singular", fit.Singular);
             w.WriteStartArray("warnings");

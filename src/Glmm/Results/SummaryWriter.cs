@@ -4,19 +4,20 @@ using System.Text;
 namespace Glmm.Results;
 
 /// <summary>Writes a fit as lme4's <c>summary(glmer(...))</c> prints it.</summary>
-public static class SummaryWriter
+public static partial class SummaryWriter
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>The lme4-style summary as text.</summary>
     public static string Write(GlmmFit fit)
     {
+        if (fit.Family is Families.Gaussian { IsLinearMixedModel: true }) return WriteLinearMixedModel(fit);
         var sb = new StringBuilder();
         string title = fit.Reml is not null ? RemlTitle(fit) : fit.Method switch
         {
             FitMethod.PirlsOnly => "Generalized linear mixed model fit by maximum likelihood (nAGQ = 0: fixed effects estimated within PIRLS)",
             FitMethod.Laplace => "Generalized linear mixed model fit by maximum likelihood (Laplace Approximation)",
-            FitMethod.AdaptiveQuadrature or FitMethod.Reml => $"Generalized linear mixed model fit by maximum likelihood (Adaptive Gauss-Hermite quadrature, nAGQ = {fit.NAgq}; {fit.Grid?.Name()} grid, {fit.NodesPerCluster} nodes per cluster)",
+            FitMethod.AdaptiveQuadrature or FitMethod.Reml or FitMethod.MaximumLikelihood => $"Generalized linear mixed model fit by maximum likelihood (Adaptive Gauss-Hermite quadrature, nAGQ = {fit.NAgq}; {fit.Grid?.Name()} grid, {fit.NodesPerCluster} nodes per cluster)",
         };
         sb.AppendLine(fit.FixedEffectsPrior is null ? title : title.Replace("fit by maximum likelihood", "fit by penalized maximum likelihood", StringComparison.Ordinal));
         sb.AppendLine($" Family: {fit.Family.Name}  ( {fit.Family.Link.Name} )");

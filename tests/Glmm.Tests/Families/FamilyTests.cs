@@ -86,8 +86,11 @@ public class FamilyTests
         Assert.Equal("logit", Family.Create("binomial", null).Link.Name);
         Assert.Equal("log", Family.Create("Poisson", "").Link.Name);
         Assert.Equal("cloglog", Family.Create("binomial", "cloglog").Link.Name);
-        var e1 = Assert.Throws<GlmmInputException>(() => Family.Create("gaussian", null));
-        Assert.Contains("binomial, poisson", e1.Message);
+        Assert.Equal("identity", Family.Create("gaussian", null).Link.Name);
+        var e1 = Assert.Throws<GlmmInputException>(() => Family.Create("student", null));
+        Assert.Contains("binomial, poisson, Gamma, nbinom2, gaussian", e1.Message);
+        var e4 = Assert.Throws<GlmmInputException>(() => Family.Create("gaussian", "logit"));
+        Assert.Contains("identity, log", e4.Message);
         var e2 = Assert.Throws<GlmmInputException>(() => Family.Create("poisson", "logit"));
         Assert.Contains("log, identity, sqrt", e2.Message);
         var e3 = Assert.Throws<GlmmInputException>(() => Family.Create("binomial", "sqrt"));

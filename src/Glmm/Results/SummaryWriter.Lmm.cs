@@ -1,0 +1,90 @@
+using System.Text;
+
+namespace Glmm.Results;
+
+public static partial class SummaryWriter
+{
+    /// <summary>A linear mixed model's summary as lmerTest's <c>summary(lmer(...))</c> prints it: the REML criterion or the
+    /// information criteria, a <c>Residual</c> row under the random effects, and t tests with Satterthwaite's df.</summary>
+    private static string WriteLinearMixedModel(GlmmFit fit)
+    {
+        var sb = new StringBuilder();
+        bool reml = fit.Reml is not null;
+        sb.AppendLine($"Linear mixed model fit by {(reml ? "REML" : "maximum likelihood")}. t-tests use Satterthwaite's method");
+        sb.AppendLine($"Formula: {fit.Formula}");
+        if (fit.DataName.Length > 0) sb.AppendLine($"   Data: {fit.DataName}");
+        if (fit.DroppedRows > 0) sb.AppendLine($"Rows dropped: {fit.DroppedRows} ({fit.DroppedReason})");
+        var droppedColumns = fit.Model.X.DroppedColumns;
+        if (droppedColumns.Count > 0)
+            sb.AppendLine($"fixed-effect model matrix is rank deficient so dropping {droppedColumns.Count} column{(droppedColumns.Count == 1 ? "" : "s")}: {string.Join(", ", droppedColumns)}");
+        sb.AppendLine();
+        if (reml)
+            sb.AppendLine($"REML criterion at convergence: {F(fit.RemlCriterion, 1)}");
+        else
+            AppendTable(sb, null, new[] { "AIC", "BIC", "logLik", "deviance", "df.resid" },
+                new[] { new[] { F(fit.AIC, 1), F(fit.BIC, 1), F(fit.LogLik, 1), F(fit.Deviance, 1), fit.DfResidual.ToString(Inv) } }, null);
+        sb.AppendLine();
+        sb.AppendLine("Scaled residuals: ");
+        AppendTable(sb, null, new[] { "Min", "1Q", "Median", "3Q", "Max" },
+            new[] { fit.ScaledResidualQuantiles.Select(v => F(v, 4)).ToArray() }, null);
+        sb.AppendLine();
+
+        sb.AppendLine("Random effects:");
+        int maxQ = fit.RandomEffects.Max(r => r.Terms.Count);
+        var reHeader = new List<string> { "Groups", "Name", "Variance", "Std.Dev." };
+        if (maxQ > 1) reHeader.Add("Corr");
+        var reRows = new List<string[]>();
+        foreach (var r in fit.RandomEffects)
+        {
+            for (int i = 0; i < r.Terms.Count; i++)
+            {
+                var row = new List<string> { i == 0 ? r.Group : "", r.Terms[i], G4(r.StdDev[i] * r.StdDev[i]), G4(r.StdDev[i]) };
+                if (maxQ > 1)
+                    row.Add(string.Join(" ", Enumerable.Range(0, i).Select(j => Fmt(r.Correlation[i, j], "0.00").PadLeft(5))));
+                reRows.Add(row.ToArray());
+            }
+        }
+        var residual = new List<string> { "Residual", "", G4(fit.Sigma * fit.Sigma), G4(fit.Sigma) };
+        if (maxQ > 1) residual.Add("");
+        reRows.Add(residual.ToArray());
+        AppendTable(sb, null, reHeader.ToArray(), reRows.ToArray(), leftAligned: new[] { true, true, false, false, true });
+        sb.AppendLine($"Number of obs: {fit.Nobs}, groups:  " +
+            string.Join("; ", fit.RandomEffects.GroupBy(r => r.Group).Select(g => $"{g.Key}, {g.First().Levels}")));
+        sb.AppendLine();
+
+        sb.AppendLine("Fixed effects:");
+        string estFmt = ColumnFormat(fit.FixedEffects.Select(f => f.Estimate));
+        string seFmt = ColumnFormat(fit.FixedEffects.Select(f => f.StdError));
+        string dfFmt = ColumnFormat(fit.FixedEffects.Select(f => f.Df));
+        var feRows = fit.FixedEffects.Select(f => new[]
+        {
+            f.Name, Fmt(f.Estimate, estFmt), Fmt(f.StdError, seFmt), Fmt(f.Df, dfFmt), Fmt(f.Z, "0.000"), FormatP(f.P), Stars(f.P),
+        }).ToArray();
+        AppendTable(sb, "", new[] { "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", "" }, feRows, null, rowNames: true);
+        sb.AppendLine("---");
+        sb.AppendLine("Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1");
+
+        int p = fit.FixedEffects.Count;
+        if (p > 1)
+        {
+            sb.AppendLine();
+            sb.AppendLine("Correlation of Fixed Effects:");
+            var corr = fit.FixedEffectsCorrelation;
+            var names = fit.FixedEffects.Select(f => Abbreviate(f.Name)).ToArray();
+            var rows = new List<string[]>();
+            for (int i = 1; i < p; i++)
+            {
+                var row = new string[p];
+                row[0] = fit.FixedEffects[i].Name;
+                for (int j = 0; j < p - 1; j++) row[j + 1] = j < i ? Fmt(corr[i, j], "0.000") : "";
+                rows.Add(row);
+            }
+            AppendTable(sb, "", names[..^1], rows.ToArray(), null, rowNames: true);
+        }
+        if (fit.Singular) sb.AppendLine("boundary (singular) fit: see the random-effects variances");
+        foreach (var w in fit.Warnings) sb.AppendLine($"Warning: {w}");
+        if (fit.Converged && double.IsFinite(fit.LogLik))
+            sb.AppendLine(string.Create(Inv, $"Converged in {fit.Evaluations} criterion evaluations ({fit.Seconds:0.000} s)."));
+        return sb.ToString();
+    }
+}
