@@ -48,22 +48,7 @@ public static class CsvTableReader
     public static DataTable Read(string path, char? separator, ICollection<string>? warnings)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (Directory.Exists(path))
-            throw new GlmmInputException($"cannot open data file '{path}': it is a directory");
-        if (!File.Exists(path))
-            throw new GlmmInputException($"cannot open data file '{path}': file not found");
-
-        FileStream stream;
-        try
-        {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
-        {
-            string reason = e is UnauthorizedAccessException or System.Security.SecurityException ? "permission denied" : OneLine(e.Message);
-            throw new GlmmInputException($"cannot open data file '{path}': {reason}", e);
-        }
-
+        var stream = TableReader.OpenFile(path);
         using (stream)
         using (var reader = new StreamReader(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16))
         {

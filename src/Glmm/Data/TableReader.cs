@@ -28,21 +28,26 @@ public static class TableReader
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= new TableReadOptions();
+        var stream = OpenFile(path);
+        using (stream) return Read(stream, path, options, warnings);
+    }
+
+    /// <summary>Opens the data file at <paramref name="path"/> for reading, or says in one line why it cannot.</summary>
+    internal static FileStream OpenFile(string path)
+    {
         if (Directory.Exists(path))
             throw new GlmmInputException($"cannot open data file '{path}': it is a directory");
         if (!File.Exists(path))
             throw new GlmmInputException($"cannot open data file '{path}': file not found");
-        FileStream stream;
         try
         {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
         {
             string reason = e is UnauthorizedAccessException or System.Security.SecurityException ? "permission denied" : e.Message.ReplaceLineEndings(" ").Trim();
             throw new GlmmInputException($"cannot open data file '{path}': {reason}", e);
         }
-        using (stream) return Read(stream, path, options, warnings);
     }
 
     /// <summary>

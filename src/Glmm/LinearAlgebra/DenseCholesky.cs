@@ -111,7 +111,7 @@ internal static class DenseCholesky
     public static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
         int n = x.Length, k = 0;
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        double s0 = 0;
         if (System.Numerics.Vector.IsHardwareAccelerated && n >= 4 * System.Numerics.Vector<double>.Count)
         {
             int w = System.Numerics.Vector<double>.Count;
@@ -124,6 +124,15 @@ internal static class DenseCholesky
             }
             s0 = System.Numerics.Vector.Dot(acc0 + acc1, System.Numerics.Vector<double>.One);
         }
+        return DotTail(x, y, k, s0);
+    }
+
+    /// <summary>The scalar part of <see cref="Dot"/>: Σ_{i ≥ k} xᵢyᵢ in four partial sums, the first starting at <paramref name="head"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static double DotTail(ReadOnlySpan<double> x, ReadOnlySpan<double> y, int k, double head)
+    {
+        int n = x.Length;
+        double s0 = head, s1 = 0, s2 = 0, s3 = 0;
         for (; k + 3 < n; k += 4)
         {
             s0 += x[k] * y[k];

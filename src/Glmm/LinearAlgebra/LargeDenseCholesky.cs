@@ -229,27 +229,10 @@ internal static class LargeDenseCholesky
             a2 = System.Numerics.Vector.Dot(p2 + q2, System.Numerics.Vector<double>.One);
             a3 = System.Numerics.Vector.Dot(p3 + q3, System.Numerics.Vector<double>.One);
         }
-        Tail(y, x0, k, a0, out d0);
-        Tail(y, x1, k, a1, out d1);
-        Tail(y, x2, k, a2, out d2);
-        Tail(y, x3, k, a3, out d3);
-    }
-
-    /// <summary>The scalar part of <see cref="DenseCholesky.Dot"/> from k on, with s0 starting at <paramref name="head"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tail(ReadOnlySpan<double> y, ReadOnlySpan<double> x, int k, double head, out double dot)
-    {
-        int n = y.Length;
-        double s0 = head, s1 = 0, s2 = 0, s3 = 0;
-        for (; k + 3 < n; k += 4)
-        {
-            s0 += x[k] * y[k];
-            s1 += x[k + 1] * y[k + 1];
-            s2 += x[k + 2] * y[k + 2];
-            s3 += x[k + 3] * y[k + 3];
-        }
-        for (; k < n; k++) s0 += x[k] * y[k];
-        dot = (s0 + s1) + (s2 + s3);
+        d0 = DenseCholesky.DotTail(x0, y, k, a0);
+        d1 = DenseCholesky.DotTail(x1, y, k, a1);
+        d2 = DenseCholesky.DotTail(x2, y, k, a2);
+        d3 = DenseCholesky.DotTail(x3, y, k, a3);
     }
 
     /// <summary>Where L_(r0 + jj), j0 + c sits in the packed panel: by tiles of 8 columns, each tile c-major ([c][8] contiguous), so a tile's loads run sequentially.</summary>
