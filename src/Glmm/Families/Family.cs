@@ -59,9 +59,23 @@ public abstract class Family
 
     /// <summary>
     /// The dispersion parameter's working value on its natural scale (Gamma: φ = 1/shape; nbinom2: the size θ), which
-    /// every per-row member uses; the engine sets it (on the log scale outside) while it fits. 1 for families without one.
+    /// every per-row member uses; the engine sets it (on the log scale outside) while it fits, on its own copy of the family
+    /// (per fit): on the instance the caller created it stays 1. 1 for families without one.
     /// </summary>
     public double Dispersion { get; internal set; } = 1.0;
+
+    /// <summary>
+    /// The family a fit works with: a private copy when the family has a dispersion parameter (whose working value the fit
+    /// moves), so that the instance the caller passed in is never changed and fits sharing it can run at once; this
+    /// instance otherwise (binomial and Poisson hold no state).
+    /// </summary>
+    internal Family ForFit()
+    {
+        if (!HasDispersion) return this;
+        var copy = (Family)MemberwiseClone();
+        copy.Dispersion = 1.0;
+        return copy;
+    }
 
     /// <summary>glmmTMB's <c>sigma()</c> at dispersion <paramref name="dispersion"/> (Gamma: 1/√shape; nbinom2: θ).</summary>
     public virtual double SigmaOf(double dispersion) => dispersion;

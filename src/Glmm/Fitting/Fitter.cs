@@ -17,6 +17,8 @@ internal static class Fitter
     public static GlmmFit Fit(ModelStructure original, GlmmOptions options)
     {
         var clock = Stopwatch.StartNew();
+        // The fit's own family: the dispersion's working value is per fit, never set on the caller's instance.
+        options = options with { Family = options.Family.ForFit() };
         // The data's checks, X in the engine's column scaling, the starting GLM, separation (FitPreconditions).
         var start = FitPreconditions.Prepare(original, options);
         var model = start.Model;
