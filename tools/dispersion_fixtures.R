@@ -89,3 +89,15 @@ write_fixture(list(
                  devResid = I(MASS::negative.binomial(2.2)$dev.resids(c(0, 3, 17), 4.1, 1))),
   lgamma = list(x = I(c(0.5, 3.7, 12.25, 171.5, 1e-8)), value = I(lgamma(c(0.5, 3.7, 12.25, 171.5, 1e-8))))),
   "dispersion_family_values")
+
+# 5. Likelihood-ratio test between nested nbinom2 fits (glmmTMB's anova), grouseticks without and with (1 | LOCATION).
+d <- read.csv(file.path(data_dir, "grouseticks.csv"))
+d$BROOD <- factor(d$BROOD); d$LOCATION <- factor(d$LOCATION)
+m0 <- glmmTMB(TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD), family = nbinom2, data = d)
+m1 <- glmmTMB(TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | LOCATION), family = nbinom2, data = d)
+a <- anova(m0, m1)
+write_fixture(list(data = "grouseticks.csv", family = "nbinom2", link = "log",
+                   formulas = I(c("TICKS ~ factor(YEAR) + cHEIGHT + (1|BROOD)", "TICKS ~ factor(YEAR) + cHEIGHT + (1|BROOD) + (1|LOCATION)")),
+                   npar = I(unname(a$Df)), logLik = I(unname(a$logLik)), AIC = I(unname(a$AIC)),
+                   chisq = unname(a$Chisq[2]), df = unname(a[["Chi Df"]][2]), p = unname(a[["Pr(>Chisq)"]][2])),
+              "dispersion_grouseticks_anova")

@@ -59,9 +59,24 @@ public abstract class Family
 
     /// <summary>
     /// The dispersion parameter's working value on its natural scale (Gamma: φ = 1/shape; nbinom2: the size θ), which
-    /// every per-row member uses; the engine sets it (on the log scale outside) while it fits. 1 for families without one.
+    /// every per-row member uses; the engine sets it (on the log scale outside) while it fits, on its own copy of the family
+    /// (per fit): on the instance the caller created it stays 1. 1 for families without one.
     /// </summary>
     public double Dispersion { get; internal set; } = 1.0;
+
+    /// <summary>
+    /// The family a fit works with: a private copy when the family has a dispersion parameter (whose working value the fit
+    /// moves), so that the instance the caller passed in is never changed and fits sharing it can run at once; this
+    /// instance otherwise (binomial and Poisson hold no state).
+    /// </summary>
+    internal Family ForFit()
+    {
+        if (!HasDispersion) return this;
+        var copy = (Family)MemberwiseClone();
+        copy.Dispersion = 1.0;
+        copy.ResetWorkingState();
+        return copy;
+    }
 
     /// <summary>glmmTMB's <c>sigma()</c> at dispersion <paramref name="dispersion"/> (Gamma: 1/√shape; nbinom2: θ).</summary>
     public virtual double SigmaOf(double dispersion) => dispersion;
@@ -116,6 +131,68 @@ public abstract class Family
         }
         Dispersion = Math.Exp(x);
         return Dispersion;
+    }
+
+    /// <summary>Drops any per-fit tables (in a fresh per-fit copy).</summary>
+    private protected virtual void ResetWorkingState() { }
+
+    /// <summary>V''(μ), for the derivative of the observed information (families with a dispersion parameter).</summary>
+    internal virtual double VarianceSecondDerivative(double mu) =>
+        throw new NotSupportedException($"V''(mu) is not available for the {Name} family");
+
+    /// <summary>∂V(μ)/∂log φ at fixed μ (0 without a dispersion).</summary>
+    internal virtual double VarianceLogDispersionDerivative(double mu) => 0.0;
+
+    /// <summary>∂V'(μ)/∂log φ at fixed μ (0 without a dispersion).</summary>
+    internal virtual double VarianceDerivativeLogDispersionDerivative(double mu) => 0.0;
+
+    /// <summary>
+    /// Readies <see cref="LogLikelihoodLogDispersionDerivative"/> for the current dispersion and the responses
+    /// <paramref name="y"/> (nbinom2: a table of ψ(y + θ) − ψ(θ) by count). Not thread-safe: call it once, serially.
+    /// </summary>
+    internal virtual void PrepareDispersionDerivatives(ReadOnlySpan<double> y) { }
+
+    /// <summary>wt·∂ log p(y | μ)/∂log φ at fixed μ, after <see cref="PrepareDispersionDerivatives"/> (0 without a dispersion).</summary>
+    internal virtual double LogLikelihoodLogDispersionDerivative(double y, double mu, double wt) => 0.0;
+
+    /// <summary>
+    /// Of one row at η: the derivative in η of the observed weight w = −d²ℓ/dη² (<paramref name="weightEta"/>), and the
+    /// derivatives in log φ at fixed η of ℓ, of the score s = dℓ/dη and of w. With g = μ'/V: s = wt(y − μ)g,
+    /// w = wt(μ'g − (y − μ)g'), dw/dη = wt(μ''g + 2μ'g' − (y − μ)g'').
+    /// </summary>
+    internal void ObservedRowDerivatives(double y, double wt, double eta, out double weightEta,
+        out double logLikDispersion, out double scoreDispersion, out double weightDispersion)
+    {
+        var link = Link;
+        double mu = link.Inverse(eta), m1 = link.MuEta(eta), m2 = link.MuEtaDerivative(eta), m3 = link.MuEtaSecondDerivative(eta);
+        double v = Variance(mu), v1 = VarianceDerivative(mu), v2 = VarianceSecondDerivative(mu);
+        double iv = 1.0 / v, iv2 = iv * iv, m1sq = m1 * m1;
+        double g = m1 * iv;
+        double g1 = m2 * iv - m1sq * v1 * iv2;
+        double g2 = m3 * iv - 3.0 * m1 * m2 * v1 * iv2 - m1sq * m1 * v2 * iv2 + 2.0 * m1sq * m1 * v1 * v1 * iv2 * iv;
+        double r = y - mu;
+        weightEta = wt * (m2 * g + 2.0 * m1 * g1 - r * g2);
+        double dv = VarianceLogDispersionDerivative(mu), dv1 = VarianceDerivativeLogDispersionDerivative(mu);
+        double dg = -g * dv * iv;
+        double dg1 = -m2 * dv * iv2 + m1sq * (2.0 * v1 * dv * iv2 * iv - dv1 * iv2);
+        scoreDispersion = wt * r * dg;
+        weightDispersion = wt * (m1 * dg - r * dg1);
+        logLikDispersion = wt == 0 ? 0.0 : LogLikelihoodLogDispersionDerivative(y, mu, wt);
+    }
+
+    /// <summary>
+    /// Σ log p(y_i | μ = y_i) + ½ wt·d(y_i, μ) in the family's sense (free of μ), so that −2 log p(y | μ) = Σ dev_i − 2 × this;
+    /// evaluated at <see cref="StartingMu"/>. Families with a dispersion override it with a cheaper form.
+    /// </summary>
+    internal virtual double SaturatedLogLikelihood(ReadOnlySpan<double> y, ReadOnlySpan<double> wt)
+    {
+        double s = 0;
+        for (int i = 0; i < y.Length; i++)
+        {
+            double mu0 = StartingMu(y[i], wt[i]);
+            s += LogLikelihood(y[i], mu0, wt[i]) + 0.5 * DevianceResidual(y[i], mu0, wt[i]);
+        }
+        return s;
     }
 
     /// <summary>A rough dispersion from y and μ to start <see cref="EstimateDispersion"/> at.</summary>

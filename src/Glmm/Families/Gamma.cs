@@ -29,6 +29,47 @@ public sealed class Gamma : Family
     /// <summary>2φμ.</summary>
     public override double VarianceDerivative(double mu) => 2.0 * Dispersion * mu;
 
+    /// <summary>2φ.</summary>
+    internal override double VarianceSecondDerivative(double mu) => 2.0 * Dispersion;
+
+    /// <summary>∂(φμ²)/∂log φ = φμ².</summary>
+    internal override double VarianceLogDispersionDerivative(double mu) => Dispersion * mu * mu;
+
+    /// <summary>∂(2φμ)/∂log φ = 2φμ.</summary>
+    internal override double VarianceDerivativeLogDispersionDerivative(double mu) => 2.0 * Dispersion * mu;
+
+    private double _digammaFor = double.NaN, _digammaShape;
+
+    /// <summary>ψ(1/φ) for the current φ.</summary>
+    internal override void PrepareDispersionDerivatives(ReadOnlySpan<double> y)
+    {
+        _digammaFor = Dispersion;
+        _digammaShape = NumericalFunctions.Digamma(1.0 / Dispersion);
+    }
+
+    /// <summary>With a = 1/φ: −a·wt(−ψ(a) + log a + 1 − log μ + log y − y/μ).</summary>
+    internal override double LogLikelihoodLogDispersionDerivative(double y, double mu, double wt)
+    {
+        double a = 1.0 / Dispersion;
+        double psi = _digammaFor == Dispersion ? _digammaShape : NumericalFunctions.Digamma(a);
+        return -a * wt * (-psi + Math.Log(a) + 1.0 + Math.Log(y / mu) - y / mu);
+    }
+
+    /// <summary>Σ wt(−log Γ(a) + a log a − a − log y) with a = 1/φ: one log per row, log Γ once.</summary>
+    internal override double SaturatedLogLikelihood(ReadOnlySpan<double> y, ReadOnlySpan<double> wt)
+    {
+        double a = 1.0 / Dispersion;
+        double perRow = -NumericalFunctions.LogGamma(a) + a * Math.Log(a) - a;
+        double sw = 0, swly = 0;
+        for (int i = 0; i < y.Length; i++)
+        {
+            if (wt[i] == 0) continue;
+            sw += wt[i];
+            swly += wt[i] * Math.Log(y[i]);
+        }
+        return sw * perRow - swly;
+    }
+
     /// <summary>R's <c>Gamma()$dev.resids</c>, −2wt(log(y/μ) − (y − μ)/μ), divided by φ.</summary>
     public override double DevianceResidual(double y, double mu, double wt) => UnitDevianceResidual(y, mu, wt) / Dispersion;
 

@@ -23,6 +23,9 @@ internal sealed class IdentityLink : Link
     /// <summary>0.</summary>
     public override double MuEtaDerivative(double eta) => 0.0;
 
+    /// <summary>0.</summary>
+    internal override double MuEtaSecondDerivative(double eta) => 0.0;
+
     /// <inheritdoc/>
     public override void InverseAndMuEta(ReadOnlySpan<double> eta, Span<double> mu, Span<double> muEta)
     {

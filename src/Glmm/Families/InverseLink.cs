@@ -23,6 +23,9 @@ internal sealed class InverseLink : Link
     /// <summary>2/η³.</summary>
     public override double MuEtaDerivative(double eta) => 2.0 / (eta * eta * eta);
 
+    /// <summary>−6/η⁴.</summary>
+    internal override double MuEtaSecondDerivative(double eta) => -6.0 / (eta * eta * eta * eta);
+
     /// <inheritdoc/>
     public override bool IsValidEta(double eta) => double.IsFinite(eta) && eta != 0;
 }

@@ -56,6 +56,13 @@ public abstract class Link
     /// </summary>
     public abstract double MuEtaDerivative(double eta);
 
+    /// <summary>
+    /// d³μ/dη³ at η, for the derivative of the observed information in η (the analytic Laplace gradient of a
+    /// non-canonical link); the links of the families with a dispersion parameter have it.
+    /// </summary>
+    internal virtual double MuEtaSecondDerivative(double eta) =>
+        throw new NotSupportedException($"the third derivative of the {Name} link is not available");
+
     /// <summary>R's <c>valideta</c> for one value: false only for η that the link cannot map (sqrt: η ≤ 0 or not finite).</summary>
     public virtual bool IsValidEta(double eta) => true;
 

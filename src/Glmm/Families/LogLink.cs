@@ -23,6 +23,9 @@ internal sealed class LogLink : Link
     /// <summary>e^η (at least machine epsilon, as μ).</summary>
     public override double MuEtaDerivative(double eta) => Math.Max(Math.Exp(eta), DoubleEpsilon);
 
+    /// <summary>e^η (at least machine epsilon, as μ).</summary>
+    internal override double MuEtaSecondDerivative(double eta) => Math.Max(Math.Exp(eta), DoubleEpsilon);
+
     /// <inheritdoc/>
     public override void InverseAndMuEta(ReadOnlySpan<double> eta, Span<double> mu, Span<double> muEta)
     {

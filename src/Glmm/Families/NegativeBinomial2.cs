@@ -32,6 +32,83 @@ public sealed class NegativeBinomial2 : Family
     /// <summary>1 + 2μ/θ.</summary>
     public override double VarianceDerivative(double mu) => 1.0 + 2.0 * mu / Dispersion;
 
+    /// <summary>2/θ.</summary>
+    internal override double VarianceSecondDerivative(double mu) => 2.0 / Dispersion;
+
+    /// <summary>∂(μ + μ²/θ)/∂log θ = −μ²/θ.</summary>
+    internal override double VarianceLogDispersionDerivative(double mu) => -mu * mu / Dispersion;
+
+    /// <summary>∂(1 + 2μ/θ)/∂log θ = −2μ/θ.</summary>
+    internal override double VarianceDerivativeLogDispersionDerivative(double mu) => -2.0 * mu / Dispersion;
+
+    // Tables by count k = 0 … max y at the dispersion they were made for: ψ(k + θ) − ψ(θ) (for the gradient), and the
+    // saturated log-likelihood of a row with count k. Per fit (the family is the fit's own copy) and built serially.
+    private double[]? _digammaTable, _saturatedTable;
+    private double _digammaFor = double.NaN;
+
+    /// <inheritdoc/>
+    private protected override void ResetWorkingState()
+    {
+        _digammaTable = _saturatedTable = null;
+        _digammaFor = double.NaN;
+    }
+
+    /// <summary>The largest count when a table by count is worth it (at most 16 entries per row, and 2²² in all); else −1.</summary>
+    private static int TableSize(ReadOnlySpan<double> y)
+    {
+        double max = 0;
+        foreach (double v in y) if (v > max) max = v;
+        return max <= (1 << 22) && max <= 16.0 * y.Length + 4096 ? (int)max : -1;
+    }
+
+    /// <summary>ψ(k + θ) − ψ(θ) = Σ_{j&lt;k} 1/(θ + j) for the counts k up to the largest.</summary>
+    internal override void PrepareDispersionDerivatives(ReadOnlySpan<double> y)
+    {
+        _digammaFor = double.NaN;
+        int max = TableSize(y);
+        if (max < 0) return;
+        double th = Dispersion;
+        if (_digammaTable is null || _digammaTable.Length < max + 1) _digammaTable = new double[max + 1];
+        var t = _digammaTable;
+        t[0] = 0;
+        for (int k = 0; k < max; k++) t[k + 1] = t[k] + 1.0 / (th + k);
+        _digammaFor = th;
+    }
+
+    /// <summary>wt·θ(ψ(y + θ) − ψ(θ) − log(1 + μ/θ) + (μ − y)/(θ + μ)).</summary>
+    internal override double LogLikelihoodLogDispersionDerivative(double y, double mu, double wt)
+    {
+        double th = Dispersion;
+        double psi = _digammaFor == th && y < _digammaTable!.Length ? _digammaTable[(int)y]
+            : NumericalFunctions.Digamma(y + th) - NumericalFunctions.Digamma(th);
+        return wt * th * (psi - NumericalFunctions.Log1P(mu / th) + (mu - y) / (th + mu));
+    }
+
+    /// <summary>
+    /// Σ wt(log Γ(y + θ) − log Γ(θ) − log Γ(y + 1) + θ log θ + y log y − (y + θ) log(y + θ)), by a table over the counts
+    /// (log Γ(k + θ) − log Γ(θ) − log Γ(k + 1) = Σ_{j&lt;k} log((θ + j)/(j + 1))) when the counts are not too large.
+    /// </summary>
+    internal override double SaturatedLogLikelihood(ReadOnlySpan<double> y, ReadOnlySpan<double> wt)
+    {
+        int max = TableSize(y);
+        if (max < 0) return base.SaturatedLogLikelihood(y, wt);
+        double th = Dispersion;
+        if (_saturatedTable is null || _saturatedTable.Length < max + 1) _saturatedTable = new double[max + 1];
+        var t = _saturatedTable;
+        double lg = 0, thLogTh = th * Math.Log(th);
+        t[0] = 0;
+        for (int k = 1; k <= max; k++)
+        {
+            lg += Math.Log((th + k - 1) / k);
+            // k log k − (k + θ) log(k + θ) = −k log(1 + θ/k) − θ log(k + θ).
+            t[k] = lg + thLogTh - k * NumericalFunctions.Log1P(th / k) - th * Math.Log(k + th);
+        }
+        double s = 0;
+        for (int i = 0; i < y.Length; i++)
+            if (wt[i] != 0) s += wt[i] * t[(int)y[i]];
+        return s;
+    }
+
     /// <summary>2wt(y log(max(y, 1)/μ) − (y + θ) log((y + θ)/(μ + θ))) (MASS's <c>negative.binomial()$dev.resids</c>).</summary>
     public override double DevianceResidual(double y, double mu, double wt)
     {

@@ -23,6 +23,9 @@ internal sealed class SqrtLink : Link
     /// <summary>2.</summary>
     public override double MuEtaDerivative(double eta) => 2.0;
 
+    /// <summary>0.</summary>
+    internal override double MuEtaSecondDerivative(double eta) => 0.0;
+
     /// <inheritdoc/>
     public override bool IsValidEta(double eta) => double.IsFinite(eta) && eta > 0;
 

@@ -17,6 +17,8 @@ internal static class Fitter
     public static GlmmFit Fit(ModelStructure original, GlmmOptions options)
     {
         var clock = Stopwatch.StartNew();
+        // The fit's own family: the dispersion's working value is per fit, never set on the caller's instance.
+        options = options with { Family = options.Family.ForFit() };
         // The data's checks, X in the engine's column scaling, the starting GLM, separation (FitPreconditions).
         var start = FitPreconditions.Prepare(original, options);
         var model = start.Model;
@@ -180,8 +182,9 @@ internal static class Fitter
     }
 
     /// <summary>
-    /// Stage 2 of a family with a dispersion parameter: BOBYQA over (θ, β, log φ) from stage 1's (θ, β) and the starting
-    /// GLM's φ; β in units of its stage-1 standard errors, log φ in units of 1/√(half its curvature) there.
+    /// Stage 2 of a family with a dispersion parameter over (θ, β, log φ) from stage 1's (θ, β) and the starting GLM's φ:
+    /// L-BFGS-B with the exact gradient when the criterion has it, else BOBYQA with β in units of its stage-1 standard
+    /// errors and log φ in units of 1/√(half its curvature) there.
     /// </summary>
     private static StageResult DispersionStage(DispersionCriterion criterion, StageResult s1, ProfiledLaplaceCriterion stage1,
         RandomEffectsStructure re, FitControl control)
@@ -202,6 +205,14 @@ internal static class Fitter
         criterion.RestoreModes(modes);
         double curvature = (fp - 2 * f0 + fm) / (h * h);
         double scale = double.IsFinite(curvature) && curvature > 0 ? Math.Sqrt(2.0 / curvature) : 0.1;
+        if (criterion.HasGradient)
+        {
+            // L-BFGS-B with the exact gradient: β's curvature from stage 1's factor, log φ's from the differences above.
+            var diagonal = FixedEffectsCovariance.BetaHessianDiagonal(stage1.System)
+                .Append(double.IsFinite(curvature) && curvature > 0 ? curvature : 2.0 / (scale * scale)).ToArray();
+            var g = Stages.Stage2Gradient(criterion, s1.Theta, s1.Beta.Append(ld0).ToArray(), diagonal, re, control);
+            return g with { Evaluations = g.Evaluations + 3 };
+        }
         var result = Stages.Stage2DerivativeFree(x => criterion.Evaluate(x), s1.Theta, s1.Beta.Append(ld0).ToArray(),
             se.Append(scale).ToArray(), re, control);
         return result with { Evaluations = result.Evaluations + 3 };

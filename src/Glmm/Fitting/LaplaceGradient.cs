@@ -37,12 +37,16 @@ internal sealed class LaplaceGradient
     // The layout's per-term numbers, copied once so that the row kernels index plain arrays.
     private readonly int[] _q;
     private readonly int[] _vOff;              // where engine term k's covariates start in a row's v (block terms at their block offset)
+    // Families with a dispersion parameter (any link, observed information): per row dw/dη and ∂s/∂log φ, ∂w/∂log φ
+    // at fixed η; per chunk the dispersion's part of the gradient.
+    private readonly bool _general;
+    private readonly double[] _weightEta, _scorePhi, _weightPhi, _chunkPhi;
 
     public LaplaceGradient(PenalizedSystem pirls, int threads = 0)
     {
         var data = pirls.Layout;
-        if (!data.Family.IsCanonical)
-            throw new NotSupportedException("the analytic Laplace gradient needs a canonical link (binomial-logit, poisson-log)");
+        if (!data.Family.IsCanonical && !data.Family.HasDispersion)
+            throw new NotSupportedException("the analytic Laplace gradient needs a canonical link (binomial-logit, poisson-log) or a family with a dispersion parameter");
         _d = data;
         _pirls = pirls;
         var factor = pirls.Factor;
@@ -79,6 +83,11 @@ internal sealed class LaplaceGradient
                     _thetaC[pos] = c;
                 }
         }
+        _general = data.Family.HasDispersion;
+        _weightEta = _general ? new double[data.N] : [];
+        _scorePhi = _general ? new double[data.N] : [];
+        _weightPhi = _general ? new double[data.N] : [];
+        _chunkPhi = new double[chunks];
         _pass1 = data.IsBlockDiagonal ? Pass1Block : Pass1Cells;
         _pass2 = data.IsBlockDiagonal ? Pass2Block : Pass2Cells;
         _thetaRow = new int[_nTheta];
@@ -115,13 +124,21 @@ internal sealed class LaplaceGradient
     }
 
     /// <summary>
+    /// dD/d log φ at the last <see cref="ComputeAtMode"/> for a family with a dispersion parameter: −2 Σ ∂ℓ_i/∂log φ
+    /// (envelope: the modes are stationary) + Σ h_i ∂w_i/∂log φ (log|H| through the weights at fixed η) + Σ (a_i'λ)
+    /// ∂s_i/∂log φ (the modes' move dũ = H⁻¹A'∂s through log|H|, by the adjoint λ); NaN otherwise.
+    /// </summary>
+    public double DispersionDerivative { get; private set; } = double.NaN;
+
+    /// <summary>
     /// The gradient at the state the system holds — after a PIRLS solve at (θ, β) has converged: writes dD/dθ (length
-    /// ThetaLength) then dD/dβ (length P) into <paramref name="gradient"/>.
+    /// ThetaLength) then dD/dβ (length P) into <paramref name="gradient"/> (and <see cref="DispersionDerivative"/>).
     /// </summary>
     public void ComputeAtMode(Span<double> gradient)
     {
         if (gradient.Length < _nGrad) throw new ArgumentException("gradient too short", nameof(gradient));
         int chunks = _chunkStart.Length - 1;
+        double logLikPhi = _general ? PrepareRows() : 0.0;
         if (chunks == 1) _inv.Compute();
         else _inv.Compute(_chunkStart, _parallel);
 
@@ -146,7 +163,31 @@ internal sealed class LaplaceGradient
             var g = _chunkGrad.AsSpan(c * _nGrad, _nGrad);
             for (int j = 0; j < _nGrad; j++) gradient[j] += g[j];
         }
+        if (_general)
+        {
+            double phi = -2.0 * logLikPhi;
+            for (int c = 0; c < chunks; c++) phi += _chunkPhi[c];
+            DispersionDerivative = phi;
+        }
         if (!_d.IsBlockDiagonal) ModeJacobianGeneral(chunks);
+    }
+
+    /// <summary>The rows' derivatives of the observed weight and of the score for the general path; returns Σ ∂ℓ_i/∂log φ.</summary>
+    private double PrepareRows()
+    {
+        var d = _d;
+        var family = d.Family;
+        family.PrepareDispersionDerivatives(d.Y);
+        var y = d.Y;
+        var wt = d.Weights;
+        var eta = _pirls.Eta;
+        double sum = 0;
+        for (int i = 0; i < y.Length; i++)
+        {
+            family.ObservedRowDerivatives(y[i], wt[i], eta[i], out _weightEta[i], out double dl, out _scorePhi[i], out _weightPhi[i]);
+            sum += dl;
+        }
+        return sum;
     }
 
     /// <summary>
@@ -176,6 +217,11 @@ internal sealed class LaplaceGradient
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pass1Block(int chunk)
     {
+        bool general = _general;
+        var weightEta = _weightEta;
+        var weightPhi = _weightPhi;
+        var scorePhi = _scorePhi;
+        double phiSum = 0;
         var d = _d;
         var v = _pirls.U;
         var family = d.Family;
@@ -233,7 +279,8 @@ internal sealed class LaplaceGradient
                     h += z[a] * sum;
                 }
                 double w = wRow[i], si = sRow[i];
-                double ci = w * family.VarianceDerivative(mu[i]) * h;
+                double ci = (general ? weightEta[i] : w * family.VarianceDerivative(mu[i])) * h;
+                if (general) phiSum += h * weightPhi[i];
                 double cv = -2.0 * si + ci;
                 var x = xAll.Slice(i * p, p);
                 for (int a = 0; a < q0; a++)
@@ -269,6 +316,7 @@ internal sealed class LaplaceGradient
             ScatterBlock(gq, g);
             ModeJacobian(l, hinv, l0, swzz, ssz, swzx, v, rhs);
         }
+        _chunkPhi[chunk] = phiSum;
     }
 
     /// <summary>
@@ -318,6 +366,11 @@ internal sealed class LaplaceGradient
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pass2Block(int chunk)
     {
+        bool general = _general;
+        var weightEta = _weightEta;
+        var weightPhi = _weightPhi;
+        var scorePhi = _scorePhi;
+        double phiSum = 0;
         var d = _d;
         var v = _pirls.U;
         int q0 = d.QBlock, p = d.P;
@@ -350,6 +403,7 @@ internal sealed class LaplaceGradient
                 double au = 0;
                 for (int a = 0; a < q0; a++) au += z[a] * lu[a];
                 double cv = -wRow[i] * au, s = sRow[i];
+                if (general) phiSum += au * scorePhi[i];
                 for (int a = 0; a < q0; a++)
                 {
                     scvz[a] += cv * z[a];
@@ -362,6 +416,7 @@ internal sealed class LaplaceGradient
                 for (int c = 0; c < q0; c++) gq[r * q0 + c] = scvz[r] * v[l * q0 + c] + ssz[r] * ul[c];
             ScatterBlock(gq, g);
         }
+        _chunkPhi[chunk] += phiSum;
     }
 
     /// <summary>g[θ(k, r, c)] += G[o_k + r, o_k + c] for every block term k (θ holds each T_k column by column).</summary>
@@ -388,6 +443,11 @@ internal sealed class LaplaceGradient
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pass1Cells(int chunk)
     {
+        bool general = _general;
+        var weightEta = _weightEta;
+        var weightPhi = _weightPhi;
+        var scorePhi = _scorePhi;
+        double phiSum = 0;
         var d = _d;
         var v = _pirls.U;
         var family = d.Family;
@@ -464,7 +524,7 @@ internal sealed class LaplaceGradient
                 }
                 if (cellStart[cell + 1] - cellStart[cell] < SmallCell)
                 {
-                    SmallCellRows(cell, l, mt, hc, uc, dense, atcBlock, atcDense, g, jacDense, ra, rha);
+                    phiSum += SmallCellRows(cell, l, mt, hc, uc, dense, atcBlock, atcDense, g, jacDense, ra, rha);
                     continue;
                 }
                 MultiplyLower(mt, hc, k1, dr);
@@ -499,7 +559,8 @@ internal sealed class LaplaceGradient
                         h += vr[a] * sum;
                     }
                     double w = wRow[i], si = sRow[i];
-                    double ci = w * family.VarianceDerivative(mu[i]) * h;
+                    double ci = (general ? weightEta[i] : w * family.VarianceDerivative(mu[i])) * h;
+                    if (general) phiSum += h * weightPhi[i];
                     double cv = -2.0 * si + ci;
                     for (int a = 0; a < nr; a++)
                     {
@@ -573,6 +634,7 @@ internal sealed class LaplaceGradient
                 }
             }
         }
+        _chunkPhi[chunk] = phiSum;
     }
 
     /// <summary>Cells with fewer rows than this (crossed designs: mostly one) are differentiated row by row.</summary>
@@ -584,9 +646,14 @@ internal sealed class LaplaceGradient
     /// sides directly, without the cell's sums and the mapping of H⁻¹ by M. <paramref name="a"/>, <paramref name="ha"/>: scratch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void SmallCellRows(int cell, int l, ReadOnlySpan<double> mt, ReadOnlySpan<double> hc, ReadOnlySpan<double> uc,
+    private double SmallCellRows(int cell, int l, ReadOnlySpan<double> mt, ReadOnlySpan<double> hc, ReadOnlySpan<double> uc,
         ReadOnlySpan<int> dense, Span<double> atcBlock, Span<double> atcDense, Span<double> g, Span<double> jacDense, Span<double> a, Span<double> ha)
     {
+        bool general = _general;
+        var weightEta = _weightEta;
+        var weightPhi = _weightPhi;
+        var scorePhi = _scorePhi;
+        double phiSum = 0;
         var d = _d;
         var family = d.Family;
         int q0 = d.QBlock, p = d.P, dr = q0 + d.QRest, width = d.CovariateWidth, n = _nGrad, nTheta = _nTheta;
@@ -616,7 +683,8 @@ internal sealed class LaplaceGradient
                 h += a[e] * sum;
             }
             double w = wRow[i], si = sRow[i];
-            double ci = w * family.VarianceDerivative(mu[i]) * h;
+            double ci = (general ? weightEta[i] : w * family.VarianceDerivative(mu[i])) * h;
+            if (general) phiSum += h * weightPhi[i];
             double cv = -2.0 * si + ci;
             for (int e = 0; e < dr; e++)
             {
@@ -643,12 +711,18 @@ internal sealed class LaplaceGradient
                 for (int j = 0; j < p; j++) dst[nTheta + j] += wa * x[j];
             }
         }
+        return phiSum;
     }
 
     /// <summary>Pass 2 cell by cell: G = (Σ cv_i v_i)ũ_c' + (Σ s_i v_i)λ_c', cv_i = −w_i v_i'Mλ_c (λ the adjoint), read off at each term's (r, c).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Pass2Cells(int chunk)
     {
+        bool general = _general;
+        var weightEta = _weightEta;
+        var weightPhi = _weightPhi;
+        var scorePhi = _scorePhi;
+        double phiSum = 0;
         var d = _d;
         var v = _pirls.U;
         int q0 = d.QBlock, qRest = d.QRest, p = d.P, dr = q0 + qRest;
@@ -707,6 +781,7 @@ internal sealed class LaplaceGradient
                     double au = 0;
                     for (int c = 0; c < nr; c++) au += vrow[rcols[c]] * lud[c];
                     double cv = -wRow[i] * au, si = sRow[i];
+                    if (general) phiSum += au * scorePhi[i];
                     for (int c = 0; c < nr; c++)
                     {
                         double va = vrow[rcols[c]];
@@ -728,6 +803,7 @@ internal sealed class LaplaceGradient
                 }
             }
         }
+        _chunkPhi[chunk] += phiSum;
     }
 
     /// <summary>M = diag(Λ₀, T_k for the other terms) at the current θ, dr × dr row-major (lower triangular).</summary>

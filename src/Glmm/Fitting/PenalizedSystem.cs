@@ -805,16 +805,7 @@ internal sealed class PenalizedSystem
     /// <summary>Σ log p(y_i | μ = y_i) in the family's sense, so that −2 log p(y|μ) = Σ dev_i − 2 × this.</summary>
     private static double SaturatedLogLikelihood(EngineLayout d)
     {
-        var f = d.Family;
-        var y = d.Y;
-        var wt = d.Weights;
-        double s = 0;
-        for (int i = 0; i < d.N; i++)
-        {
-            // log p(y|μ) + dev(y, μ)/2 does not depend on μ; evaluate at an interior μ.
-            double mu0 = f.StartingMu(y[i], wt[i]);
-            s += f.LogLikelihood(y[i], mu0, wt[i]) + 0.5 * f.DevianceResidual(y[i], mu0, wt[i]);
-        }
-        return s;
+        // log p(y|μ) + dev(y, μ)/2 does not depend on μ.
+        return d.Family.SaturatedLogLikelihood(d.Y, d.Weights);
     }
 }

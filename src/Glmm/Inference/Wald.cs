@@ -2,7 +2,9 @@ namespace Glmm.Inference;
 
 /// <summary>
 /// Wald intervals, as lme4's <c>confint(fit, method = "Wald")</c>: β̂ ± z·SE for the fixed effects; the
-/// random-effect SDs and correlations get no Wald interval (NaN, lme4's NA), but keep their rows.
+/// random-effect SDs and correlations get no Wald interval (NaN, lme4's NA), but keep their rows. A family with a
+/// dispersion parameter adds a <c>sigma</c> row after them (glmmTMB's <c>sigma()</c>), its interval taken on the log scale
+/// and transformed back, exp(log σ̂ ± z·SE(σ̂)/σ̂), as glmmTMB's Wald interval of its log-dispersion.
 /// </summary>
 public static class Wald
 {
@@ -16,6 +18,13 @@ public static class Wald
         var sdcor = CovarianceParameterization.FromTheta(re, fit.Theta.ToArray());
         var result = new List<ConfidenceInterval>();
         for (int i = 0; i < names.Length; i++) result.Add(new ConfidenceInterval(names[i], sdcor[i], double.NaN, double.NaN));
+        if (fit.Family.HasDispersion && double.IsFinite(fit.Sigma) && fit.Sigma > 0)
+        {
+            double seLog = fit.SigmaStdError / fit.Sigma;
+            bool ok = double.IsFinite(seLog) && seLog >= 0;
+            result.Add(new ConfidenceInterval("sigma", fit.Sigma,
+                ok ? fit.Sigma * Math.Exp(-z * seLog) : double.NaN, ok ? fit.Sigma * Math.Exp(z * seLog) : double.NaN));
+        }
         foreach (var b in fit.FixedEffects)
             result.Add(new ConfidenceInterval(b.Name, b.Estimate, b.Estimate - z * b.StdError, b.Estimate + z * b.StdError));
         return result;

@@ -52,6 +52,28 @@ public class DispersionReferenceTests
         Assert.Equal(fit.FixedEffects.Count + fit.Theta.Count + 1, fit.ParameterCount);
     }
 
+    /// <summary>
+    /// sigma's Wald interval, on the log scale and back: glmmTMB's Wald interval of its log-dispersion coefficient d
+    /// (log σ is linear in d) from the fixture's sigma and SE, exp(log σ ± z·SE(σ)/σ); the limits within 2% of the width.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void SigmaHasAWaldIntervalOnTheLogScale(string name)
+    {
+        var (r, fit) = FitFixture(name);
+        var rows = Glmm.Inference.Wald.Intervals(fit, 0.95);
+        var row = Assert.Single(rows, x => x.Name == "sigma");
+        double sigma = r.GetProperty("sigma").GetDouble(), se = r.GetProperty("sigmaStdError").GetDouble();
+        double z = Glmm.Inference.Wald.NormalQuantile(0.975);
+        double lower = sigma * Math.Exp(-z * se / sigma), upper = sigma * Math.Exp(z * se / sigma);
+        double tol = 0.02 * (upper - lower);
+        Assert.True(Math.Abs(row.Lower - lower) <= tol, $"lower {row.Lower} vs {lower}");
+        Assert.True(Math.Abs(row.Upper - upper) <= tol, $"upper {row.Upper} vs {upper}");
+        Assert.Equal(fit.Sigma, row.Estimate);
+        // After the SD/correlation rows, before the fixed effects.
+        Assert.Equal(rows.Count - fit.FixedEffects.Count - 1, rows.ToList().IndexOf(row));
+    }
+
     [Fact]
     public void NegativeBinomialWithExpectedInformationMatchesGlmerNb()
     {

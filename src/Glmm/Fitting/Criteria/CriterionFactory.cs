@@ -85,9 +85,11 @@ internal sealed class CriterionFactory
     public LaplaceCriterion Laplace() => new(Layout, Threads, Observed, LaplaceHasGradient);
 
     /// <summary>
-    /// The Laplace deviance in (θ, β, log dispersion) for a family with a dispersion parameter (derivative-free).
+    /// The Laplace deviance in (θ, β, log dispersion) for a family with a dispersion parameter, with its exact gradient for
+    /// the observed information (or a canonical link) when the options allow it, derivative-free otherwise.
     /// </summary>
-    public DispersionCriterion LaplaceWithDispersion() => new(new LaplaceCriterion(Layout, Threads, Observed, withGradient: false));
+    public DispersionCriterion LaplaceWithDispersion() =>
+        new(new LaplaceCriterion(Layout, Threads, Observed, withGradient: Options.UseGradient && (Observed || Layout.Family.IsCanonical)));
 
     /// <summary>The adaptive-quadrature deviance in (θ, β) with the options' rule.</summary>
     public QuadratureCriterion Quadrature() =>

@@ -6,7 +6,9 @@ namespace Glmm.Fitting;
 /// A criterion of a family with a dispersion parameter (Gamma, nbinom2): the inner criterion's deviance with the log of
 /// the dispersion appended to its parameters, x = (θ, β, log φ). Each evaluation sets the family's working dispersion
 /// and the system's saturated log-likelihood (the family's constants depend on it) before the inner one runs PIRLS —
-/// the conditional modes depend on φ through the weights. No analytic gradient: the stages search it derivative-free.
+/// the conditional modes depend on φ through the weights. With a Laplace criterion that has its gradient (the observed
+/// information) the gradient in log φ comes from the same pass (<see cref="LaplaceGradient.DispersionDerivative"/>), so
+/// the stages run L-BFGS-B; otherwise they search derivative-free.
 /// </summary>
 internal sealed class DispersionCriterion : ICriterion
 {
@@ -35,7 +37,7 @@ internal sealed class DispersionCriterion : ICriterion
 
     public ReadOnlySpan<double> LowerBounds => _lower;
 
-    public bool HasGradient => false;
+    public bool HasGradient => _inner is LaplaceCriterion { HasGradient: true };
 
     public PenalizedSystem System => _inner.System;
 
@@ -60,8 +62,17 @@ internal sealed class DispersionCriterion : ICriterion
         return _inner.Evaluate(x[..^1]);
     }
 
-    public double Evaluate(ReadOnlySpan<double> x, Span<double> gradient) =>
-        throw new NotSupportedException("the dispersion criterion has no analytic gradient");
+    public double Evaluate(ReadOnlySpan<double> x, Span<double> gradient)
+    {
+        if (_inner is not LaplaceCriterion { HasGradient: true } laplace)
+            throw new NotSupportedException("the dispersion criterion has no analytic gradient here");
+        double ld = x[^1];
+        if (!(Math.Abs(ld) <= MaxAbsLogDispersion)) return double.PositiveInfinity;
+        SetLogDispersion(ld);
+        double f = laplace.Evaluate(x[..^1], gradient[..(Dimension - 1)]);
+        gradient[Dimension - 1] = double.IsFinite(f) ? laplace.DispersionDerivative : double.NaN;
+        return f;
+    }
 
     public double[] SaveModes() => _inner.SaveModes();
 

@@ -19,7 +19,7 @@ internal sealed class LaplaceCriterion : PirlsCriterion
     public LaplaceCriterion(EngineLayout layout, int threads, bool observedInformation, bool withGradient)
         : base(new Pirls(layout, withFixed: false, threads, observedInformation), includesBeta: true)
     {
-        _withGradient = withGradient && layout.Family.IsCanonical;
+        _withGradient = withGradient && (layout.Family.IsCanonical || layout.Family.HasDispersion);
         _threads = threads;
         _xLast = new double[Dimension];
         _dx = new double[Dimension];
@@ -27,6 +27,9 @@ internal sealed class LaplaceCriterion : PirlsCriterion
     }
 
     public override bool HasGradient => _withGradient;
+
+    /// <summary>dD/d log φ at the last gradient evaluation (a family with a dispersion parameter); NaN before one.</summary>
+    public double DispersionDerivative => _gradient?.DispersionDerivative ?? double.NaN;
 
     /// <summary>−2 log p(y | ũ) + ‖ũ‖² + log|L|² at x = (θ, β).</summary>
     public override double Evaluate(ReadOnlySpan<double> x)
