@@ -5,12 +5,12 @@ using Glmm.Inference;
 namespace Glmm.Cli.Commands;
 
 /// <summary>
-/// <c>glmm compare</c>: fits two nested models to the same data by maximum likelihood and prints the
+/// <c>glmm compare</c>: fits two or more nested models to the same data by maximum likelihood and prints the
 /// likelihood-ratio test as R's <c>anova(fit0, fit1)</c> table.
 /// </summary>
 internal sealed class CompareCommand : Command
 {
-    private static readonly OptionSpec Formulas = new("formula", "FORMULA", "a model formula; give it twice (the two nested models, in either order)")
+    private static readonly OptionSpec Formulas = new("formula", "FORMULA", "a model formula; give it two or more times (nested models, in any order)")
     { Required = true, Alias = "f", Repeatable = true };
 
     private static readonly OptionSpec NAgq = new("nagq", "K", "1: Laplace approximation; K > 1: adaptive Gauss-Hermite quadrature (both models)")
@@ -18,7 +18,7 @@ internal sealed class CompareCommand : Command
 
     public override string Name => "compare";
 
-    public override string Summary => "likelihood-ratio test of two nested models (R's anova table)";
+    public override string Summary => "likelihood-ratio tests of nested models (R's anova table)";
 
     public override string Description =>
         "Fits both formulas to the data by maximum likelihood and prints R's anova(fit0, fit1) table: npar, AIC,\n" +
@@ -32,15 +32,15 @@ internal sealed class CompareCommand : Command
     {
         string path = options.Require(CommonOptions.Data);
         var formulas = options.GetAll(Formulas);
-        if (formulas.Count != 2)
-            throw new GlmmInputException($"'compare' needs --formula exactly twice (two nested models), not {formulas.Count} time{(formulas.Count == 1 ? "" : "s")}");
+        if (formulas.Count < 2)
+            throw new GlmmInputException($"'compare' needs --formula two or more times (nested models), not {formulas.Count} time{(formulas.Count == 1 ? "" : "s")}");
         int nagq = options.GetInt(NAgq, 1);
         if (nagq < 1) throw new GlmmInputException($"'compare' needs --nagq 1 or more (a likelihood), not {nagq}");
         int threads = CommonOptions.ReadThreads(options);
         var data = CommonOptions.ReadData(options, stderr, formulas);
         var fitOptions = CommonOptions.FitOptions(options, nagq, threads);
         var fits = formulas.Select(f => GlmmModel.Fit(f, data, fitOptions)).ToArray();
-        var rows = LikelihoodRatio.Compare(fits[0], fits[1]);
+        var rows = LikelihoodRatio.Compare(fits);
         if (CommonOptions.IsJson(options))
         {
             using var stream = new MemoryStream();

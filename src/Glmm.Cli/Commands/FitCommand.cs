@@ -30,7 +30,7 @@ internal sealed class FitCommand : Command
         "restricted maximum likelihood: laplace (beta integrated out by Laplace, as glmmTMB), profile (Cox-Reid adjusted profile likelihood; with --nagq K > 1 based on quadrature) or pql (REML of the working linear mixed model)")
     { Allowed = new[] { "laplace", "profile", "pql" } };
 
-    private static readonly OptionSpec Ranef = new("ranef", null, "add the conditional modes of the random effects (with conditional SDs) to the JSON output");
+    private static readonly OptionSpec Ranef = new("ranef", null, "add the conditional modes of the random effects (lme4's ranef, with conditional SDs) to the output");
 
     // ---- Confidence intervals (issue 6): --confint wald|profile|boot, --level, --nsim, --seed ----
     private static readonly OptionSpec Confint = new("confint", "METHOD",
@@ -176,7 +176,7 @@ internal sealed class FitCommand : Command
         if (CommonOptions.IsJson(options)) stdout.WriteLine(JsonWriter.Write(fit, includeRanef: options.Has(Ranef), extra: extra));
         else
         {
-            stdout.Write(SummaryWriter.Write(fit) + afterText);
+            stdout.Write(SummaryWriter.Write(fit) + (options.Has(Ranef) ? SummaryWriter.WriteRanef(fit) : "") + afterText);
             if (intervals is not null)
                 stdout.Write($"\nConfidence intervals ({confint}, level {options.GetDouble(Level, 0.95).ToString(System.Globalization.CultureInfo.InvariantCulture)}):\n"
                     + Glmm.Inference.ConfidenceInterval.Format(intervals, options.GetDouble(Level, 0.95)));

@@ -28,22 +28,38 @@ public static class LikelihoodRatio
     /// data (rows, response), not nested (fixed-effect columns and random terms of the smaller inside the larger,
     /// fewer parameters), or either is a REML fit.
     /// </summary>
-    public static IReadOnlyList<AnovaRow> Compare(GlmmFit fit0, GlmmFit fit1)
+    public static IReadOnlyList<AnovaRow> Compare(GlmmFit fit0, GlmmFit fit1) => Compare([fit0, fit1]);
+
+    /// <summary>
+    /// Compares two or more fits as lme4's <c>anova(m1, m2, …)</c>: ordered by their number of parameters (named fit0, fit1, …
+    /// in that order), each tested against the one before it (Chisq = 2·max(0, ΔlogLik), Df = Δnpar). Throws
+    /// <see cref="GlmmInputException"/> when they are not all on the same data, when one is not nested in the next (fixed-effect
+    /// columns and random terms inside, fewer parameters), or when one is a REML or penalized fit.
+    /// </summary>
+    public static IReadOnlyList<AnovaRow> Compare(IReadOnlyList<GlmmFit> fits)
     {
-        foreach (var f in new[] { fit0, fit1 })
+        ArgumentNullException.ThrowIfNull(fits);
+        if (fits.Count < 2) throw new GlmmInputException($"a likelihood-ratio comparison needs two or more models, not {fits.Count}");
+        foreach (var f in fits)
         {
             if (f.Reml is not null)
                 throw new GlmmInputException($"'{f.Formula}' is a REML fit: likelihood-ratio tests need maximum-likelihood fits (refit without --reml)");
             if (f.FixedEffectsPrior is not null)
                 throw new GlmmInputException($"'{f.Formula}' is a penalized fit (a prior on the fixed effects): likelihood-ratio tests need maximum-likelihood fits");
         }
-        if (fit0.ParameterCount > fit1.ParameterCount) (fit0, fit1) = (fit1, fit0);
-        CheckSameData(fit0, fit1);
-        CheckNested(fit0, fit1);
-        var rows = new List<AnovaRow> { Row("fit0", fit0, double.NaN, 0, double.NaN) };
-        double chisq = 2 * Math.Max(0.0, fit1.LogLik - fit0.LogLik);
-        int df = fit1.ParameterCount - fit0.ParameterCount;
-        rows.Add(Row("fit1", fit1, chisq, df, Distributions.ChiSquaredUpperTail(chisq, df)));
+        var ordered = fits.OrderBy(f => f.ParameterCount).ToArray(); // stable: equal counts keep their order (and are refused below)
+        for (int i = 1; i < ordered.Length; i++)
+        {
+            CheckSameData(ordered[0], ordered[i]);
+            CheckNested(ordered[i - 1], ordered[i]);
+        }
+        var rows = new List<AnovaRow> { Row("fit0", ordered[0], double.NaN, 0, double.NaN) };
+        for (int i = 1; i < ordered.Length; i++)
+        {
+            double chisq = 2 * Math.Max(0.0, ordered[i].LogLik - ordered[i - 1].LogLik);
+            int df = ordered[i].ParameterCount - ordered[i - 1].ParameterCount;
+            rows.Add(Row("fit" + i.ToString(CultureInfo.InvariantCulture), ordered[i], chisq, df, Distributions.ChiSquaredUpperTail(chisq, df)));
+        }
         return rows;
     }
 

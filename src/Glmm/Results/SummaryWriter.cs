@@ -118,6 +118,43 @@ public static partial class SummaryWriter
     /// no "Infinity" or "NaN" ever reaches the text.</summary>
     private static string Fmt(double v, string format) => double.IsFinite(v) ? v.ToString(format, Inv) : "NA";
 
+    /// <summary>
+    /// lme4's <c>ranef(fit)</c> as R prints it — for each grouping factor <c>$group</c> and a table of the conditional modes,
+    /// levels by rows and terms by columns — with the conditional SDs (R's <c>condVar</c>) in further columns.
+    /// </summary>
+    public static string WriteRanef(GlmmFit fit)
+    {
+        ArgumentNullException.ThrowIfNull(fit);
+        var ci = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append("\nConditional modes of the random effects (ranef), with conditional SDs:\n");
+        foreach (var group in fit.ConditionalModes.GroupBy(m => m.Group))
+        {
+            var terms = group.Select(m => m.Term).Distinct().ToArray();
+            var levels = group.Select(m => m.Level).Distinct().ToArray();
+            var header = terms.Concat(terms.Select(t => "sd " + t)).ToArray();
+            var cells = new Dictionary<(string, string), RandomEffectPrediction>();
+            foreach (var m in group) cells[(m.Level, m.Term)] = m;
+            var rows = levels.Select(l => terms.Select(t => Cell(cells[(l, t)].Mode))
+                .Concat(terms.Select(t => Cell(cells[(l, t)].ConditionalSD))).ToArray()).ToArray();
+            int nameWidth = Math.Max(1, levels.Max(l => l.Length));
+            var widths = header.Select((h, j) => Math.Max(h.Length, rows.Length == 0 ? 0 : rows.Max(r => r[j].Length))).ToArray();
+            sb.Append('$').Append(group.Key).Append('\n');
+            sb.Append(new string(' ', nameWidth));
+            for (int j = 0; j < header.Length; j++) sb.Append(' ').Append(header[j].PadLeft(widths[j]));
+            sb.Append('\n');
+            for (int r = 0; r < levels.Length; r++)
+            {
+                sb.Append(levels[r].PadRight(nameWidth));
+                for (int j = 0; j < header.Length; j++) sb.Append(' ').Append(rows[r][j].PadLeft(widths[j]));
+                sb.Append('\n');
+            }
+        }
+        return sb.ToString();
+
+        string Cell(double v) => double.IsFinite(v) ? v.ToString("G7", ci) : "NA";
+    }
+
     private static string ColumnFormat(IEnumerable<double> values)
     {
         var finite = values.Where(v => double.IsFinite(v) && v != 0).Select(Math.Abs).ToArray();
