@@ -14,6 +14,8 @@ internal static class CommandLine
         new DescribeCommand(),
         new PredictCommand(),
         new CompareCommand(),
+        new CoefCommand(),
+        new SimulateCommand(),
     };
 
     /// <summary>Runs the tool; returns the exit code (0 ok, 2 bad input, 1 internal error).</summary>

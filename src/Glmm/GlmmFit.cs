@@ -93,6 +93,9 @@ public sealed class GlmmFit
     /// <summary>Rows dropped because of missing values.</summary>
     public int DroppedRows { get; init; }
 
+    /// <summary>For each observation used in the fit (the order of residuals, fitted values and simulations), its row in the data table (0-based).</summary>
+    public IReadOnlyList<int> RowsUsed => Array.AsReadOnly(Model.RowIndex);
+
     /// <summary>Why rows were dropped.</summary>
     public string DroppedReason { get; init; } = "";
 
