@@ -22,11 +22,8 @@ public static class GlmmModel
     public static GlmmFit Fit(ModelStructure model, GlmmOptions? options = null)
     {
         options ??= new GlmmOptions();
-        if (options.Family is Families.Gaussian gaussian)
-        {
-            if (gaussian.IsLinearMixedModel) return LmmFitter.Fit(model, options);
-            throw new GlmmInputException($"the gaussian family with the {gaussian.Link.Name} link needs a dispersion parameter in the GLMM path, which this build does not have; use the identity link (the linear mixed model)");
-        }
+        // The identity link is the linear mixed model; the other links go through the GLMM path with σ² as the dispersion.
+        if (options.Family is Families.Gaussian { IsLinearMixedModel: true }) return LmmFitter.Fit(model, options);
         return options.Reml is null ? Fitter.Fit(model, options) : RemlFitter.Fit(model, options);
     }
 }

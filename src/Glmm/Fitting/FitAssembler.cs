@@ -144,11 +144,14 @@ internal static class FitAssembler
             }
         }
 
-        // Pearson residuals.
+        // Pearson residuals; for the gaussian family in the GLMM path divided by σ as lme4's scaled residuals (its
+        // PearsonVariance is glmmTMB's 1, unscaled).
         var mu = state.Modes.Mu;
         var pearson = new double[data.N];
+        double residualScale = !hasSigma && family is Families.Gaussian && !double.IsNaN(state.LogDispersion)
+            ? family.SigmaOf(Math.Exp(state.LogDispersion)) : scale;
         for (int i = 0; i < data.N; i++)
-            pearson[i] = (data.Y[i] - mu[i]) * Math.Sqrt(data.Weights[i] / family.PearsonVariance(mu[i])) / scale;
+            pearson[i] = (data.Y[i] - mu[i]) * Math.Sqrt(data.Weights[i] / family.PearsonVariance(mu[i])) / residualScale;
         Array.Sort(pearson);
 
         var options = state.Options;

@@ -86,7 +86,7 @@ internal static class FitPreconditions
         for (int round = 0; round < 5; round++)
         {
             double d = family.EstimateDispersion(model.Y, glm.FittedMu.ToArray(), model.Weights);
-            if (family is Gamma || Math.Abs(Math.Log(d / previous)) < 1e-3) break;
+            if (family is Gamma or Gaussian || Math.Abs(Math.Log(d / previous)) < 1e-3) break;
             previous = d;
             glm = GlmIrls.Fit(family, model.X, model.Y, model.Weights, model.Offset);
         }
@@ -101,7 +101,7 @@ internal static class FitPreconditions
     private static bool NearTheBound(GlmFitResult glm, Family family)
     {
         const double near = 1e-4;
-        if (family is Gamma) return false;
+        if (family is Gamma or Gaussian) return false;
         foreach (double mu in glm.FittedMu)
             if (family is Poisson or NegativeBinomial2 ? mu < near : mu < near || mu > 1 - near) return true;
         return false;

@@ -12,7 +12,7 @@ internal static class Refits
     /// <summary>The profile and bootstrap need a maximum-likelihood fit of a model this engine can evaluate.</summary>
     public static void CheckFit(GlmmFit fit, string what)
     {
-        if (fit.Family is Families.Gaussian)
+        if (fit.Family is Families.Gaussian { IsLinearMixedModel: true })
             throw new GlmmInputException($"{what} is not available for the gaussian family yet (the refits would need the residual SD); Wald and bootstrap intervals are (--confint wald, --confint boot)");
         if (fit.Reml is not null)
             throw new GlmmInputException($"{what} needs a maximum-likelihood fit, not a REML fit (refit without --reml)");

@@ -49,7 +49,7 @@ public static class Simulation
             var re = model.Random;
             var theta = fit.Theta.ToArray();
             // A linear mixed model's θ is relative to σ: b = σΛu.
-            double scale = fit.Family is Families.Gaussian && double.IsFinite(fit.Sigma) ? fit.Sigma : 1.0;
+            double scale = fit.Family is Families.Gaussian { IsLinearMixedModel: true } && double.IsFinite(fit.Sigma) ? fit.Sigma : 1.0;
             for (int s = 0; s < re.Terms.Count; s++)
             {
                 var term = re.Terms[s];

@@ -78,7 +78,7 @@ public static class JsonWriter
                 w.WriteString("name", f.Name);
                 Number(w, "estimate", f.Estimate);
                 Number(w, "stdError", f.StdError);
-                if (fit.Family is Families.Gaussian)
+                if (fit.Family is Families.Gaussian { IsLinearMixedModel: true })
                 {
                     Number(w, "t", f.Z);
                     Number(w, "df", f.Df);

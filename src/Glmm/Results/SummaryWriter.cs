@@ -61,8 +61,8 @@ public static partial class SummaryWriter
         sb.AppendLine();
         if (fit.Family.HasDispersion)
         {
-            // As glmmTMB's summary: 3 significant digits (Gamma: sigma^2, nbinom2: theta).
-            double shown = fit.Family is Families.Gamma ? fit.Sigma * fit.Sigma : fit.Sigma;
+            // As glmmTMB's summary: 3 significant digits (Gamma, gaussian: sigma^2, nbinom2: theta).
+            double shown = fit.Family is Families.Gamma or Families.Gaussian ? fit.Sigma * fit.Sigma : fit.Sigma;
             sb.AppendLine($"{fit.Family.DispersionLabel}: {shown.ToString("G3", CultureInfo.InvariantCulture)} ");
             sb.AppendLine();
         }

@@ -65,4 +65,28 @@ public class DispersionFamilyTests
         Assert.IsType<Gamma>(Family.Create("gamma"));
         Assert.Same(Link.InverseMu, Family.Create("Gamma").Link);
     }
+
+    /// <summary>σ² is the dispersion of the gaussian family outside the identity link: dnorm with σ = √φ, every constant.</summary>
+    [Fact]
+    public void GaussianWithALinkHasADispersion()
+    {
+        var g = (Gaussian)new Gaussian(Link.Log).ForFit();
+        Assert.True(g.HasDispersion);
+        Assert.False(new Gaussian().HasDispersion);
+        g.Dispersion = 2.25;
+        // dnorm(3, 2.5, 1.5 / sqrt(2), log = TRUE) = -0.9904983...
+        double expected = -0.5 * 2 * 0.25 / 2.25 + 0.5 * Math.Log(2 / (2 * Math.PI * 2.25));
+        Assert.Equal(expected, g.LogLikelihood(3.0, 2.5, 2.0), 1e-14);
+        Assert.Equal(1.5, g.SigmaOf(g.Dispersion), 1e-15);
+        // The saturated part plus half the deviance is the log-likelihood.
+        double[] y = [3.0, 1.0], mu = [2.5, 1.2], w = [2.0, 0.5];
+        double sat = g.SaturatedLogLikelihood(y, w);
+        double dev = g.DevianceResidual(3.0, 2.5, 2.0) + g.DevianceResidual(1.0, 1.2, 0.5);
+        Assert.Equal(g.LogLikelihood(y, mu, w), sat - 0.5 * dev, 1e-12);
+        var e = Assert.Throws<GlmmInputException>(() => new Gaussian(Link.Log).ValidateResponse(new[] { 1.0, 0.0 }, new[] { 1.0, 1.0 }));
+        Assert.Contains("row 2", e.Message);
+        e = Assert.Throws<GlmmInputException>(() => new Gaussian(Link.InverseMu).ValidateResponse(new[] { 0.0 }, new[] { 1.0 }));
+        Assert.Contains("row 1", e.Message);
+        new Gaussian().ValidateResponse(new[] { -1.0, 0.0 }, new[] { 1.0, 1.0 });
+    }
 }

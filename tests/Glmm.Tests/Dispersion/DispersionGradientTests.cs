@@ -62,6 +62,26 @@ public class DispersionGradientTests
     }
 
     [Theory]
+    [InlineData("log", 0.8, 0.3, 0.4, 0.2)]
+    [InlineData("log", 0.3, -0.2, 0.1, -1.0)]
+    public void GaussianLogWithARandomSlope(string link, double t11, double t21, double t22, double logPhi)
+    {
+        var c = Criterion("gaussian_log_slope.csv", "y ~ x + (1 + x | g)", new Gaussian(Link.FromName(link)));
+        CheckGradient(c, [t11, t21, t22, 2.4, 0.35, logPhi]);
+    }
+
+    [Theory]
+    [InlineData("inverse", 0.4, -3.0)]
+    [InlineData("log", 0.2, -2.0)]
+    public void GaussianWithAnIntercept(string link, double theta, double logPhi)
+    {
+        var c = Criterion("gaussian_inverse.csv", "y ~ x + (1 | g)", new Gaussian(Link.FromName(link)));
+        var model = c.System.Layout.Model;
+        var glm = GlmIrls.Fit(c.System.Layout.Family, model.X, model.Y, model.Weights, model.Offset);
+        CheckGradient(c, [theta, .. glm.Coefficients.ToArray(), logPhi]);
+    }
+
+    [Theory]
     [InlineData("inverse", 0.5, -0.7)]
     [InlineData("log", 0.8, 0.0)]
     public void GammaWithAnIntercept(string link, double theta, double logPhi)
@@ -110,6 +130,7 @@ public class DispersionGradientStageTests
     [Theory]
     [InlineData("gamma_inverse.csv", "y ~ x + (1 | g)", "Gamma", "identity")]
     [InlineData("gamma_inverse.csv", "y ~ x + (1 | g)", "Gamma", "log")]
+    [InlineData("gaussian_inverse.csv", "y ~ x + (1 | g)", "gaussian", "log")]
     [InlineData("grouseticks.csv", "TICKS ~ factor(YEAR) + cHEIGHT + (1|BROOD) + (1|LOCATION)", "nbinom2", "sqrt")]
     public void GradientFitReachesTheDerivativeFreeMaximum(string file, string formula, string family, string link)
     {

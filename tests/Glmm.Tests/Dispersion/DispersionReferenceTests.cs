@@ -15,7 +15,9 @@ public class DispersionReferenceTests
     private static string DataDirectory => Path.Combine(AppContext.BaseDirectory, "fixtures", "data");
 
     public static TheoryData<string> Names() =>
-        ["dispersion_grouseticks_nbinom2", "dispersion_gamma_slope_log", "dispersion_gamma_inverse"];
+        ["dispersion_grouseticks_nbinom2", "dispersion_gamma_slope_log", "dispersion_gamma_inverse",
+            // tools/gaussian_link_fixtures.R: the gaussian family with the log and inverse links (σ² as the dispersion).
+            "gaussian_log_slope", "gaussian_sleepstudy_log", "gaussian_inverse"];
 
     private static (JsonElement Ref, GlmmFit Fit) FitFixture(string name, Information information = Information.Observed)
     {
