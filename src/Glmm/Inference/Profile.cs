@@ -16,8 +16,14 @@ namespace Glmm.Inference;
 /// </summary>
 public static class Profile
 {
-    /// <summary>Intervals at <paramref name="level"/>, named and ordered as lme4's (SDs/correlations, then β).</summary>
-    public static IReadOnlyList<ConfidenceInterval> Intervals(GlmmFit fit, double level = 0.95, int threads = 0)
+    /// <summary>
+    /// Intervals at <paramref name="level"/>, named and ordered as lme4's (SDs/correlations, then β). <paramref name="progress"/>, if
+    /// given, receives the number of interval limits found (of twice the number of parameters), from worker threads;
+    /// <paramref name="cancellationToken"/> stops the search between limits (the limits under way finish) with an
+    /// <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static IReadOnlyList<ConfidenceInterval> Intervals(GlmmFit fit, double level = 0.95, int threads = 0, IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         Wald.CheckLevel(level);
         Refits.CheckFit(fit, "the profile likelihood");
@@ -45,13 +51,16 @@ public static class Profile
         }
         double z = Wald.NormalQuantile(0.5 + level / 2);
         var limits = new double[2 * m];
-        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : -1 };
+        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : -1, CancellationToken = cancellationToken };
+        int done = 0;
         Parallel.For(0, 2 * m, po, t =>
         {
+            cancellationToken.ThrowIfCancellationRequested();
             int k = t / 2;
             int dir = t % 2 == 0 ? -1 : 1;
             var side = new Side(Refits.Criterion(data, fit.Options), re, nth, k, xhat, scale, lower, upper, dev0, fit.Options);
             limits[t] = side.Limit(dir, z);
+            progress?.Report(Interlocked.Increment(ref done));
         });
         var result = new ConfidenceInterval[m];
         for (int k = 0; k < m; k++) result[k] = new ConfidenceInterval(names[k], xhat[k], limits[2 * k], limits[2 * k + 1]);
