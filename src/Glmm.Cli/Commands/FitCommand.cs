@@ -67,14 +67,26 @@ internal sealed class FitCommand : Command
 
     /// <summary>The intervals --confint asks for (null when none), with a bootstrap progress line on a terminal's stderr.</summary>
     private static IReadOnlyList<Glmm.Inference.ConfidenceInterval>? ConfidenceIntervals(ParsedOptions options, GlmmFit fit, int threads, TextWriter stderr,
-        out Glmm.Inference.BootstrapResult? bootstrap)
+        out Glmm.Inference.BootstrapResult? bootstrap, out bool interrupted)
     {
         bootstrap = null;
+        interrupted = false;
         double level = options.GetDouble(Level, 0.95);
         switch (options.Get(Confint))
         {
             case "wald": return Glmm.Inference.Wald.Intervals(fit, level);
-            case "profile": return Glmm.Inference.Profile.Intervals(fit, level, threads);
+            case "profile":
+                try
+                {
+                    using (Interruption.Graceful())
+                        return Glmm.Inference.Profile.Intervals(fit, level, threads, null, Interruption.Token);
+                }
+                catch (OperationCanceledException) when (Interruption.Interrupted)
+                {
+                    stderr.WriteLine("glmm: warning: interrupted: the profile intervals were not finished");
+                    interrupted = true;
+                    return [];
+                }
             case "boot":
                 int nsim = options.GetInt(NSim, 500);
                 bool show = !options.Has(Quiet) && (options.Has(Progress) || (!Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error)));
@@ -152,9 +164,9 @@ internal sealed class FitCommand : Command
         // After the fit (issue 6): ranef CSV, predictions, residuals, saved model.
         var (afterJson, afterText) = PredictionOutput.AfterFit(options, fit, stderr);
         // Confidence intervals (issue 6): --confint.
-        var intervals = ConfidenceIntervals(options, fit, threads, stderr, out var bootstrap);
+        var intervals = ConfidenceIntervals(options, fit, threads, stderr, out var bootstrap, out bool profileInterrupted);
         Action<System.Text.Json.Utf8JsonWriter>? extra = afterJson;
-        bool partial = bootstrap?.Partial == true;
+        bool partial = bootstrap?.Partial == true || profileInterrupted;
         if (intervals is not null)
             extra = w =>
             {
