@@ -15,7 +15,8 @@ public class DispersionReferenceTests
     private static string DataDirectory => Path.Combine(AppContext.BaseDirectory, "fixtures", "data");
 
     public static TheoryData<string> Names() =>
-        ["dispersion_grouseticks_nbinom2", "dispersion_gamma_slope_log", "dispersion_gamma_inverse"];
+        ["dispersion_grouseticks_nbinom2", "dispersion_gamma_slope_log", "dispersion_gamma_inverse",
+            "dispersion_grouseticks_nbinom1", "dispersion_nbinom1_slope"];
 
     private static (JsonElement Ref, GlmmFit Fit) FitFixture(string name, Information information = Information.Observed)
     {
