@@ -101,3 +101,33 @@ write_fixture(list(data = "grouseticks.csv", family = "nbinom2", link = "log",
                    npar = I(unname(a$Df)), logLik = I(unname(a$logLik)), AIC = I(unname(a$AIC)),
                    chisq = unname(a$Chisq[2]), df = unname(a[["Chi Df"]][2]), p = unname(a[["Pr(>Chisq)"]][2])),
               "dispersion_grouseticks_anova")
+
+# 6. nbinom1 (glmmTMB: size = mu/phi, Var y = mu(1 + phi), sigma() = phi): grouseticks, and a simulated set with a
+# correlated random slope (fixed seed). glmmTMB's dispersion coefficient is log(phi): SE(sigma) = sigma * SE(d).
+d <- read.csv(file.path(data_dir, "grouseticks.csv"))
+d$BROOD <- factor(d$BROOD); d$LOCATION <- factor(d$LOCATION)
+m <- glmmTMB(TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | LOCATION), family = nbinom1, data = d)
+ref <- c(list(data = "grouseticks.csv", formula = "TICKS ~ factor(YEAR) + cHEIGHT + (1|BROOD) + (1|LOCATION)",
+              family = "nbinom1", link = "log"), tmb_reference(m))
+write_fixture(ref, "dispersion_grouseticks_nbinom1")
+print(summary(m))
+set.seed(20261203)
+n <- 1500; ng <- 30
+g <- factor(sprintf("k%02d", sample(ng, n, replace = TRUE)))
+x <- round(rnorm(n), 6)
+b0 <- rnorm(ng, 0, 0.6); b1 <- 0.25 * (0.4 * b0 / 0.6 + sqrt(1 - 0.16) * rnorm(ng))
+mu <- exp(1.2 + 0.4 * x + b0[g] + b1[g] * x)
+y <- rnbinom(n, size = mu / 1.5, mu = mu)
+write.csv(data.frame(y = y, x = x, g = g), file.path(data_dir, "nbinom1_slope.csv"), row.names = FALSE)
+sd1 <- read.csv(file.path(data_dir, "nbinom1_slope.csv"), stringsAsFactors = TRUE)
+m <- glmmTMB(y ~ x + (1 + x | g), family = nbinom1, data = sd1)
+ref <- c(list(data = "nbinom1_slope.csv", formula = "y ~ x + (1 + x | g)", family = "nbinom1", link = "log"), tmb_reference(m))
+write_fixture(ref, "dispersion_nbinom1_slope")
+print(summary(m))
+# Per-row values of nbinom1 (dnbinom with size = mu/phi) and the polygamma functions its derivatives use.
+yv <- c(0, 3, 17, 150)
+write_fixture(list(
+  nbinom1 = list(y = I(yv), mu = 4.1, phi = 1.7, logLik = I(dnbinom(yv, size = 4.1 / 1.7, mu = 4.1, log = TRUE))),
+  trigamma = list(x = I(c(0.3, 2.5, 11, 250)), value = I(trigamma(c(0.3, 2.5, 11, 250)))),
+  tetragamma = list(x = I(c(0.3, 2.5, 11, 250)), value = I(psigamma(c(0.3, 2.5, 11, 250), 2)))),
+  "dispersion_nbinom1_values")

@@ -23,10 +23,10 @@ internal static class CommonOptions
     { Default = "text", Allowed = new[] { "text", "json" } };
 
     public static readonly OptionSpec Family = new("family", "NAME", "response distribution")
-    { Default = "binomial", Allowed = new[] { "binomial", "poisson", "Gamma", "gamma", "nbinom2", "gaussian" } };
+    { Default = "binomial", Allowed = new[] { "binomial", "poisson", "Gamma", "gamma", "nbinom2", "nbinom1", "gaussian" } };
 
     public static readonly OptionSpec Link = new("link", "NAME",
-        "link function (binomial: logit, probit, cloglog, cauchit; poisson: log, sqrt, identity; Gamma: inverse, identity, log; nbinom2: log, sqrt, identity; gaussian: identity, log, inverse); default: the canonical link (nbinom2: log)");
+        "link function (binomial: logit, probit, cloglog, cauchit; poisson: log, sqrt, identity; Gamma: inverse, identity, log; nbinom2: log, sqrt, identity; nbinom1: log, sqrt, identity; gaussian: identity, log, inverse); default: the canonical link (nbinom2: log)");
 
     public static readonly OptionSpec Threads = new("threads", "N", "threads to use (results do not depend on it); default: all cores");
 

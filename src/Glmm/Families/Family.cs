@@ -28,7 +28,7 @@ public abstract class Family
     }
 
     /// <summary>The family names accepted by <see cref="Create"/>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["binomial", "poisson", "Gamma", "nbinom2", "gaussian"];
+    public static IReadOnlyList<string> Names { get; } = ["binomial", "poisson", "Gamma", "nbinom2", "nbinom1", "gaussian"];
 
     /// <summary>R's name: "binomial" or "poisson".</summary>
     public abstract string Name { get; }
@@ -160,7 +160,7 @@ public abstract class Family
     /// derivatives in log φ at fixed η of ℓ, of the score s = dℓ/dη and of w. With g = μ'/V: s = wt(y − μ)g,
     /// w = wt(μ'g − (y − μ)g'), dw/dη = wt(μ''g + 2μ'g' − (y − μ)g'').
     /// </summary>
-    internal void ObservedRowDerivatives(double y, double wt, double eta, out double weightEta,
+    internal virtual void ObservedRowDerivatives(double y, double wt, double eta, out double weightEta,
         out double logLikDispersion, out double scoreDispersion, out double weightDispersion)
     {
         var link = Link;
@@ -179,6 +179,16 @@ public abstract class Family
         weightDispersion = wt * (m1 * dg - r * dg1);
         logLikDispersion = wt == 0 ? 0.0 : LogLikelihoodLogDispersionDerivative(y, mu, wt);
     }
+
+    /// <summary>
+    /// True when the family gives the observed weight −wt·d²ℓ/dη² itself (<see cref="ObservedWeight"/>; nbinom1, not an
+    /// exponential family for fixed φ) instead of the exponential-family correction of the IRLS weight.
+    /// </summary>
+    internal virtual bool HasOwnObservedWeight => false;
+
+    /// <summary>The observed weight −wt·d²ℓ/dη² of one row at η, when <see cref="HasOwnObservedWeight"/>.</summary>
+    internal virtual double ObservedWeight(double y, double wt, double eta) =>
+        throw new NotSupportedException($"the {Name} family has no observed weight of its own");
 
     /// <summary>
     /// Σ log p(y_i | μ = y_i) + ½ wt·d(y_i, μ) in the family's sense (free of μ), so that −2 log p(y | μ) = Σ dev_i − 2 × this;
@@ -331,6 +341,7 @@ public abstract class Family
             "poisson" => new Poisson(link),
             "gamma" => new Gamma(link),
             "nbinom2" => new NegativeBinomial2(link),
+            "nbinom1" => new NegativeBinomial1(link),
             "gaussian" => new Gaussian(link),
             _ => throw new GlmmInputException(
                 $"unknown family '{familyName}'; valid families are: {string.Join(", ", Names)}"),

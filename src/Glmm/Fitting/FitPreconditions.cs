@@ -103,7 +103,7 @@ internal static class FitPreconditions
         const double near = 1e-4;
         if (family is Gamma or Gaussian) return false;
         foreach (double mu in glm.FittedMu)
-            if (family is Poisson or NegativeBinomial2 ? mu < near : mu < near || mu > 1 - near) return true;
+            if (family is Poisson or NegativeBinomial2 or NegativeBinomial1 ? mu < near : mu < near || mu > 1 - near) return true;
         return false;
     }
 

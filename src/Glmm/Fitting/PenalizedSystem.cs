@@ -437,7 +437,13 @@ internal sealed class PenalizedSystem
         if (computeEta) ComputeEtaChunk(c, _u, _beta, _eta);
         double dev = family.IrlsRows(d.Y.Slice(rowFrom, rows), d.Weights.Slice(rowFrom, rows), _eta.AsSpan(rowFrom, rows),
             _mu.AsSpan(rowFrom, rows), _w.AsSpan(rowFrom, rows), _r.AsSpan(rowFrom, rows));
-        if (Curvature == Curvature.Observed)
+        if (Curvature == Curvature.Observed && family.HasOwnObservedWeight)
+        {
+            var yAll = d.Y;
+            var wtAll = d.Weights;
+            for (int i = rowFrom; i < rowTo; i++) _w[i] = family.ObservedWeight(yAll[i], wtAll[i], _eta[i]);
+        }
+        else if (Curvature == Curvature.Observed)
         {
             var yAll = d.Y;
             var wtAll = d.Weights;

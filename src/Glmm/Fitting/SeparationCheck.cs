@@ -52,7 +52,7 @@ internal static class SeparationCheck
             double w = model.Weights[i], y = model.Y[i];
             if (!(w > 0)) continue;
             int sign;
-            if (family is Poisson or NegativeBinomial2) sign = y == 0 ? -1 : 0;
+            if (family is Poisson or NegativeBinomial2 or NegativeBinomial1) sign = y == 0 ? -1 : 0;
             else sign = y <= 0 ? -1 : y >= 1 ? 1 : 0;
             double max = 0;
             for (int j = 0; j < p; j++)

@@ -59,11 +59,17 @@ public static class Bootstrap
         if (nsim < 2) throw new GlmmInputException($"the bootstrap needs at least 2 replicates (--nsim), not {nsim}");
         if (fit.Family is Families.Gaussian { IsLinearMixedModel: true })
             return LinearMixedModel(fit, nsim, seed, level, threads, progress);
-        Refits.CheckFit(fit, "the parametric bootstrap");
+        Refits.CheckFit(fit, "the parametric bootstrap", carriesDispersion: true);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var re = fit.Model.Random;
-        var names = CovarianceParameterization.Names(re).Concat(fit.FixedEffects.Select(b => b.Name)).ToArray();
+        // Families with a dispersion parameter: sigma (glmmTMB's sigma()) after the random-effect rows, as the Wald rows.
+        bool dispersion = fit.Family.HasDispersion;
+        int nd = dispersion ? 1 : 0;
+        var names = CovarianceParameterization.Names(re).Concat(dispersion ? ["sigma"] : []).Concat(fit.FixedEffects.Select(b => b.Name)).ToArray();
         int nth = re.ThetaLength, p = fit.Beta.Count;
+        double logDispersion0 = dispersion ? Math.Log(fit.Dispersion) : 0.0;
+        double logDispersionScale = dispersion ? fit.SigmaStdError / fit.Family.SigmaLogDerivative(fit.Dispersion) : 1.0;
+        if (!(logDispersionScale > 0 && double.IsFinite(logDispersionScale))) logDispersionScale = 1.0;
         var theta0 = fit.Theta.ToArray();
         var beta0 = fit.Beta.ToArray();
         var scale = Refits.BetaScale(fit);
@@ -83,7 +89,7 @@ public static class Bootstrap
         var finished = partial ? replicates.Where(r => r is not null).ToArray() : replicates;
 
         int failed = finished.Count(r => !double.IsFinite(r[0]));
-        var estimates = CovarianceParameterization.FromTheta(re, theta0).Concat(beta0).ToArray();
+        var estimates = CovarianceParameterization.FromTheta(re, theta0).Concat(dispersion ? [fit.Sigma] : []).Concat(beta0).ToArray();
         var intervals = new ConfidenceInterval[names.Length];
         double a = (1 - level) / 2;
         for (int k = 0; k < names.Length; k++)
@@ -109,16 +115,28 @@ public static class Bootstrap
         {
             var y = new double[fit.Nobs];
             Simulation.SimulateInto(fit, new SeededRandom(seed, i), false, ws.Eta, y);
-            var row = new double[nth + p];
+            var row = new double[nth + nd + p];
             try
             {
-                var data = new EngineLayout(fit.Model.WithResponse(y), fit.Family);
-                var refit = Refits.Refit(Refits.Criterion(data, options), data, theta0, beta0, scale, options);
+                StageResult refit;
+                double sigma = double.NaN;
+                if (dispersion)
+                {
+                    (refit, double phi) = Refits.RefitWithDispersion(fit.Model.WithResponse(y), fit.Family, options, theta0, beta0, scale,
+                        logDispersion0, logDispersionScale);
+                    sigma = fit.Family.SigmaOf(phi);
+                }
+                else
+                {
+                    var data = new EngineLayout(fit.Model.WithResponse(y), fit.Family);
+                    refit = Refits.Refit(Refits.Criterion(data, options), data, theta0, beta0, scale, options);
+                }
                 var (theta, beta, dev) = (refit.Theta, refit.Beta, refit.Deviance);
                 if (double.IsFinite(dev))
                 {
                     CovarianceParameterization.FromTheta(re, theta).CopyTo(row, 0);
-                    beta.CopyTo(row, nth);
+                    if (dispersion) row[nth] = sigma;
+                    beta.CopyTo(row, nth + nd);
                 }
                 else Array.Fill(row, double.NaN);
             }

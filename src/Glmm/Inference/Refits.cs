@@ -9,8 +9,11 @@ namespace Glmm.Inference;
 /// </summary>
 internal static class Refits
 {
-    /// <summary>The profile and bootstrap need a maximum-likelihood fit of a model this engine can evaluate.</summary>
-    public static void CheckFit(GlmmFit fit, string what)
+    /// <summary>
+    /// The profile and bootstrap need a maximum-likelihood fit of a model this engine can evaluate; a family with a
+    /// dispersion parameter only where the refits carry it (<paramref name="carriesDispersion"/>: the bootstrap).
+    /// </summary>
+    public static void CheckFit(GlmmFit fit, string what, bool carriesDispersion = false)
     {
         if (fit.Family is Families.Gaussian { IsLinearMixedModel: true })
             throw new GlmmInputException($"{what} is not available for the gaussian family yet (the refits would need the residual SD); Wald and bootstrap intervals are (--confint wald, --confint boot)");
@@ -20,8 +23,8 @@ internal static class Refits
             throw new GlmmInputException($"{what} needs a maximum-likelihood fit, not a penalized one (refit without --fixef-prior; Wald intervals are available)");
         if (fit.NAgq == 0)
             throw new GlmmInputException($"{what} needs the Laplace or AGQ criterion (--nagq 1 or more), not --nagq 0");
-        if (fit.Family.HasDispersion)
-            throw new GlmmInputException($"{what} is not yet available for the {fit.Family.Name} family (its refits do not carry the dispersion parameter); Wald intervals are available");
+        if (fit.Family.HasDispersion && !carriesDispersion)
+            throw new GlmmInputException($"{what} is not yet available for the {fit.Family.Name} family (its refits do not carry the dispersion parameter); Wald and bootstrap intervals are available");
     }
 
     /// <summary>The deviance of the fit's criterion at x = (θ, β) for a model laid out as <paramref name="layout"/>; +∞ where it is not finite.</summary>
@@ -33,6 +36,25 @@ internal static class Refits
             double d = criterion.Evaluate(x);
             return double.IsFinite(d) ? d : double.PositiveInfinity;
         };
+    }
+
+    /// <summary>
+    /// The refit of a family with a dispersion parameter: the Laplace deviance in (θ, β, log φ) on its own copy of the
+    /// family (replicates run side by side), minimised derivative-free from (θ0, β0, log φ0), log φ in units of
+    /// <paramref name="logDispersionScale"/>. Returns the stage's result with β without log φ, and φ.
+    /// </summary>
+    public static (StageResult Result, double Dispersion) RefitWithDispersion(Model.ModelStructure model, Families.Family family, GlmmOptions options,
+        double[] theta0, double[] beta0, double[] scale, double logDispersion0, double logDispersionScale)
+    {
+        var layout = new EngineLayout(model, family.ForFit());
+        var criterion = CriterionFactory.ForRefits(layout, options).LaplaceWithDispersion();
+        Func<double[], double> f = x =>
+        {
+            double d = criterion.Evaluate(x);
+            return double.IsFinite(d) ? d : double.PositiveInfinity;
+        };
+        var refit = Stages.Stage2DerivativeFree(f, theta0, [.. beta0, logDispersion0], [.. scale, logDispersionScale], layout.Random, FitControl.From(options));
+        return (refit with { Beta = refit.Beta[..^1] }, Math.Exp(refit.Beta[^1]));
     }
 
     /// <summary>Minimises <paramref name="criterion"/> over (θ, β) from (θ0, β0); β measured in units of <paramref name="scale"/>.</summary>

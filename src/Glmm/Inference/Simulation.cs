@@ -114,6 +114,13 @@ public static class Simulation
                 double lambda = MathNet.Numerics.Distributions.Gamma.Sample(rng, theta, theta / mu);
                 y[i] = MathNet.Numerics.Distributions.Poisson.Sample(rng, lambda);
             }
+            else if (family is Families.NegativeBinomial1)
+            {
+                // rnbinom(size = μ/φ, mu = μ) as the Poisson-Gamma mixture.
+                double size = mu / fit.Dispersion;
+                double lambda = MathNet.Numerics.Distributions.Gamma.Sample(rng, size, size / mu);
+                y[i] = MathNet.Numerics.Distributions.Poisson.Sample(rng, lambda);
+            }
             else
             {
                 y[i] = MathNet.Numerics.Distributions.Poisson.Sample(rng, mu);

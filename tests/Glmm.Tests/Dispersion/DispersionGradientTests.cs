@@ -105,6 +105,29 @@ public class DispersionGradientTests
         CheckGradient(c, [t1, t2, .. glm.Coefficients.ToArray(), logTheta]);
     }
 
+    [Theory]
+    [InlineData("log", 0.6, 0.4, 0.7)]
+    [InlineData("log", 1.1, 0.2, -0.5)]
+    [InlineData("log", 0.3, 0.3, 3.0)]
+    public void NegativeBinomial1Crossed(string link, double t1, double t2, double logPhi)
+    {
+        var c = Criterion("grouseticks.csv", "TICKS ~ factor(YEAR) + cHEIGHT + (1|BROOD) + (1|LOCATION)", new NegativeBinomial1(Link.FromName(link)));
+        var model = c.System.Layout.Model;
+        var glm = GlmIrls.Fit(c.System.Layout.Family, model.X, model.Y, model.Weights, model.Offset);
+        CheckGradient(c, [t1, t2, .. glm.Coefficients.ToArray(), logPhi]);
+    }
+
+    [Theory]
+    [InlineData("log", 0.6, 0.1, 0.3, 1.2, 0.4, 0.4)]
+    [InlineData("log", 0.3, -0.2, 0.5, 1.0, 0.2, -1.5)]
+    [InlineData("identity", 0.4, 0.0, 0.2, 6.0, 1.0, 0.8)]
+    [InlineData("sqrt", 0.3, 0.05, 0.1, 2.2, 0.3, 0.3)]
+    public void NegativeBinomial1WithARandomSlope(string link, double t11, double t21, double t22, double b0, double b1, double logPhi)
+    {
+        var c = Criterion("nbinom1_slope.csv", "y ~ x + (1 + x | g)", new NegativeBinomial1(Link.FromName(link)));
+        CheckGradient(c, [t11, t21, t22, b0, b1, logPhi]);
+    }
+
     [Fact]
     public void TheGradientDoesNotDependOnTheThreadCount()
     {
@@ -132,6 +155,8 @@ public class DispersionGradientStageTests
     [InlineData("gamma_inverse.csv", "y ~ x + (1 | g)", "Gamma", "log")]
     [InlineData("gaussian_inverse.csv", "y ~ x + (1 | g)", "gaussian", "log")]
     [InlineData("grouseticks.csv", "TICKS ~ factor(YEAR) + cHEIGHT + (1|BROOD) + (1|LOCATION)", "nbinom2", "sqrt")]
+    [InlineData("grouseticks.csv", "TICKS ~ factor(YEAR) + cHEIGHT + (1|BROOD)", "nbinom1", "log")]
+    [InlineData("nbinom1_slope.csv", "y ~ x + (1 + x | g)", "nbinom1", "log")]
     public void GradientFitReachesTheDerivativeFreeMaximum(string file, string formula, string family, string link)
     {
         var data = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "data", file));

@@ -17,7 +17,8 @@ public class DispersionReferenceTests
     public static TheoryData<string> Names() =>
         ["dispersion_grouseticks_nbinom2", "dispersion_gamma_slope_log", "dispersion_gamma_inverse",
             // tools/gaussian_link_fixtures.R: the gaussian family with the log and inverse links (σ² as the dispersion).
-            "gaussian_log_slope", "gaussian_sleepstudy_log", "gaussian_inverse"];
+            "gaussian_log_slope", "gaussian_sleepstudy_log", "gaussian_inverse",
+            "dispersion_grouseticks_nbinom1", "dispersion_nbinom1_slope"];
 
     private static (JsonElement Ref, GlmmFit Fit) FitFixture(string name, Information information = Information.Observed)
     {

@@ -88,7 +88,7 @@ public class FamilyTests
         Assert.Equal("cloglog", Family.Create("binomial", "cloglog").Link.Name);
         Assert.Equal("identity", Family.Create("gaussian", null).Link.Name);
         var e1 = Assert.Throws<GlmmInputException>(() => Family.Create("student", null));
-        Assert.Contains("binomial, poisson, Gamma, nbinom2, gaussian", e1.Message);
+        Assert.Contains("binomial, poisson, Gamma, nbinom2, nbinom1, gaussian", e1.Message);
         var e4 = Assert.Throws<GlmmInputException>(() => Family.Create("gaussian", "logit"));
         Assert.Contains("identity, log", e4.Message);
         var e2 = Assert.Throws<GlmmInputException>(() => Family.Create("poisson", "logit"));

@@ -54,7 +54,7 @@ public class PredictHostileTests : IDisposable
             CliRunner.Refused("predict", "-m", Edited(m => m["family"] = "poisson"), "-d", nd));
         Assert.Equal(Damaged("link 'sqrt' is not available for the binomial family; valid links are: logit, probit, cloglog, cauchit, log"),
             CliRunner.Refused("predict", "-m", Edited(m => m["link"] = "sqrt"), "-d", nd));
-        Assert.Equal(Damaged("unknown family 'tweedie'; valid families are: binomial, poisson, Gamma, nbinom2, gaussian"),
+        Assert.Equal(Damaged("unknown family 'tweedie'; valid families are: binomial, poisson, Gamma, nbinom2, nbinom1, gaussian"),
             CliRunner.Refused("predict", "-m", Edited(m => m["family"] = "tweedie"), "-d", nd));
         Assert.Equal(Damaged("beta of '(Intercept)' is 1E+308 (expected a finite estimate below 1e100 in magnitude)"),
             CliRunner.Refused("predict", "-m", Edited(m => m["beta"]![0] = 1e308), "-d", nd));

@@ -69,6 +69,8 @@ internal sealed class CriterionFactory
                 throw new GlmmInputException($"--reml is not yet available for the {name} family");
             if (options.FixedEffectsPrior is not null)
                 throw new GlmmInputException($"--fixef-prior is not yet available for the {name} family");
+            if (options.Family.HasOwnObservedWeight && options.Information == Information.Expected)
+                throw new GlmmInputException($"--information expected is not available for the {name} family: its expected information has no closed form (the Laplace approximation uses the observed one)");
         }
         if (options.Reml is { } variant)
         {
