@@ -206,12 +206,7 @@ public sealed class Binomial : Family
         for (int i = 0; i < y.Length; i++)
         {
             double w = weights[i];
-            if (!double.IsFinite(w))
-                throw new GlmmInputException($"row {Row(i)}: weight {Num(w)} is not a finite number");
-            if (w < 0)
-                throw new GlmmInputException($"row {Row(i)}: negative weight {Num(w)} is not allowed");
-            if (!double.IsFinite(y[i]))
-                throw new GlmmInputException($"row {Row(i)}: response {Num(y[i])} is not a finite number");
+            CheckRow(i, y[i], w);
             if (w > 0 && (y[i] < 0 || y[i] > 1))
                 throw new GlmmInputException(
                     $"row {Row(i)}: binomial response {Num(y[i])} is outside [0, 1] (give a proportion with the number of trials as weight, or successes and failures)");

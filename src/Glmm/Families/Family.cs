@@ -364,6 +364,17 @@ public abstract class Family
             throw new ArgumentException("all spans must have the same length");
     }
 
+    /// <summary>The checks every family makes of row i: a finite, non-negative weight and a finite response (one line naming the row).</summary>
+    private protected static void CheckRow(int i, double y, double w)
+    {
+        if (!double.IsFinite(w))
+            throw new GlmmInputException($"row {Row(i)}: weight {Num(w)} is not a finite number");
+        if (w < 0)
+            throw new GlmmInputException($"row {Row(i)}: negative weight {Num(w)} is not allowed");
+        if (!double.IsFinite(y))
+            throw new GlmmInputException($"row {Row(i)}: response {Num(y)} is not a finite number");
+    }
+
     /// <summary>The 1-based row label used in error messages.</summary>
     protected static string Row(int index) => (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
 

@@ -123,12 +123,7 @@ public sealed class Gamma : Family
         for (int i = 0; i < y.Length; i++)
         {
             double w = weights[i];
-            if (!double.IsFinite(w))
-                throw new GlmmInputException($"row {Row(i)}: weight {Num(w)} is not a finite number");
-            if (w < 0)
-                throw new GlmmInputException($"row {Row(i)}: negative weight {Num(w)} is not allowed");
-            if (!double.IsFinite(y[i]))
-                throw new GlmmInputException($"row {Row(i)}: response {Num(y[i])} is not a finite number");
+            CheckRow(i, y[i], w);
             if (y[i] <= 0)
                 throw new GlmmInputException($"row {Row(i)}: non-positive response {Num(y[i])} is not allowed for the Gamma family");
         }

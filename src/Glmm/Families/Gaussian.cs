@@ -130,12 +130,7 @@ public sealed class Gaussian : Family
         for (int i = 0; i < y.Length; i++)
         {
             double w = weights[i];
-            if (!double.IsFinite(w))
-                throw new GlmmInputException($"row {Row(i)}: weight {Num(w)} is not a finite number");
-            if (w < 0)
-                throw new GlmmInputException($"row {Row(i)}: negative weight {Num(w)} is not allowed");
-            if (!double.IsFinite(y[i]))
-                throw new GlmmInputException($"row {Row(i)}: response {Num(y[i])} is not a finite number");
+            CheckRow(i, y[i], w);
             // As R's gaussian()$initialize: the starting μ = y must be inside the link's domain.
             if (Link is LogLink && y[i] <= 0)
                 throw new GlmmInputException($"row {Row(i)}: non-positive response {Num(y[i])} is not allowed for the gaussian family with the log link (the starting values need y > 0, as R's gaussian(link = \"log\"))");
