@@ -43,7 +43,7 @@ internal sealed class FitCommand : Command
 
     private static readonly OptionSpec Seed = new("seed", "S", "random seed for --confint boot (same seed, same numbers, whatever --threads)") { Default = "1" };
 
-    private static readonly OptionSpec Progress = new("progress", null, "show the progress of long work (the bootstrap) on stderr even when it is not a terminal");
+    private static readonly OptionSpec Progress = new("progress", null, "show the progress of long work (bootstrap, profile) on stderr even when it is not a terminal");
 
     private static readonly OptionSpec Quiet = new("quiet", null, "no progress on stderr, even on a terminal");
 
@@ -78,8 +78,23 @@ internal sealed class FitCommand : Command
             case "profile":
                 try
                 {
+                    bool showProfile = !options.Has(Quiet) && (options.Has(Progress) || (!Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error)));
+                    int limits = 2 * (fit.Theta.Count + fit.Beta.Count);
+                    var profileClock = System.Diagnostics.Stopwatch.StartNew();
+                    var profileGate = new object();
+                    IProgress<int>? profileProgress = showProfile ? new SynchronousProgress(done =>
+                    {
+                        lock (profileGate)
+                        {
+                            double elapsed = profileClock.Elapsed.TotalSeconds;
+                            string eta = done < limits ? $", about {elapsed / done * (limits - done):F0} s to go" : "";
+                            stderr.Write($"\rprofile: {done}/{limits} interval limits, {elapsed:F1} s{eta}   ");
+                            if (done == limits) stderr.WriteLine();
+                            stderr.Flush();
+                        }
+                    }) : null;
                     using (Interruption.Graceful())
-                        return Glmm.Inference.Profile.Intervals(fit, level, threads, null, Interruption.Token);
+                        return Glmm.Inference.Profile.Intervals(fit, level, threads, profileProgress, Interruption.Token);
                 }
                 catch (OperationCanceledException) when (Interruption.Interrupted)
                 {
@@ -99,7 +114,9 @@ internal sealed class FitCommand : Command
                     {
                         if (done < nsim && clock.ElapsedMilliseconds - last < 200) return;
                         last = clock.ElapsedMilliseconds;
-                        stderr.Write($"\rbootstrap: {done}/{nsim} refits, {clock.Elapsed.TotalSeconds:F1} s");
+                        double elapsed = clock.Elapsed.TotalSeconds;
+                        string eta = done < nsim && done > 0 ? $", about {elapsed / done * (nsim - done):F0} s to go" : "";
+                        stderr.Write($"\rbootstrap: {done}/{nsim} refits, {elapsed:F1} s{eta}   ");
                         if (done == nsim) stderr.WriteLine();
                         stderr.Flush();
                     }
