@@ -58,7 +58,7 @@ public static class Bootstrap
         Wald.CheckLevel(level);
         if (nsim < 2) throw new GlmmInputException($"the bootstrap needs at least 2 replicates (--nsim), not {nsim}");
         if (fit.Family is Families.Gaussian { IsLinearMixedModel: true })
-            return LinearMixedModel(fit, nsim, seed, level, threads, progress);
+            return LinearMixedModel(fit, nsim, seed, level, threads, progress, cancellationToken);
         Refits.CheckFit(fit, "the parametric bootstrap", carriesDispersion: true);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var re = fit.Model.Random;
@@ -86,30 +86,8 @@ public static class Bootstrap
         {
             partial = true;
         }
-        var finished = partial ? replicates.Where(r => r is not null).ToArray() : replicates;
-
-        int failed = finished.Count(r => !double.IsFinite(r[0]));
         var estimates = CovarianceParameterization.FromTheta(re, theta0).Concat(dispersion ? [fit.Sigma] : []).Concat(beta0).ToArray();
-        var intervals = new ConfidenceInterval[names.Length];
-        double a = (1 - level) / 2;
-        for (int k = 0; k < names.Length; k++)
-        {
-            var values = finished.Select(r => r[k]).Where(double.IsFinite).OrderBy(v => v).ToArray();
-            intervals[k] = new ConfidenceInterval(names[k], estimates[k], Quantile(values, a), Quantile(values, 1 - a));
-        }
-        return new BootstrapResult
-        {
-            Names = names,
-            Replicates = finished,
-            Intervals = intervals,
-            Failed = failed,
-            Requested = nsim,
-            Completed = finished.Length,
-            Partial = partial,
-            Seed = seed,
-            Level = level,
-            Seconds = clock.Elapsed.TotalSeconds,
-        };
+        return Result(names, estimates, replicates, partial, seed, level, clock);
 
         void RunReplicates() => Parallel.For(0, nsim, po, () => (Eta: new double[fit.Nobs], Y: (double[]?)null), (i, _, ws) =>
         {
@@ -156,7 +134,8 @@ public static class Bootstrap
     /// with new random effects, each replicate refitted by ML (or REML, as the fit) from the estimates; the parameters are the
     /// SDs (σ times θ's) and correlations, <c>sigma</c>, then β.
     /// </summary>
-    private static BootstrapResult LinearMixedModel(GlmmFit fit, int nsim, long seed, double level, int threads, IProgress<int>? progress)
+    private static BootstrapResult LinearMixedModel(GlmmFit fit, int nsim, long seed, double level, int threads, IProgress<int>? progress,
+        CancellationToken cancellationToken)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var re = fit.Model.Random;
@@ -167,8 +146,21 @@ public static class Bootstrap
         var control = FitControl.From(fit.Options);
         var replicates = new double[nsim][];
         int done = 0;
-        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : -1 };
-        Parallel.For(0, nsim, po, () => new double[fit.Nobs], (i, _, eta) =>
+        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : -1, CancellationToken = cancellationToken };
+        bool partial = false;
+        try
+        {
+            RunReplicates();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            partial = true;
+        }
+        var estimates = CovarianceParameterization.FromTheta(re, theta0).Append(fit.Sigma).Concat(fit.Beta).ToArray();
+        for (int k = 0; k < nth; k++) if (CovarianceParameterization.IsStandardDeviation(re, k)) estimates[k] *= fit.Sigma;
+        return Result(names, estimates, replicates, partial, seed, level, clock);
+
+        void RunReplicates() => Parallel.For(0, nsim, po, () => new double[fit.Nobs], (i, _, eta) =>
         {
             var y = new double[fit.Nobs];
             Simulation.SimulateInto(fit, new SeededRandom(seed, i), false, eta, y);
@@ -194,26 +186,6 @@ public static class Bootstrap
             return eta;
         }, _ => { });
 
-        int failed = replicates.Count(r => !double.IsFinite(r[0]));
-        var estimates = CovarianceParameterization.FromTheta(re, theta0).Append(fit.Sigma).Concat(fit.Beta).ToArray();
-        for (int k = 0; k < nth; k++) if (CovarianceParameterization.IsStandardDeviation(re, k)) estimates[k] *= fit.Sigma;
-        var intervals = new ConfidenceInterval[names.Length];
-        double a = (1 - level) / 2;
-        for (int k = 0; k < names.Length; k++)
-        {
-            var values = replicates.Select(r => r[k]).Where(double.IsFinite).OrderBy(v => v).ToArray();
-            intervals[k] = new ConfidenceInterval(names[k], estimates[k], Quantile(values, a), Quantile(values, 1 - a));
-        }
-        return new BootstrapResult
-        {
-            Names = names,
-            Replicates = replicates,
-            Intervals = intervals,
-            Failed = failed,
-            Seed = seed,
-            Level = level,
-            Seconds = clock.Elapsed.TotalSeconds,
-        };
     }
 
     /// <summary>One replicate's (SDs and correlations, σ, β) from the model evaluated at θ.</summary>
@@ -226,6 +198,37 @@ public static class Bootstrap
         for (int k = 0; k < nth; k++) row[k] = CovarianceParameterization.IsStandardDeviation(re, k) ? sigma * sdcor[k] : sdcor[k];
         row[nth] = sigma;
         beta.CopyTo(row, nth + 1);
+    }
+
+    /// <summary>
+    /// The percentile intervals from the finished replicates (all of them unless <paramref name="partial"/>: then the null
+    /// entries of unfinished ones are left out), with the counts.
+    /// </summary>
+    private static BootstrapResult Result(string[] names, double[] estimates, double[][] replicates, bool partial, long seed, double level,
+        System.Diagnostics.Stopwatch clock)
+    {
+        var finished = partial ? replicates.Where(r => r is not null).ToArray() : replicates;
+        int failed = finished.Count(r => !double.IsFinite(r[0]));
+        var intervals = new ConfidenceInterval[names.Length];
+        double a = (1 - level) / 2;
+        for (int k = 0; k < names.Length; k++)
+        {
+            var values = finished.Select(r => r[k]).Where(double.IsFinite).OrderBy(v => v).ToArray();
+            intervals[k] = new ConfidenceInterval(names[k], estimates[k], Quantile(values, a), Quantile(values, 1 - a));
+        }
+        return new BootstrapResult
+        {
+            Names = names,
+            Replicates = finished,
+            Intervals = intervals,
+            Failed = failed,
+            Requested = replicates.Length,
+            Completed = finished.Length,
+            Partial = partial,
+            Seed = seed,
+            Level = level,
+            Seconds = clock.Elapsed.TotalSeconds,
+        };
     }
 
     /// <summary>R's type-7 quantile of sorted values (NaN when empty).</summary>

@@ -64,27 +64,7 @@ public static partial class SummaryWriter
         sb.AppendLine("---");
         sb.AppendLine("Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1");
 
-        int p = fit.FixedEffects.Count;
-        if (p > 1)
-        {
-            sb.AppendLine();
-            sb.AppendLine("Correlation of Fixed Effects:");
-            var corr = fit.FixedEffectsCorrelation;
-            var names = fit.FixedEffects.Select(f => Abbreviate(f.Name)).ToArray();
-            var rows = new List<string[]>();
-            for (int i = 1; i < p; i++)
-            {
-                var row = new string[p];
-                row[0] = fit.FixedEffects[i].Name;
-                for (int j = 0; j < p - 1; j++) row[j + 1] = j < i ? Fmt(corr[i, j], "0.000") : "";
-                rows.Add(row);
-            }
-            AppendTable(sb, "", names[..^1], rows.ToArray(), null, rowNames: true);
-        }
-        if (fit.Singular) sb.AppendLine("boundary (singular) fit: see the random-effects variances");
-        foreach (var w in fit.Warnings) sb.AppendLine($"Warning: {w}");
-        if (fit.Converged && double.IsFinite(fit.LogLik))
-            sb.AppendLine(string.Create(Inv, $"Converged in {fit.Evaluations} criterion evaluations ({fit.Seconds:0.000} s)."));
+        AppendCorrelationAndStatus(sb, fit, "criterion");
         return sb.ToString();
     }
 }
