@@ -179,6 +179,12 @@ public sealed class GlmmFit
     /// <summary>Wall-clock seconds of the fit.</summary>
     public double Seconds { get; init; }
 
+    /// <summary>
+    /// Every evaluation of the criterion in the order the fit made them (MixedModels.jl's <c>fitlog</c>): stage, θ, β and
+    /// the criterion. Empty for a fit read from a saved model.
+    /// </summary>
+    public IReadOnlyList<FitEvaluation> FitLog { get; internal set; } = [];
+
     /// <summary>β̂ in the order of <see cref="FixedEffects"/>.</summary>
     public required IReadOnlyList<double> Beta { get => _beta; init => _beta = ReadOnly(value); }
 

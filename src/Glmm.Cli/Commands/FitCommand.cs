@@ -43,11 +43,14 @@ internal sealed class FitCommand : Command
 
     private static readonly OptionSpec Seed = new("seed", "S", "random seed for --confint boot (same seed, same numbers, whatever --threads)") { Default = "1" };
 
-    private static readonly OptionSpec Progress = new("progress", null, "show the progress of long work (bootstrap, profile) on stderr even when it is not a terminal");
+    private static readonly OptionSpec Progress = new("progress", null, "show the progress of long work (the fit, profile, bootstrap) on stderr even when it is not a terminal");
+
+    private static readonly OptionSpec Verbose = new("verbose", null,
+        "print the fit log on stderr: every evaluation's stage, criterion, theta and beta (MixedModels.jl's fitlog); with --format json also as \"fitLog\"");
 
     private static readonly OptionSpec Quiet = new("quiet", null, "no progress on stderr, even on a terminal");
 
-    private static readonly OptionSpec[] ConfintOptions = { Confint, Level, NSim, Seed, Progress, Quiet };
+    private static readonly OptionSpec[] ConfintOptions = { Confint, Level, NSim, Seed, Progress, Quiet, Verbose };
 
     /// <summary>Checks the interval options before the fit; returns the method (null when none was asked for).</summary>
     private static string? CheckConfint(ParsedOptions options)
@@ -177,17 +180,39 @@ internal sealed class FitCommand : Command
             Information = FitNames.ParseInformation(options.Get(Information) ?? "observed"),
             Reml = options.Get(Reml) is { } reml ? FitNames.ParseReml(reml) : null,
         };
-        var fit = GlmmModel.Fit(options.Require(CommonOptions.Formula), data, fitOptions);
+        bool showFit = !options.Has(Quiet) && (options.Has(Progress) || (!Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error)));
+        var reporter = new FitProgressReporter(stderr, options.Has(Verbose), showFit);
+        GlmmFit fit;
+        try
+        {
+            using (Interruption.Graceful())
+                fit = GlmmModel.Fit(options.Require(CommonOptions.Formula), data, fitOptions, reporter, Interruption.Token);
+        }
+        catch (OperationCanceledException) when (Interruption.Interrupted)
+        {
+            reporter.Finish();
+            stderr.WriteLine($"glmm: interrupted during the fit after {reporter.Count} evaluations: no estimates to report");
+            if (CommonOptions.IsJson(options)) stdout.WriteLine(JsonWriter.WriteInterrupted("fit", reporter.Count, reporter.Stage, reporter.Best));
+            return Interruption.ExitCode;
+        }
+        reporter.Finish();
         // After the fit (issue 6): ranef CSV, predictions, residuals, saved model.
         var (afterJson, afterText) = PredictionOutput.AfterFit(options, fit, stderr);
         // Confidence intervals (issue 6): --confint.
         var intervals = ConfidenceIntervals(options, fit, threads, stderr, out var bootstrap, out bool profileInterrupted);
         Action<System.Text.Json.Utf8JsonWriter>? extra = afterJson;
+        if (options.Has(Verbose))
+            extra = w =>
+            {
+                afterJson?.Invoke(w);
+                FitLogWriter.WriteJson(w, fit.FitLog);
+            };
+        var beforeIntervals = extra;
         bool partial = bootstrap?.Partial == true || profileInterrupted;
         if (intervals is not null)
             extra = w =>
             {
-                afterJson?.Invoke(w);
+                beforeIntervals?.Invoke(w);
                 Glmm.Inference.ConfidenceInterval.WriteJson(w, intervals);
                 w.WriteString("confintMethod", confint);
                 w.WriteNumber("confintLevel", options.GetDouble(Level, 0.95));

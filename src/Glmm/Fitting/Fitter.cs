@@ -21,6 +21,7 @@ internal static class Fitter
         options = options with { Family = options.Family.ForFit() };
         // The data's checks, X in the engine's column scaling, the starting GLM, separation (FitPreconditions).
         var start = FitPreconditions.Prepare(original, options);
+        FitMonitor.UseScaling(start.Scaling.Factors);
         var model = start.Model;
         var factory = CriterionFactory.Create(model, options);
         var data = factory.Layout;

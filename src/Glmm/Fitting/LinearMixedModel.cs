@@ -227,6 +227,13 @@ internal sealed class LinearMixedModel
     public double Evaluate(ReadOnlySpan<double> theta)
     {
         Evaluations++;
+        double f = EvaluateAt(theta);
+        FitMonitor.Observe(Reml ? "REML" : "ML", theta.Length, includesBeta: false, withDispersion: false, theta, default, f);
+        return f;
+    }
+
+    private double EvaluateAt(ReadOnlySpan<double> theta)
+    {
         if (!FactorAt(theta)) return double.PositiveInfinity;
         double r = _chol.Dense[(_m - 1) * _m + _m - 1];
         PenalizedRss = r * r;

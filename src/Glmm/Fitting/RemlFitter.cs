@@ -18,6 +18,7 @@ internal static class RemlFitter
         var clock = Stopwatch.StartNew();
         var variant = options.Reml ?? throw new ArgumentException("not a REML fit", nameof(options));
         var start = FitPreconditions.Prepare(original, options);
+        FitMonitor.UseScaling(start.Scaling.Factors);
         var model = start.Model;
         var factory = CriterionFactory.Create(model, options);
         var data = factory.Layout;

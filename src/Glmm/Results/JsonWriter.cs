@@ -20,6 +20,28 @@ public static class JsonWriter
     }
 
     /// <summary>
+    /// The document of work interrupted before it had a result (Ctrl-C during a fit): <c>{"schemaVersion", "partial": true,
+    /// "interrupted": what, "evaluations", "stage", "bestObjective"}</c>: the stage under way and the smallest criterion it
+    /// reached (null before one).
+    /// </summary>
+    public static string WriteInterrupted(string what, int evaluations, string stage, double bestObjective)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            WriteSchemaVersion(w);
+            w.WriteBoolean("partial", true);
+            w.WriteString("interrupted", what);
+            w.WriteNumber("evaluations", evaluations);
+            w.WriteString("stage", stage);
+            Number(w, "bestObjective", bestObjective);
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>
     /// The fit as an indented JSON object; <paramref name="extra"/> may write further properties (predictions,
     /// intervals, …) into the same object before it is closed.
     /// </summary>

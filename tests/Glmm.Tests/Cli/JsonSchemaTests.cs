@@ -34,6 +34,7 @@ public class JsonSchemaTests
     public static TheoryData<string[]> Fits() => new()
     {
         new[] { "fit", "--data", Path.Combine(Data, "cbpp.csv"), "--formula", "cbind(incidence, size - incidence) ~ factor(period) + (1 | herd)", "--format", "json", "--ranef" },
+        new[] { "fit", "--data", Path.Combine(Data, "cbpp.csv"), "--formula", "cbind(incidence, size - incidence) ~ factor(period) + (1 | herd)", "--format", "json", "--verbose" },
         new[] { "fit", "--data", Path.Combine(Data, "cbpp.csv"), "--formula", "cbind(incidence, size - incidence) ~ period + (1 | herd)", "--format", "json", "--nagq", "5", "--confint", "wald" },
         new[] { "fit", "--data", Path.Combine(Data, "cbpp.csv"), "--formula", "cbind(incidence, size - incidence) ~ period + (1 | herd)", "--format", "json", "--nagq", "0" },
         new[] { "fit", "--data", Path.Combine(Data, "cbpp.csv"), "--formula", "cbind(incidence, size - incidence) ~ period + (1 | herd)", "--format", "json", "--reml", "laplace" },
@@ -67,6 +68,16 @@ public class JsonSchemaTests
         {
             File.Delete(model);
         }
+    }
+
+    [Fact]
+    public void TheInterruptedFitDocumentValidatesAndAFullFitMayNotLookInterrupted()
+    {
+        AssertValid("fit", Glmm.Results.JsonWriter.WriteInterrupted("fit", 12, "Laplace", 184.05));
+        AssertValid("fit", Glmm.Results.JsonWriter.WriteInterrupted("fit", 0, "", double.PositiveInfinity));
+        // Without "interrupted" every property of a fitted model is required.
+        using var doc = JsonDocument.Parse("""{"schemaVersion": "1.1", "partial": true, "evaluations": 3}""");
+        Assert.False(Schema("fit").Evaluate(doc.RootElement).IsValid);
     }
 
     [Fact]

@@ -59,7 +59,10 @@ internal sealed class DispersionCriterion : ICriterion
         double ld = x[^1];
         if (!(Math.Abs(ld) <= MaxAbsLogDispersion)) return double.PositiveInfinity;
         SetLogDispersion(ld);
-        return _inner.Evaluate(x[..^1]);
+        double f;
+        using (FitMonitor.Nested()) f = _inner.Evaluate(x[..^1]);
+        Observe(x, f);
+        return f;
     }
 
     public double Evaluate(ReadOnlySpan<double> x, Span<double> gradient)
@@ -69,9 +72,18 @@ internal sealed class DispersionCriterion : ICriterion
         double ld = x[^1];
         if (!(Math.Abs(ld) <= MaxAbsLogDispersion)) return double.PositiveInfinity;
         SetLogDispersion(ld);
-        double f = laplace.Evaluate(x[..^1], gradient[..(Dimension - 1)]);
+        double f;
+        using (FitMonitor.Nested()) f = laplace.Evaluate(x[..^1], gradient[..(Dimension - 1)]);
         gradient[Dimension - 1] = double.IsFinite(f) ? laplace.DispersionDerivative : double.NaN;
+        Observe(x, f);
         return f;
+    }
+
+    private void Observe(ReadOnlySpan<double> x, double f)
+    {
+        int thetaLength = _inner.System.Layout.Random.ThetaLength;
+        FitMonitor.Observe(_inner.IncludesBeta ? "Laplace" : "stage 1 (beta in PIRLS)", thetaLength, _inner.IncludesBeta, withDispersion: true, x,
+            _inner is ProfiledLaplaceCriterion s1 ? s1.Beta : default, f);
     }
 
     public double[] SaveModes() => _inner.SaveModes();

@@ -35,7 +35,9 @@ internal sealed class LaplaceCriterion : PirlsCriterion
     public override double Evaluate(ReadOnlySpan<double> x)
     {
         Evaluations++;
-        return SolvePirls(x);
+        double f = SolvePirls(x);
+        FitMonitor.Observe("Laplace", ThetaLength, includesBeta: true, withDispersion: false, x, default, f);
+        return f;
     }
 
     /// <summary>The deviance and its exact gradient in (θ, β), PIRLS warm-started at the predicted modes.</summary>

@@ -22,15 +22,24 @@ internal sealed class PenalizedCriterion(ICriterion inner, double[] precision) :
 
     public ReadOnlySpan<double> LowerBounds => inner.LowerBounds;
 
-    public double Evaluate(ReadOnlySpan<double> x) => inner.Evaluate(x) + Penalty(x[_nth..]);
+    public double Evaluate(ReadOnlySpan<double> x)
+    {
+        double f;
+        using (FitMonitor.Nested()) f = inner.Evaluate(x) + Penalty(x[_nth..]);
+        FitMonitor.Observe("penalized Laplace", _nth, includesBeta: true, withDispersion: false, x, default, f);
+        return f;
+    }
 
     public bool HasGradient => inner.HasGradient;
 
     public double Evaluate(ReadOnlySpan<double> x, Span<double> gradient)
     {
-        double f = inner.Evaluate(x, gradient);
+        double f;
+        using (FitMonitor.Nested()) f = inner.Evaluate(x, gradient);
         for (int j = 0; j < precision.Length; j++) gradient[_nth + j] += 2.0 * precision[j] * x[_nth + j];
-        return f + Penalty(x[_nth..]);
+        f += Penalty(x[_nth..]);
+        FitMonitor.Observe("penalized Laplace", _nth, includesBeta: true, withDispersion: false, x, default, f);
+        return f;
     }
 
     public double[] SaveModes() => inner.SaveModes();

@@ -24,6 +24,8 @@ internal sealed class ProfiledLaplaceCriterion : PirlsCriterion
     public override double Evaluate(ReadOnlySpan<double> x)
     {
         Evaluations++;
-        return SolvePirls(x);
+        double f = SolvePirls(x);
+        FitMonitor.Observe("stage 1 (beta in PIRLS)", ThetaLength, includesBeta: false, withDispersion: false, x, Pirls.Beta, f);
+        return f;
     }
 }

@@ -46,7 +46,11 @@ internal sealed class QuadratureCriterion : PirlsCriterion
     {
         Evaluations++;
         double laplace = SolvePirls(x);
-        if (!double.IsFinite(laplace)) return double.PositiveInfinity;
+        if (!double.IsFinite(laplace))
+        {
+            FitMonitor.Observe("quadrature", ThetaLength, includesBeta: true, withDispersion: false, x, default, double.PositiveInfinity);
+            return double.PositiveInfinity;
+        }
         int chunks = _chunkSum.Length;
         if (chunks == 1) _chunkSum[0] = Chunk(0);
         else Parallel.For(0, chunks, _parallel, c => _chunkSum[c] = Chunk(c));
@@ -54,7 +58,9 @@ internal sealed class QuadratureCriterion : PirlsCriterion
         for (int c = 0; c < chunks; c++) logLik += _chunkSum[c];
         // logLik here is Σ_i log ∫ exp(−½ dev_i − ½‖u‖²) ...; add back the family's constants.
         double dev = -2.0 * logLik - 2.0 * Pirls.System.SaturatedLogLik;
-        return double.IsFinite(dev) ? dev : double.PositiveInfinity;
+        if (!double.IsFinite(dev)) dev = double.PositiveInfinity;
+        FitMonitor.Observe("quadrature", ThetaLength, includesBeta: true, withDispersion: false, x, default, dev);
+        return dev;
     }
 
     /// <summary>Σ over the chunk's clusters of log ∫ exp(−½ d(y_i, u) − ½‖u‖²) (2π)^(−q/2) du.</summary>

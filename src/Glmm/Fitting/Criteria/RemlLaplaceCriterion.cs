@@ -21,9 +21,15 @@ internal sealed class RemlLaplaceCriterion : PirlsCriterion
     public override double Evaluate(ReadOnlySpan<double> x)
     {
         Evaluations++;
-        if (!double.IsFinite(SolvePirls(x))) return double.PositiveInfinity;
+        if (!double.IsFinite(SolvePirls(x)))
+        {
+            FitMonitor.Observe("REML (Laplace)", ThetaLength, includesBeta: false, withDispersion: false, x, Pirls.Beta, double.PositiveInfinity);
+            return double.PositiveInfinity;
+        }
         var factor = Pirls.Factor;
         int p = Pirls.Beta.Length;
-        return Pirls.MinusTwoLogLikConditional + Pirls.SquaredLengthU + factor.LogDeterminant(factor.DenseSize) - p * Math.Log(2 * Math.PI);
+        double f = Pirls.MinusTwoLogLikConditional + Pirls.SquaredLengthU + factor.LogDeterminant(factor.DenseSize) - p * Math.Log(2 * Math.PI);
+        FitMonitor.Observe("REML (Laplace)", ThetaLength, includesBeta: false, withDispersion: false, x, Pirls.Beta, f);
+        return f;
     }
 }

@@ -21,8 +21,14 @@ internal sealed class RemlPqlCriterion : PirlsCriterion
     public override double Evaluate(ReadOnlySpan<double> x)
     {
         Evaluations++;
-        if (!double.IsFinite(SolvePirls(x))) return double.PositiveInfinity;
+        if (!double.IsFinite(SolvePirls(x)))
+        {
+            FitMonitor.Observe("REML (PQL)", ThetaLength, includesBeta: false, withDispersion: false, x, Pirls.Beta, double.PositiveInfinity);
+            return double.PositiveInfinity;
+        }
         var factor = Pirls.Factor;
-        return Pirls.Deviance + Pirls.SquaredLengthU + factor.LogDeterminant(factor.DenseSize);
+        double f = Pirls.Deviance + Pirls.SquaredLengthU + factor.LogDeterminant(factor.DenseSize);
+        FitMonitor.Observe("REML (PQL)", ThetaLength, includesBeta: false, withDispersion: false, x, Pirls.Beta, f);
+        return f;
     }
 }

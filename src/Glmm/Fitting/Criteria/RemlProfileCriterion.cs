@@ -57,12 +57,16 @@ internal sealed class RemlProfileCriterion : ICriterion
 
     public double Evaluate(ReadOnlySpan<double> x)
     {
-        double value = Evaluate(x, out var betaHat, out var hessian);
+        double value;
+        double[] betaHat;
+        double[,] hessian;
+        using (FitMonitor.Nested()) value = Evaluate(x, out betaHat, out hessian);
         if (double.IsFinite(value))
         {
             BetaHat = betaHat;
             Information = hessian;
         }
+        FitMonitor.Observe("REML (profile)", x.Length, includesBeta: false, withDispersion: false, x, betaHat, value);
         return value;
     }
 
