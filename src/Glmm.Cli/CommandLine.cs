@@ -34,6 +34,11 @@ internal static class CommandLine
                 HelpText.WriteTool(stdout, Commands);
                 return 0;
             }
+            if (verb == "--synopsis")
+            {
+                HelpText.WriteSynopsis(stdout, Commands);
+                return 0;
+            }
             if (verb == "--version")
             {
                 var v = typeof(CommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";

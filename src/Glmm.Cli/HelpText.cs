@@ -18,6 +18,7 @@ internal static class HelpText
         w.WriteLine("Options:");
         w.WriteLine("  -h, --help     show this help (or 'glmm COMMAND --help' for a command)");
         w.WriteLine("  --version      show the version");
+        w.WriteLine("  --synopsis     every command with all its options, one usage each (the README's synopsis)");
         w.WriteLine();
         w.WriteLine("Exit codes: 0 success, 2 bad input (message on stderr), 1 internal error.");
     }
@@ -53,6 +54,43 @@ internal static class HelpText
             WriteWrapped(w, $"  {left[i].PadRight(width)}", help);
         }
         w.WriteLine($"  {left[^1].PadRight(width)}show this help");
+    }
+
+    /// <summary>The width of the synopsis' lines (the README shows them in a code block).</summary>
+    public const int SynopsisWidth = 118;
+
+    /// <summary>
+    /// Every command with all its options, as <c>glmm VERB --required V [--option V] [--flag]</c> wrapped under the
+    /// verb; an option's value shows its allowed values when it has a short list. The README's synopsis is this text.
+    /// </summary>
+    public static void WriteSynopsis(TextWriter w, IReadOnlyList<Command> commands)
+    {
+        int verbWidth = commands.Max(c => c.Name.Length);
+        foreach (var c in commands)
+        {
+            string prefix = $"glmm {c.Name.PadRight(verbWidth)} ";
+            var indent = new string(' ', prefix.Length);
+            var line = new System.Text.StringBuilder(prefix);
+            bool first = true;
+            foreach (var o in c.Options)
+            {
+                string value = o.IsFlag ? "" : " " + (o.Allowed is { Count: <= 6 } a && string.Join("|", a).Length <= 40 ? string.Join("|", a) : o.ValueName);
+                string item = $"--{o.Name}{value}";
+                if (o.Repeatable) item += $" [--{o.Name}{value} ...]";
+                if (!o.Required) item = $"[{item}]";
+                if (!first && line.Length + 1 + item.Length > SynopsisWidth)
+                {
+                    w.WriteLine(line.ToString().TrimEnd());
+                    line.Clear().Append(indent);
+                    first = true;
+                }
+                if (!first) line.Append(' ');
+                line.Append(item);
+                first = false;
+            }
+            w.WriteLine(line.ToString().TrimEnd());
+        }
+        w.WriteLine("glmm --help | glmm COMMAND --help | glmm --version | glmm --synopsis");
     }
 
     private const int LineWidth = 100;
