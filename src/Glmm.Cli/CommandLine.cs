@@ -16,6 +16,7 @@ internal static class CommandLine
         new CompareCommand(),
         new CoefCommand(),
         new SimulateCommand(),
+        new PlotCommand(),
     };
 
     /// <summary>Runs the tool; returns the exit code (0 ok, 2 bad input, 1 internal error).</summary>
@@ -50,6 +51,7 @@ internal static class CommandLine
                     ? $"expected a command before '{verb}'; see 'glmm --help'"
                     : $"unknown command '{verb}' (commands: {string.Join(", ", Commands.Select(c => c.Name))}); see 'glmm --help'");
             var rest = args.Skip(1).ToArray();
+            if (command is PlotCommand) rest = PlotCommand.Rewrite(rest);
             if (rest.Any(a => a is "-h" or "--help"))
             {
                 HelpText.WriteCommand(stdout, command);

@@ -157,6 +157,7 @@ internal sealed class FitCommand : Command
             // After the fit (issue 6): --ranef-out, --predict, --type, --no-random, --allow-new-levels, --residuals, --save.
             .Concat(PredictionOutput.FitOptions)
             .Concat(ConfintOptions) // --confint, --level, --nsim, --seed
+            .Append(MarginalOutput.Marginal) // issue 16: --marginal
             .ToArray();
 
     public override int Execute(ParsedOptions options, TextWriter stdout, TextWriter stderr)
@@ -200,6 +201,18 @@ internal sealed class FitCommand : Command
         var (afterJson, afterText) = PredictionOutput.AfterFit(options, fit, stderr);
         // Confidence intervals (issue 6): --confint.
         var intervals = ConfidenceIntervals(options, fit, threads, stderr, out var bootstrap, out bool profileInterrupted);
+        // Population-averaged coefficients (issue 16): --marginal.
+        var marginal = MarginalOutput.Compute(options, fit);
+        if (marginal is not null)
+        {
+            var before = afterJson;
+            afterJson = w =>
+            {
+                before?.Invoke(w);
+                MarginalOutput.WriteJson(w, marginal);
+            };
+            afterText = MarginalOutput.Text(marginal) + afterText;
+        }
         Action<System.Text.Json.Utf8JsonWriter>? extra = afterJson;
         if (options.Has(Verbose))
             extra = w =>

@@ -12,8 +12,8 @@ namespace Glmm.Cli.Commands;
 /// </summary>
 internal static class PredictionOutput
 {
-    public static readonly OptionSpec Type = new("type", "TYPE", "scale of the predictions: link (the linear predictor, as lme4) or response (the mean)")
-    { Default = "link", Allowed = new[] { "link", "response" } };
+    public static readonly OptionSpec Type = new("type", "TYPE", "scale of the predictions: link (the linear predictor, as lme4), response (the mean) or marginal (the population-averaged mean, the random effects integrated out)")
+    { Default = "link", Allowed = new[] { "link", "response", "marginal" } };
 
     public static readonly OptionSpec NoRandom = new("no-random", null,
         "predict without the random effects (population level, lme4's re.form = NA); adds delta-method standard errors");
@@ -58,7 +58,7 @@ internal static class PredictionOutput
     /// <summary>Writes <c>predictionType</c>, <c>predictionRandom</c>, <c>predictions</c> and (population level) <c>predictionStdErrors</c>.</summary>
     public static void WriteJson(Utf8JsonWriter w, PredictionResult r)
     {
-        w.WriteString("predictionType", r.Scale == PredictionScale.Link ? "link" : "response");
+        w.WriteString("predictionType", ScaleName(r.Scale));
         w.WriteBoolean("predictionRandom", r.IncludeRandom);
         w.WriteStartArray("predictions");
         foreach (var v in r.Values) JsonWriter.Value(w, v);
@@ -111,7 +111,7 @@ internal static class PredictionOutput
         var text = new StringBuilder();
         if (predictions is not null)
         {
-            text.Append('\n').Append($"Predictions for {Path.GetFileName(predictPath)} ({(predictions.Scale == PredictionScale.Link ? "link" : "response")} scale, {(predictions.IncludeRandom ? "with" : "without")} random effects):\n");
+            text.Append('\n').Append($"Predictions for {Path.GetFileName(predictPath)} ({ScaleName(predictions.Scale)} scale, {(predictions.Scale == PredictionScale.Marginal ? "random effects integrated out" : predictions.IncludeRandom ? "with random effects" : "without random effects")}):\n");
             text.Append(Csv(predictions));
         }
         if (residuals is not null)
@@ -131,6 +131,13 @@ internal static class PredictionOutput
             }
         }, text.ToString());
     }
+
+    private static string ScaleName(PredictionScale scale) => scale switch
+    {
+        PredictionScale.Link => "link",
+        PredictionScale.Marginal => "marginal",
+        _ => "response",
+    };
 
     private static void Write(string path, string content) => AtomicFile.WriteAllText(path, content);
 }

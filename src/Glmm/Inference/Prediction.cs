@@ -12,12 +12,14 @@ public enum PredictionScale
     Link,
     /// <summary>The mean μ = g⁻¹(η).</summary>
     Response,
+    /// <summary>The population-averaged mean E[g⁻¹(η)] over the random-effects distribution (see <see cref="MarginalEffects"/>).</summary>
+    Marginal,
 }
 
 /// <summary>How to predict (lme4's <c>predict.merMod</c> arguments).</summary>
 public sealed record PredictionOptions
 {
-    /// <summary>Link (η, the default as in lme4) or response (μ) scale.</summary>
+    /// <summary>Link (η, the default as in lme4), response (μ) or marginal (population-averaged μ) scale.</summary>
     public PredictionScale Scale { get; init; } = PredictionScale.Link;
 
     /// <summary>Include the random effects (conditional modes); false is lme4's <c>re.form = NA</c>.</summary>
@@ -78,6 +80,7 @@ public static class Prediction
     public static PredictionResult Predict(SavedModel model, DataTable data, PredictionOptions? options = null)
     {
         options ??= new PredictionOptions();
+        if (options.Scale == PredictionScale.Marginal) return MarginalEffects.Predict(model, data);
         var terms = model.RandomTerms.Select(t => new FittedTerm(t.Group, t.Terms, t.Levels)).ToArray();
         var nd = NewDataBuilder.Build(model.Formula, model.Encoding, model.FixedEffectNames, terms, data, options.IncludeRandom, options.AllowNewLevels);
         var link = Link.FromName(model.Link);
@@ -176,12 +179,13 @@ public static class Prediction
 
     private static string Describe(double v) => double.IsNaN(v) ? "not a number" : v > 0 ? "+Inf" : "-Inf";
 
-    /// <summary>Parses "link" or "response".</summary>
+    /// <summary>Parses "link", "response" or "marginal".</summary>
     public static PredictionScale ParseScale(string name) => name.Trim().ToLowerInvariant() switch
     {
         "link" => PredictionScale.Link,
         "response" => PredictionScale.Response,
-        _ => throw new GlmmInputException($"unknown prediction type '{name}': use link or response"),
+        "marginal" => PredictionScale.Marginal,
+        _ => throw new GlmmInputException($"unknown prediction type '{name}': use link, response or marginal"),
     };
 
     /// <summary>

@@ -67,7 +67,7 @@ public static class Profile
         return result;
     }
 
-    private static double Deviance(Func<double[], double> c, Model.RandomEffectsStructure re, double[] x, int nth)
+    internal static double Deviance(Func<double[], double> c, Model.RandomEffectsStructure re, double[] x, int nth)
     {
         var full = new double[x.Length];
         CovarianceParameterization.ToTheta(re, x.AsSpan(0, nth), full.AsSpan(0, nth));
@@ -76,7 +76,7 @@ public static class Profile
     }
 
     /// <summary>One end of one parameter's interval.</summary>
-    private sealed class Side
+    internal sealed class Side
     {
         private readonly Func<double[], double> _c;
         private readonly Model.RandomEffectsStructure _re;
@@ -96,7 +96,7 @@ public static class Profile
         }
 
         /// <summary>|ζ| at parameter value v (the others re-optimised).</summary>
-        private double Zeta(double v)
+        internal double Zeta(double v)
         {
             var x = (double[])_current.Clone();
             x[_k] = v;

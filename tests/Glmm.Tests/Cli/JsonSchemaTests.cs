@@ -38,6 +38,7 @@ public class JsonSchemaTests
         new[] { "fit", "--data", Path.Combine(Data, "cbpp.csv"), "--formula", "cbind(incidence, size - incidence) ~ period + (1 | herd)", "--format", "json", "--nagq", "5", "--confint", "wald" },
         new[] { "fit", "--data", Path.Combine(Data, "cbpp.csv"), "--formula", "cbind(incidence, size - incidence) ~ period + (1 | herd)", "--format", "json", "--nagq", "0" },
         new[] { "fit", "--data", Path.Combine(Data, "cbpp.csv"), "--formula", "cbind(incidence, size - incidence) ~ period + (1 | herd)", "--format", "json", "--reml", "laplace" },
+        new[] { "fit", "--data", Path.Combine(Data, "cbpp.csv"), "--formula", "cbind(incidence, size - incidence) ~ period + (1 | herd)", "--format", "json", "--marginal" },
         new[] { "fit", "--data", Path.Combine(Data, "cbpp.csv"), "--formula", "cbind(incidence, size - incidence) ~ period + (1 | herd)", "--format", "json", "--confint", "boot", "--nsim", "20" },
         new[] { "fit", "--data", Path.Combine(Data, "grouseticks.csv"), "--formula", "TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | LOCATION)", "--family", "poisson", "--format", "json" },
         new[] { "fit", "--data", Path.Combine(Data, "grouseticks.csv"), "--formula", "TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | LOCATION)", "--family", "nbinom2", "--format", "json" },
@@ -63,6 +64,7 @@ public class JsonSchemaTests
             AssertValid("coef", Run("coef", "--model", model, "--format", "json"));
             AssertValid("predict", Run("predict", "--model", model, "--data", cbpp, "--format", "json"));
             AssertValid("predict", Run("predict", "--model", model, "--data", cbpp, "--no-random", "--format", "json"));
+            AssertValid("predict", Run("predict", "--model", model, "--data", cbpp, "--type", "marginal", "--format", "json"));
         }
         finally
         {
