@@ -16,6 +16,7 @@ internal static class CommandLine
         new CompareCommand(),
         new CoefCommand(),
         new SimulateCommand(),
+        new CheckCommand(),
     };
 
     /// <summary>Runs the tool; returns the exit code (0 ok, 2 bad input, 1 internal error).</summary>
