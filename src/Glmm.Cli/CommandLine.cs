@@ -16,6 +16,7 @@ internal static class CommandLine
         new CompareCommand(),
         new CoefCommand(),
         new SimulateCommand(),
+        new CheckCommand(),
         new PlotCommand(),
     };
 

@@ -213,6 +213,12 @@ public sealed class GlmmFit
     /// <summary>The fit as one JSON object (the CLI's <c>--format json</c>); with the conditional modes when <paramref name="includeRanef"/>.</summary>
     public string ToJson(bool includeRanef = false) => Results.JsonWriter.Write(this, includeRanef);
 
+    /// <summary>DHARMa's simulation-based residual check: quantile residuals and the uniformity, dispersion, zero-inflation and outlier tests.</summary>
+    public Inference.ResidualCheck CheckResiduals(Inference.ResidualCheckOptions? options = null) => Inference.QuantileResiduals.Check(this, options);
+
+    /// <summary>"Is Laplace enough?": refits with K = 1, 3, 5, … quadrature points until the log-likelihood is stable.</summary>
+    public Inference.QuadratureCheck CheckQuadrature(Inference.QuadratureCheckOptions? options = null) => Inference.QuadratureCheck.Run(this, options);
+
     /// <summary>Correlation matrix of β̂.</summary>
     public ReadOnlyMatrix FixedEffectsCorrelation
     {
