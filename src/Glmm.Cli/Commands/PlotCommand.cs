@@ -21,7 +21,7 @@ internal sealed class PlotCommand : Command
 
     private static readonly OptionSpec NSim = new("nsim", "N", "simulations per observation for residuals") { Default = "250" };
 
-    private static readonly OptionSpec Seed = new("seed", "S", "random seed for residuals (same seed, same picture)") { Default = "1" };
+    private static readonly OptionSpec Seed = new("seed", "S", "random seed for residuals (same seed, same picture; the default is glmm check's)") { Default = "123" };
 
     private static readonly OptionSpec MaxNagq = new("max-nagq", "K", "largest K of the quadrature plot's refits (1, 3, 5, ... until the log-likelihood settles)") { Default = "15" };
 
@@ -57,9 +57,10 @@ internal sealed class PlotCommand : Command
         PlotFigure figure;
         if (kind == "quadrature")
         {
-            // Interim: the refits come from InterimDiagnostics until the library's quadrature check lands.
-            var rows = InterimDiagnostics.QuadratureRows(formula, data, fitOptions with { NAgq = 1 }, maxNagq);
-            figure = QuadraturePlot.Build(rows, formula);
+            // The quadrature adequacy check of glmm check --quadrature: refits at K = 1, 3, 5, ... until logLik settles.
+            var laplace = GlmmModel.Fit(formula, data, fitOptions with { NAgq = 1 });
+            var check = QuadratureCheck.Run(laplace, new QuadratureCheckOptions { MaxNagq = maxNagq, Threads = threads });
+            figure = QuadraturePlot.Build(check.Rows.Select(r => new QuadratureRow(r.NAgq, r.LogLik)).ToList(), formula);
         }
         else
         {
@@ -72,10 +73,10 @@ internal sealed class PlotCommand : Command
                     break;
                 case "residuals":
                 {
-                    // Interim: the residuals and their test come from InterimDiagnostics until the library's checks land.
-                    var r = InterimDiagnostics.QuantileResiduals(fit, nsim, options.GetInt(Seed, 1));
-                    var tests = new[] { InterimDiagnostics.Uniformity(r) };
-                    figure = ResidualPlot.Build(r, fit.Fitted.ToArray(), tests, formula);
+                    // glmm check's quantile residuals and tests (DHARMa's), against the population-level prediction.
+                    var check = QuantileResiduals.Check(fit, new ResidualCheckOptions { Simulations = nsim, Seed = options.GetInt(Seed, 123), Threads = threads });
+                    var tests = check.Tests.Select(t => (t.Name, t.Statistic, t.P)).ToList();
+                    figure = ResidualPlot.Build(check.Residuals.ToArray(), check.PredictedResponse.ToArray(), tests, formula);
                     break;
                 }
                 default:

@@ -8,6 +8,12 @@ namespace Glmm.Tests.Plots;
 /// <summary>Each plot kind built for two data sets: the plot model's panels and numbers, and valid PNG and SVG files.</summary>
 public class PlotTests
 {
+    private static (string Name, double Statistic, double P) Ks(ReadOnlySpan<double> residuals)
+    {
+        var t = ResidualTests.Uniformity(residuals);
+        return (t.Name, t.Statistic, t.P);
+    }
+
     private static readonly string Data = Path.Combine(AppContext.BaseDirectory, "fixtures", "data");
     private const string Cbpp = "cbind(incidence, size - incidence) ~ period + (1 | herd)";
     private const string Contraception = "use ~ age + urban + (1 + urban | district)";
@@ -89,8 +95,8 @@ public class PlotTests
         var uniform = Enumerable.Range(0, n).Select(_ => rng.NextDouble()).ToArray();
         var predicted = Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 10).ToArray();
         var skewed = uniform.Select(u => u * u).ToArray();
-        var ksUniform = InterimDiagnostics.Uniformity(uniform);
-        var ksSkewed = InterimDiagnostics.Uniformity(skewed);
+        var ksUniform = Ks(uniform);
+        var ksSkewed = Ks(skewed);
         Assert.True(ksUniform.P > 0.01, $"uniform: p {ksUniform.P}");
         Assert.True(ksSkewed.P < 1e-6, $"skewed: p {ksSkewed.P}");
         foreach (var (r, test) in new[] { (uniform, ksUniform), (skewed, ksSkewed) })
@@ -98,7 +104,7 @@ public class PlotTests
             var figure = ResidualPlot.Build(r, predicted, [test, ("dispersion", 1.02, 0.8)], "synthetic");
             Assert.Equal(["QQ plot of the quantile residuals", "Residuals against the predicted value"], figure.Panels.Select(p => p.Title));
             Assert.Equal(2, figure.Panels[0].Notes.Count);
-            Assert.StartsWith("uniformity (KS): statistic", figure.Panels[0].Notes[0]);
+            Assert.StartsWith("uniformity: statistic", figure.Panels[0].Notes[0]);
             var qq = figure.Panels[0].Series.Single(s => s.Kind == SeriesKind.Points);
             Assert.Equal(r.Order(), qq.Y.Take(n));
             // The median curve of the residuals against the prediction: near 0.5 for uniform, near 0.25 for squared uniforms.
@@ -113,12 +119,13 @@ public class PlotTests
     public void QuantileResidualsOfAFitLieInTheUnitIntervalAndDependOnTheSeed()
     {
         var fit = FitCbpp();
-        var a = InterimDiagnostics.QuantileResiduals(fit, 100, 3);
+        double[] Residuals(long seed) => QuantileResiduals.Check(fit, new ResidualCheckOptions { Simulations = 100, Seed = seed }).Residuals.ToArray();
+        var a = Residuals(3);
         Assert.Equal(fit.Nobs, a.Length);
         Assert.All(a, r => Assert.InRange(r, 0.0, 1.0));
-        Assert.Equal(a, InterimDiagnostics.QuantileResiduals(fit, 100, 3));
-        Assert.NotEqual(a, InterimDiagnostics.QuantileResiduals(fit, 100, 4));
-        AssertRenders(ResidualPlot.Build(a, fit.Fitted.ToArray(), [InterimDiagnostics.Uniformity(a)], fit.Formula));
+        Assert.Equal(a, Residuals(3));
+        Assert.NotEqual(a, Residuals(4));
+        AssertRenders(ResidualPlot.Build(a, fit.Fitted.ToArray(), [Ks(a)], fit.Formula));
     }
 
     [Fact]
@@ -175,7 +182,7 @@ public class PlotTests
         Assert.Equal(Math.Log10(0.1), change.Y[0], 1e-6);
         Assert.Equal([1.0, 3, 5, 7], figure.Panels[0].XTicks!.Select(t => t.Position));
         AssertRenders(figure);
-        var rows = InterimDiagnostics.QuadratureRows(Cbpp, CsvTableReader.Read(Path.Combine(Data, "cbpp.csv")), new GlmmOptions());
+        var rows = QuadratureCheck.Run(FitCbpp(), new QuadratureCheckOptions { MaxNagq = 15 }).Rows.Select(r => new QuadratureRow(r.NAgq, r.LogLik)).ToList();
         Assert.Equal(1, rows[0].Nagq);
         Assert.Equal(FitCbpp().LogLik, rows[0].LogLik, 1e-9);
         Assert.True(rows.Count >= 3);
