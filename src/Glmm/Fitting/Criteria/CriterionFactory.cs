@@ -65,8 +65,8 @@ internal sealed class CriterionFactory
             string name = options.Family.Name;
             if (options.NAgq != 1)
                 throw new GlmmInputException($"the {name} family is fitted with the Laplace approximation only here (--nagq 1): its dispersion parameter is not yet carried by nAGQ = {options.NAgq}");
-            if (options.Reml is not null)
-                throw new GlmmInputException($"--reml is not yet available for the {name} family");
+            if (options.Reml is { } reml && reml != RemlVariant.Laplace)
+                throw new GlmmInputException($"--reml {reml.Name()} is not available for the {name} family: its dispersion parameter is estimated with the 'laplace' variant (glmmTMB's REML = TRUE); use --reml laplace");
             if (options.FixedEffectsPrior is not null)
                 throw new GlmmInputException($"--fixef-prior is not yet available for the {name} family");
             if (options.Family.HasOwnObservedWeight && options.Information == Information.Expected)
