@@ -11,11 +11,12 @@ internal static class Refits
 {
     /// <summary>
     /// The profile and bootstrap need a maximum-likelihood fit of a model this engine can evaluate; a family with a
-    /// dispersion parameter only where the refits carry it (<paramref name="carriesDispersion"/>: the bootstrap).
+    /// dispersion parameter (or the linear mixed model's σ) only where the refits carry it (<paramref name="carriesDispersion"/>:
+    /// the bootstrap, the profile).
     /// </summary>
     public static void CheckFit(GlmmFit fit, string what, bool carriesDispersion = false)
     {
-        if (fit.Family is Families.Gaussian { IsLinearMixedModel: true })
+        if (fit.Family is Families.Gaussian { IsLinearMixedModel: true } && !carriesDispersion)
             throw new GlmmInputException($"{what} is not available for the gaussian family yet (the refits would need the residual SD); Wald and bootstrap intervals are (--confint wald, --confint boot)");
         if (fit.Reml is not null)
             throw new GlmmInputException($"{what} needs a maximum-likelihood fit, not a REML fit (refit without --reml)");
