@@ -70,7 +70,7 @@ public static class Profile
             if (!dispersion) return Refits.Criterion(new EngineLayout(fit.Model, fit.Family), fit.Options);
             var family = lmm ? ((Families.Gaussian)fit.Family).ThroughGlmmPath(fit.Sigma) : fit.Family.ForFit();
             var layout = new EngineLayout(fit.Model, family);
-            var criterion = CriterionFactory.ForRefits(layout, fit.Options with { Family = family }).LaplaceWithDispersion();
+            var criterion = CriterionFactory.ForRefits(layout, fit.Options with { Family = family }).MarginalWithDispersion();
             return x =>
             {
                 double d = criterion.Evaluate(x);

@@ -40,7 +40,7 @@ internal static class Refits
     }
 
     /// <summary>
-    /// The refit of a family with a dispersion parameter: the Laplace deviance in (θ, β, log φ) on its own copy of the
+    /// The refit of a family with a dispersion parameter: the Laplace (or, for nAGQ &gt; 1, quadrature) deviance in (θ, β, log φ) on its own copy of the
     /// family (replicates run side by side), minimised derivative-free from (θ0, β0, log φ0), log φ in units of
     /// <paramref name="logDispersionScale"/>. Returns the stage's result with β without log φ, and φ.
     /// </summary>
@@ -48,7 +48,7 @@ internal static class Refits
         double[] theta0, double[] beta0, double[] scale, double logDispersion0, double logDispersionScale)
     {
         var layout = new EngineLayout(model, family.ForFit());
-        var criterion = CriterionFactory.ForRefits(layout, options).LaplaceWithDispersion();
+        var criterion = CriterionFactory.ForRefits(layout, options).MarginalWithDispersion();
         Func<double[], double> f = x =>
         {
             double d = criterion.Evaluate(x);
