@@ -1,7 +1,8 @@
 # Golden values for the linear mixed model (Gaussian family, identity link) from lme4's lmer, lmerTest (Satterthwaite
 # df) and pbkrtest (Kenward-Roger df, recorded for reference). Writes the data sets to tests/Glmm.Tests/fixtures/data and
 # one JSON per model to tests/Glmm.Tests/fixtures/lmm. Run from the repository root: Rscript tools/lmm_fixtures.R
-# [fits] [profile] (both when none is named; 'profile' writes profile_*.json: lme4's confint(profile) of the ML fits).
+# [fits] [profile] (both when none is named; 'profile' writes tests/Glmm.Tests/fixtures/lmm_profile/profile_*.json:
+# lme4's confint(profile) of the ML fits, in a folder of their own, as every file in fixtures/lmm is a fit).
 suppressPackageStartupMessages({
   library(lme4)
   library(lmerTest)
@@ -106,7 +107,8 @@ if ("profile" %in% parts) for (m in Filter(function(m) !m$reml && is.null(m$weig
               logLik = as.numeric(logLik(fit)), sigma = sigma(fit),
               intervals = lapply(seq_len(nrow(ci)), function(i) list(name = rownames(ci)[i], lower = unname(ci[i, 1]), upper = unname(ci[i, 2]))),
               versions = list(R = paste(R.version$major, R.version$minor, sep = "."), lme4 = as.character(packageVersion("lme4"))))
-  path <- file.path(out_dir, paste0("profile_", m$name, ".json"))
+  dir.create("tests/Glmm.Tests/fixtures/lmm_profile", showWarnings = FALSE)
+  path <- file.path("tests/Glmm.Tests/fixtures/lmm_profile", paste0("profile_", m$name, ".json"))
   writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null", na = "null"), path, useBytes = TRUE)
   message("wrote ", path)
 }

@@ -23,7 +23,7 @@ public class DispersionProfileTests
     [InlineData("profile_dyestuff_ml")]
     public void LinearMixedModelMatchesLme4(string name)
     {
-        var r = Fixture("lmm", name + ".json");
+        var r = Fixture("lmm_profile", name + ".json");
         var fit = GlmmModel.Fit(r.GetProperty("formula").GetString()!, CsvTableReader.Read(Data(r.GetProperty("data").GetString()!)),
             new GlmmOptions { Family = new Gaussian() });
         var ours = Profile.Intervals(fit, 0.95);
