@@ -1,6 +1,8 @@
 # Golden values for the linear mixed model (Gaussian family, identity link) from lme4's lmer, lmerTest (Satterthwaite
 # df) and pbkrtest (Kenward-Roger df, recorded for reference). Writes the data sets to tests/Glmm.Tests/fixtures/data and
 # one JSON per model to tests/Glmm.Tests/fixtures/lmm. Run from the repository root: Rscript tools/lmm_fixtures.R
+# [fits] [profile] (both when none is named; 'profile' writes tests/Glmm.Tests/fixtures/lmm_profile/profile_*.json:
+# lme4's confint(profile) of the ML fits, in a folder of their own, as every file in fixtures/lmm is a fit).
 suppressPackageStartupMessages({
   library(lme4)
   library(lmerTest)
@@ -8,6 +10,8 @@ suppressPackageStartupMessages({
   library(jsonlite)
 })
 invisible(Sys.setlocale("LC_COLLATE", "C"))
+parts <- commandArgs(trailingOnly = TRUE)
+if (length(parts) == 0) parts <- c("fits", "profile")
 data_dir <- "tests/Glmm.Tests/fixtures/data"
 out_dir <- "tests/Glmm.Tests/fixtures/lmm"
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
@@ -53,7 +57,7 @@ models <- list(
 files <- c(sleepstudy = "sleepstudy.csv", Penicillin = "Penicillin.csv", Dyestuff = "Dyestuff.csv",
            nested_weights = "lmm_nested_weights.csv")
 
-for (m in models) {
+if ("fits" %in% parts) for (m in models) {
   d <- sets[[m$data]]
   f <- as.formula(m$formula)
   fit <- if (is.null(m$weights)) lmerTest::lmer(f, data = d, REML = m$reml)
@@ -89,6 +93,22 @@ for (m in models) {
                     lme4 = as.character(packageVersion("lme4")), lmerTest = as.character(packageVersion("lmerTest")),
                     pbkrtest = as.character(packageVersion("pbkrtest"))))
   path <- file.path(out_dir, paste0(m$name, ".json"))
+  writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null", na = "null"), path, useBytes = TRUE)
+  message("wrote ", path)
+}
+
+# Profile-likelihood intervals of the ML fits, as lme4's confint(fit, method = "profile") (oldNames = FALSE: sd_*, cor_*,
+# sigma, then the fixed effects). lme4 interpolates each profile by a spline; its limits are accurate to about 1e-4.
+if ("profile" %in% parts) for (m in Filter(function(m) !m$reml && is.null(m$weights), models)) {
+  d <- sets[[m$data]]
+  fit <- lme4::lmer(as.formula(m$formula), data = d, REML = FALSE)
+  ci <- confint(fit, method = "profile", oldNames = FALSE)
+  out <- list(name = m$name, data = files[[m$data]], formula = m$formula, reml = FALSE, level = 0.95,
+              logLik = as.numeric(logLik(fit)), sigma = sigma(fit),
+              intervals = lapply(seq_len(nrow(ci)), function(i) list(name = rownames(ci)[i], lower = unname(ci[i, 1]), upper = unname(ci[i, 2]))),
+              versions = list(R = paste(R.version$major, R.version$minor, sep = "."), lme4 = as.character(packageVersion("lme4"))))
+  dir.create("tests/Glmm.Tests/fixtures/lmm_profile", showWarnings = FALSE)
+  path <- file.path("tests/Glmm.Tests/fixtures/lmm_profile", paste0("profile_", m$name, ".json"))
   writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null", na = "null"), path, useBytes = TRUE)
   message("wrote ", path)
 }

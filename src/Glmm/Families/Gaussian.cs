@@ -23,7 +23,21 @@ public sealed class Gaussian : Family
     public override string Name => "gaussian";
 
     /// <summary>True for the identity link: the linear mixed model, fitted by penalized least squares.</summary>
-    public bool IsLinearMixedModel => Link is IdentityLink;
+    public bool IsLinearMixedModel => Link is IdentityLink && !_throughGlmmPath;
+
+    private bool _throughGlmmPath;
+
+    /// <summary>
+    /// A copy whose identity link goes through the GLMM path with σ² as the dispersion, at σ = <paramref name="sigma"/>:
+    /// the linear mixed model's likelihood in (θ, β, log σ²), for its profile (the Laplace approximation is exact there).
+    /// </summary>
+    internal Gaussian ThroughGlmmPath(double sigma)
+    {
+        var copy = (Gaussian)MemberwiseClone();
+        copy._throughGlmmPath = true;
+        copy.Dispersion = sigma * sigma;
+        return copy;
+    }
 
     /// <summary>
     /// True for the links other than identity: σ² is then the dispersion φ of the GLMM path, estimated on the log scale

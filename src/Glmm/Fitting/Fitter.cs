@@ -84,6 +84,16 @@ internal static class Fitter
                 evaluations += estimate.Evaluations;
                 if (!estimate.Converged) warnings.Add("stage 2 optimiser did not converge");
                 final = dispersion;
+                if (factory.Rule is not null)
+                {
+                    // Adaptive quadrature with log φ an outer parameter, from the Laplace optimum.
+                    var quadrature = factory.MarginalWithDispersion();
+                    criteria.Add(quadrature);
+                    estimate = Stages.QuadratureStage(quadrature, dispersion, estimate, re, control);
+                    evaluations += estimate.Evaluations;
+                    if (!estimate.Converged) warnings.Add("quadrature-stage optimiser did not converge");
+                    final = quadrature;
+                }
             }
             else if (options.NAgq >= 1)
             {

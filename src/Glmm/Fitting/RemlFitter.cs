@@ -17,6 +17,8 @@ internal static class RemlFitter
     {
         var clock = Stopwatch.StartNew();
         var variant = options.Reml ?? throw new ArgumentException("not a REML fit", nameof(options));
+        // The fit's own family: the dispersion's working value is per fit, never set on the caller's instance.
+        options = options with { Family = options.Family.ForFit() };
         var start = FitPreconditions.Prepare(original, options);
         FitMonitor.UseScaling(start.Scaling.Factors);
         var model = start.Model;
@@ -34,8 +36,18 @@ internal static class RemlFitter
         double[,] covariance;
         double criterion;
         int evaluations, sweeps;
+        double logDispersion = double.NaN, logDispersionVariance = double.NaN;
         switch (variant)
         {
+            case RemlVariant.Laplace when data.Family.HasDispersion:
+            {
+                // (θ, log φ) outer, β integrated out (glmmTMB's REML = TRUE); the marginal deviance carries log φ too.
+                var r = DispersionReml.Fit(factory, glmBeta, control, warnings);
+                (theta, beta, covariance, criterion, evaluations, sweeps) = (r.Theta, r.Beta, r.Covariance, r.Criterion, r.Evaluations, r.Sweeps);
+                (logDispersion, logDispersionVariance) = (r.LogDispersion, r.LogDispersionVariance);
+                marginal = factory.LaplaceWithDispersion();
+                break;
+            }
             case RemlVariant.Laplace:
             {
                 var reml = factory.RemlLaplace(glmBeta);
@@ -68,7 +80,7 @@ internal static class RemlFitter
         }
 
         // The marginal likelihood and the conditional modes at the REML estimates.
-        double deviance = Stages.EvaluateAt(marginal, theta, beta);
+        double deviance = Stages.EvaluateAt(marginal, theta, double.IsNaN(logDispersion) ? beta : beta.Append(logDispersion).ToArray());
         if (!double.IsFinite(deviance) || !double.IsFinite(criterion) || beta.Any(b => !double.IsFinite(b)))
             throw new GlmmInputException(FitPreconditions.Diagnose(model, options.Family, marginal.System.Eta));
         var modes = ModeState.Capture(marginal.System);
@@ -83,6 +95,8 @@ internal static class RemlFitter
             Rule = factory.Rule,
             Theta = theta,
             Beta = beta,
+            LogDispersion = logDispersion,
+            LogDispersionVariance = logDispersionVariance,
             Covariance = covariance,
             CovarianceSource = variant == RemlVariant.Profile ? CovarianceSource.ObservedInformationForBeta : CovarianceSource.Pirls,
             Deviance = deviance,

@@ -166,7 +166,7 @@ internal static class Stages
     /// so Newton steps with the Laplace Hessian at the Laplace optimum converge in a few iterations, each needing only a
     /// difference gradient; when they do not, BOBYQA goes on from where Newton stopped.
     /// </summary>
-    public static StageResult QuadratureStage(QuadratureCriterion quadrature, ICriterion laplace, StageResult atLaplace,
+    public static StageResult QuadratureStage(ICriterion quadrature, ICriterion laplace, StageResult atLaplace,
         RandomEffectsStructure re, FitControl control)
     {
         // Quadrature's PIRLS starts from the Laplace modes at the Laplace optimum (before the Hessian moves them).
@@ -178,8 +178,11 @@ internal static class Stages
         var newton = QuadratureNewton(x => quadrature.Evaluate(x), atLaplace.Theta, atLaplace.Beta, hL, re, control);
         if (newton.Converged) return newton;
         // Fall back to the derivative-free search from where Newton stopped, β in units of its Laplace SEs.
+        // (With a dispersion parameter the last coordinate is log φ, in units of 1/√(half its Laplace curvature).)
+        int p = laplace.System.Layout.P, last = xL.Length - 1;
         var seLaplace = FixedEffectsCovariance.StandardErrors(
-            FixedEffectsCovariance.AtEstimates(laplace.System.Layout, newton.Theta, newton.Beta, laplace.System.U));
+            FixedEffectsCovariance.AtEstimates(laplace.System.Layout, newton.Theta, newton.Beta[..p], laplace.System.U));
+        if (newton.Beta.Length > p) seLaplace = [.. seLaplace, hL[last, last] > 0 ? Math.Sqrt(2.0 / hL[last, last]) : 0.1];
         var search = Stage2DerivativeFree(x => quadrature.Evaluate(x), newton.Theta, newton.Beta, seLaplace, re, control);
         return search with { Evaluations = newton.Evaluations + search.Evaluations };
     }

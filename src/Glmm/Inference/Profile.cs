@@ -13,11 +13,15 @@ namespace Glmm.Inference;
 /// does not reach z before 0 gets the lower limit 0 (as lme4); a correlation whose profile does not reach
 /// z before ±1 gets ±1. Parameters and directions are profiled in parallel, each on its own single-threaded
 /// copy of the criterion, so the results do not depend on the number of threads.
+/// <para>A family with a dispersion parameter (Gamma, nbinom2, nbinom1, gaussian with a non-identity link) profiles its
+/// log φ as well, and reports a <c>sigma</c> row (glmmTMB's <c>sigma()</c>, a monotone function of φ) after the
+/// random-effect rows. The linear mixed model is profiled as lme4's <c>profile.merMod</c> does: the ML deviance in the
+/// random-effect SDs on the response scale (σ times θ's), the correlations, σ (the <c>sigma</c> row) and β.</para>
 /// </summary>
 public static class Profile
 {
     /// <summary>
-    /// Intervals at <paramref name="level"/>, named and ordered as lme4's (SDs/correlations, then β). <paramref name="progress"/>, if
+    /// Intervals at <paramref name="level"/>, named and ordered as lme4's (SDs/correlations, sigma when the model has one, then β). <paramref name="progress"/>, if
     /// given, receives the number of interval limits found (of twice the number of parameters), from worker threads;
     /// <paramref name="cancellationToken"/> stops the search between limits (the limits under way finish) with an
     /// <see cref="OperationCanceledException"/>.
@@ -26,29 +30,54 @@ public static class Profile
         CancellationToken cancellationToken = default)
     {
         Wald.CheckLevel(level);
-        Refits.CheckFit(fit, "the profile likelihood");
+        Refits.CheckFit(fit, "the profile likelihood", carriesDispersion: true);
         var re = fit.Model.Random;
-        var data = new EngineLayout(fit.Model, fit.Family);
-        int nth = re.ThetaLength, p = fit.Beta.Count, m = nth + p;
+        // A family with a dispersion parameter profiles log φ too (sigma's interval); the linear mixed model is profiled
+        // as lme4 does, in the SDs on the response scale (σ times θ's) and σ, through the GLMM path with σ² as φ.
+        bool lmm = fit.Family is Families.Gaussian { IsLinearMixedModel: true };
+        bool dispersion = lmm || fit.Family.HasDispersion;
+        int nth = re.ThetaLength, p = fit.Beta.Count, nd = dispersion ? 1 : 0, m = nth + p + nd;
+        double logDispersion = !dispersion ? double.NaN : lmm ? 2 * Math.Log(fit.Sigma) : Math.Log(fit.Dispersion);
+        var sdcor = CovarianceParameterization.FromTheta(re, fit.Theta.ToArray());
+        if (lmm)
+            for (int k = 0; k < nth; k++)
+                if (CovarianceParameterization.IsStandardDeviation(re, k)) sdcor[k] *= fit.Sigma;
         var names = CovarianceParameterization.Names(re).Concat(fit.FixedEffects.Select(b => b.Name)).ToArray();
-        var xhat = CovarianceParameterization.FromTheta(re, fit.Theta.ToArray()).Concat(fit.Beta).ToArray();
+        var xhat = sdcor.Concat(fit.Beta).Concat(dispersion ? [logDispersion] : []).ToArray();
         var scale = new double[m];
         var lower = new double[m];
         var upper = new double[m];
         var lb = CovarianceParameterization.LowerBounds(re);
         var ub = CovarianceParameterization.UpperBounds(re);
         var betaScale = Refits.BetaScale(fit);
-        for (int k = 0; k < m; k++)
+        for (int k = 0; k < nth + p; k++)
         {
             scale[k] = k < nth ? 1.0 : betaScale[k - nth];
             lower[k] = k < nth ? lb[k] : double.NegativeInfinity;
             upper[k] = k < nth ? ub[k] : double.PositiveInfinity;
         }
-        double dev0;
+        if (dispersion)
         {
-            var c = Refits.Criterion(data, fit.Options);
-            dev0 = Deviance(c, re, xhat, nth);
+            // log φ in units of its standard error (from sigma's), within the dispersion criterion's range.
+            double se = fit.SigmaStdError / fit.Family.SigmaLogDerivative(Math.Exp(logDispersion));
+            scale[m - 1] = se > 0 && double.IsFinite(se) ? se : 0.1;
+            lower[m - 1] = -DispersionCriterion.MaxAbsLogDispersion;
+            upper[m - 1] = DispersionCriterion.MaxAbsLogDispersion;
         }
+        // Each side gets its own criterion (and, with a dispersion parameter, its own copy of the family).
+        Func<double[], double> NewCriterion()
+        {
+            if (!dispersion) return Refits.Criterion(new EngineLayout(fit.Model, fit.Family), fit.Options);
+            var family = lmm ? ((Families.Gaussian)fit.Family).ThroughGlmmPath(fit.Sigma) : fit.Family.ForFit();
+            var layout = new EngineLayout(fit.Model, family);
+            var criterion = CriterionFactory.ForRefits(layout, fit.Options with { Family = family }).MarginalWithDispersion();
+            return x =>
+            {
+                double d = criterion.Evaluate(x);
+                return double.IsFinite(d) ? d : double.PositiveInfinity;
+            };
+        }
+        double dev0 = Deviance(NewCriterion(), re, xhat, nth);
         double z = Wald.NormalQuantile(0.5 + level / 2);
         var limits = new double[2 * m];
         var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : -1, CancellationToken = cancellationToken };
@@ -58,20 +87,35 @@ public static class Profile
             cancellationToken.ThrowIfCancellationRequested();
             int k = t / 2;
             int dir = t % 2 == 0 ? -1 : 1;
-            var side = new Side(Refits.Criterion(data, fit.Options), re, nth, k, xhat, scale, lower, upper, dev0, fit.Options);
+            var side = new Side(NewCriterion(), re, nth, k, xhat, scale, lower, upper, dev0, fit.Options);
             limits[t] = side.Limit(dir, z);
             progress?.Report(Interlocked.Increment(ref done));
         });
-        var result = new ConfidenceInterval[m];
-        for (int k = 0; k < m; k++) result[k] = new ConfidenceInterval(names[k], xhat[k], limits[2 * k], limits[2 * k + 1]);
+        var result = new List<ConfidenceInterval>(m);
+        for (int k = 0; k < nth; k++) result.Add(new ConfidenceInterval(names[k], xhat[k], limits[2 * k], limits[2 * k + 1]));
+        if (dispersion)
+        {
+            // sigma is a monotone function of φ: its limits are those of log φ carried over (swapped if it decreases).
+            double a = SigmaAt(fit, lmm, limits[2 * (m - 1)]), b = SigmaAt(fit, lmm, limits[2 * (m - 1) + 1]);
+            result.Add(new ConfidenceInterval("sigma", fit.Sigma, Math.Min(a, b), Math.Max(a, b)));
+        }
+        for (int k = nth; k < nth + p; k++) result.Add(new ConfidenceInterval(names[k], xhat[k], limits[2 * k], limits[2 * k + 1]));
         return result;
     }
 
+    /// <summary>sigma at log φ = <paramref name="logDispersion"/> (σ = √φ for the linear mixed model); NaN stays NaN.</summary>
+    private static double SigmaAt(GlmmFit fit, bool lmm, double logDispersion) =>
+        double.IsNaN(logDispersion) ? double.NaN : lmm ? Math.Exp(0.5 * logDispersion) : fit.Family.SigmaOf(Math.Exp(logDispersion));
+
+    /// <summary>
+    /// The criterion at the profile's parameters (SDs and correlations, β, then log φ when the family has one): the
+    /// criterion's (θ, β, log φ). (The GLMM path's θ is on the response scale, so the linear mixed model's SDs, σ times
+    /// its relative θ's, map as the others'.)
+    /// </summary>
     internal static double Deviance(Func<double[], double> c, Model.RandomEffectsStructure re, double[] x, int nth)
     {
-        var full = new double[x.Length];
+        var full = (double[])x.Clone();
         CovarianceParameterization.ToTheta(re, x.AsSpan(0, nth), full.AsSpan(0, nth));
-        Array.Copy(x, nth, full, nth, x.Length - nth);
         return c(full);
     }
 

@@ -11,11 +11,12 @@ internal static class Refits
 {
     /// <summary>
     /// The profile and bootstrap need a maximum-likelihood fit of a model this engine can evaluate; a family with a
-    /// dispersion parameter only where the refits carry it (<paramref name="carriesDispersion"/>: the bootstrap).
+    /// dispersion parameter (or the linear mixed model's σ) only where the refits carry it (<paramref name="carriesDispersion"/>:
+    /// the bootstrap, the profile).
     /// </summary>
     public static void CheckFit(GlmmFit fit, string what, bool carriesDispersion = false)
     {
-        if (fit.Family is Families.Gaussian { IsLinearMixedModel: true })
+        if (fit.Family is Families.Gaussian { IsLinearMixedModel: true } && !carriesDispersion)
             throw new GlmmInputException($"{what} is not available for the gaussian family yet (the refits would need the residual SD); Wald and bootstrap intervals are (--confint wald, --confint boot)");
         if (fit.Reml is not null)
             throw new GlmmInputException($"{what} needs a maximum-likelihood fit, not a REML fit (refit without --reml)");
@@ -39,7 +40,7 @@ internal static class Refits
     }
 
     /// <summary>
-    /// The refit of a family with a dispersion parameter: the Laplace deviance in (θ, β, log φ) on its own copy of the
+    /// The refit of a family with a dispersion parameter: the Laplace (or, for nAGQ &gt; 1, quadrature) deviance in (θ, β, log φ) on its own copy of the
     /// family (replicates run side by side), minimised derivative-free from (θ0, β0, log φ0), log φ in units of
     /// <paramref name="logDispersionScale"/>. Returns the stage's result with β without log φ, and φ.
     /// </summary>
@@ -47,7 +48,7 @@ internal static class Refits
         double[] theta0, double[] beta0, double[] scale, double logDispersion0, double logDispersionScale)
     {
         var layout = new EngineLayout(model, family.ForFit());
-        var criterion = CriterionFactory.ForRefits(layout, options).LaplaceWithDispersion();
+        var criterion = CriterionFactory.ForRefits(layout, options).MarginalWithDispersion();
         Func<double[], double> f = x =>
         {
             double d = criterion.Evaluate(x);

@@ -38,13 +38,4 @@ public class DispersionBootstrapTests
         var sigma = one.Intervals[nth];
         Assert.True(sigma.Lower < fit.Sigma && fit.Sigma < sigma.Upper, $"sigma {fit.Sigma} outside [{sigma.Lower}, {sigma.Upper}]");
     }
-
-    [Fact]
-    public void TheProfileIsStillRefusedInOneLine()
-    {
-        var data = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "data", "grouseticks.csv"));
-        var fit = GlmmModel.Fit("TICKS ~ cHEIGHT + (1|BROOD)", data, new GlmmOptions { Family = new NegativeBinomial1() });
-        var e = Assert.Throws<GlmmInputException>(() => Profile.Intervals(fit, 0.95));
-        Assert.Contains("bootstrap", e.Message);
-    }
 }

@@ -63,10 +63,10 @@ internal sealed class CriterionFactory
         if (options.Family.HasDispersion)
         {
             string name = options.Family.Name;
-            if (options.NAgq != 1)
-                throw new GlmmInputException($"the {name} family is fitted with the Laplace approximation only here (--nagq 1): its dispersion parameter is not yet carried by nAGQ = {options.NAgq}");
-            if (options.Reml is not null)
-                throw new GlmmInputException($"--reml is not yet available for the {name} family");
+            if (options.NAgq == 0)
+                throw new GlmmInputException($"--nagq 0 is not available for the {name} family: its dispersion parameter is estimated with the Laplace approximation (--nagq 1) or adaptive quadrature (--nagq K > 1)");
+            if (options.Reml is { } reml && reml != RemlVariant.Laplace)
+                throw new GlmmInputException($"--reml {reml.Name()} is not available for the {name} family: its dispersion parameter is estimated with the 'laplace' variant (glmmTMB's REML = TRUE); use --reml laplace");
             if (options.FixedEffectsPrior is not null)
                 throw new GlmmInputException($"--fixef-prior is not yet available for the {name} family");
             if (options.Family.HasOwnObservedWeight && options.Information == Information.Expected)
@@ -92,6 +92,12 @@ internal sealed class CriterionFactory
     /// </summary>
     public DispersionCriterion LaplaceWithDispersion() =>
         new(new LaplaceCriterion(Layout, Threads, Observed, withGradient: Options.UseGradient && (Observed || Layout.Family.IsCanonical)));
+
+    /// <summary>
+    /// The maximum-likelihood criterion of the options in (θ, β, log dispersion) for a family with a dispersion parameter:
+    /// adaptive quadrature (derivative-free, log φ an outer parameter) for nAGQ &gt; 1, else <see cref="LaplaceWithDispersion"/>.
+    /// </summary>
+    public DispersionCriterion MarginalWithDispersion() => Rule is null ? LaplaceWithDispersion() : new(Quadrature());
 
     /// <summary>The adaptive-quadrature deviance in (θ, β) with the options' rule.</summary>
     public QuadratureCriterion Quadrature() =>
