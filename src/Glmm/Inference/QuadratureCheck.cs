@@ -223,29 +223,7 @@ public sealed class QuadratureCheck
                 w.WriteEndObject();
             }
             w.WriteEndArray();
-            w.WriteStartArray("randomEffects");
-            foreach (var c in r.RandomEffects)
-            {
-                w.WriteStartObject();
-                w.WriteString("group", c.Group);
-                w.WriteStartArray("terms");
-                foreach (var t in c.Terms) w.WriteStringValue(t);
-                w.WriteEndArray();
-                w.WriteStartArray("stdDev");
-                foreach (var v in c.StdDev) Results.JsonWriter.Value(w, v);
-                w.WriteEndArray();
-                w.WriteStartArray("correlation");
-                for (int a = 0; a < c.Terms.Count; a++)
-                {
-                    w.WriteStartArray();
-                    for (int b = 0; b < c.Terms.Count; b++) Results.JsonWriter.Value(w, c.Correlation[a, b]);
-                    w.WriteEndArray();
-                }
-                w.WriteEndArray();
-                w.WriteNumber("levels", c.Levels);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            Results.JsonWriter.WriteRandomEffects(w, r.RandomEffects);
             w.WriteBoolean("converged", r.Converged);
             Results.JsonWriter.Number(w, "seconds", r.Seconds);
             w.WriteEndObject();

@@ -119,30 +119,7 @@ public static class JsonWriter
                 w.WriteEndArray();
             }
             w.WriteEndArray();
-            w.WriteStartArray("randomEffects");
-            foreach (var r in fit.RandomEffects)
-            {
-                w.WriteStartObject();
-                w.WriteString("group", r.Group);
-                w.WriteStartArray("terms");
-                foreach (var t in r.Terms) w.WriteStringValue(t);
-                w.WriteEndArray();
-                w.WriteStartArray("stdDev");
-                foreach (var s in r.StdDev) Value(w, s);
-                w.WriteEndArray();
-                w.WriteStartArray("correlation");
-                int q = r.Terms.Count;
-                for (int i = 0; i < q; i++)
-                {
-                    w.WriteStartArray();
-                    for (int j = 0; j < q; j++) Value(w, r.Correlation[i, j]);
-                    w.WriteEndArray();
-                }
-                w.WriteEndArray();
-                w.WriteNumber("levels", r.Levels);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            WriteRandomEffects(w, fit.RandomEffects);
             w.WriteStartArray("theta");
             foreach (var t in fit.Theta) Value(w, t);
             w.WriteEndArray();
@@ -173,6 +150,40 @@ public static class JsonWriter
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>
+    /// Writes <c>"randomEffects": [{group, terms, stdDev, correlation, levels}, …]</c> (the fit's; also each row of the
+    /// quadrature check).
+    /// </summary>
+    public static void WriteRandomEffects(Utf8JsonWriter w, IReadOnlyList<RandomEffectsComponent> components)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(components);
+        w.WriteStartArray("randomEffects");
+        foreach (var r in components)
+        {
+            w.WriteStartObject();
+            w.WriteString("group", r.Group);
+            w.WriteStartArray("terms");
+            foreach (var t in r.Terms) w.WriteStringValue(t);
+            w.WriteEndArray();
+            w.WriteStartArray("stdDev");
+            foreach (var s in r.StdDev) Value(w, s);
+            w.WriteEndArray();
+            w.WriteStartArray("correlation");
+            int q = r.Terms.Count;
+            for (int i = 0; i < q; i++)
+            {
+                w.WriteStartArray();
+                for (int j = 0; j < q; j++) Value(w, r.Correlation[i, j]);
+                w.WriteEndArray();
+            }
+            w.WriteEndArray();
+            w.WriteNumber("levels", r.Levels);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     /// <summary>Writes a named number, or null when it is not finite.</summary>
