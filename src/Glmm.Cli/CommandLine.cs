@@ -16,6 +16,8 @@ internal static class CommandLine
         new CompareCommand(),
         new CoefCommand(),
         new SimulateCommand(),
+        new PartitionCommand(),
+        new ServeCommand(),
     };
 
     /// <summary>Runs the tool; returns the exit code (0 ok, 2 bad input, 1 internal error).</summary>
