@@ -117,7 +117,7 @@ internal static class ClusterFitter
                 };
             criterion = new DistributedCriterion(grains, specs, re.LowerBounds, fixedNames.Length, gradientStage, timeout, log);
             configure?.Invoke(criterion);
-            criterion.Gather(i => grains[i].Load(specs[i]), "loading its part");
+            criterion.SetWorkers(criterion.Gather(i => grains[i].Load(specs[i]), "loading its part"));
             log?.WriteLine($"glmm: stage 2 on {parts} partitions");
 
             // 4. Stage 2 on all parts, the boundary check, the convergence check: as a local fit.

@@ -58,6 +58,9 @@ internal sealed class DistributedCriterion : ICriterion
     /// <summary>The last worker of each partition.</summary>
     public IReadOnlyList<string> Workers => _worker;
 
+    /// <summary>Records where the partitions were loaded (for the reports before their first evaluation).</summary>
+    public void SetWorkers(string[] workers) => workers.CopyTo(_worker, 0);
+
     public int Dimension { get; }
 
     public bool IncludesBeta => true;
@@ -136,7 +139,7 @@ internal sealed class DistributedCriterion : ICriterion
         var pending = Enumerable.Range(0, n).ToList();
         for (int attempt = 1; pending.Count > 0; attempt++)
         {
-            var tasks = pending.Select(i => call(i).WaitAsync(_timeout)).ToArray();
+            var tasks = pending.Select(i => Start(call, i).WaitAsync(_timeout)).ToArray();
             try
             {
                 Task.WaitAll(tasks);
@@ -164,6 +167,19 @@ internal sealed class DistributedCriterion : ICriterion
             pending = failed;
         }
         return results;
+    }
+
+    /// <summary>The call's task; an exception thrown before it returns one (a connection refused) becomes a faulted task.</summary>
+    private static Task<T> Start<T>(Func<int, Task<T>> call, int i)
+    {
+        try
+        {
+            return call(i);
+        }
+        catch (Exception e) when (e is not GlmmInputException)
+        {
+            return Task.FromException<T>(e);
+        }
     }
 
     private static string FirstLine(string? s) => s is null ? "" : s.Split('\n')[0].Trim();

@@ -23,7 +23,7 @@ internal sealed record Membership(string Kind, string? Redis, int[] LocalGateway
     public static Membership Parse(string url)
     {
         url = url.Trim();
-        if (url == "localhost") return new Membership("localhost", null, Enumerable.Range(30000, 10).ToArray());
+        if (url == "localhost") return new Membership("localhost", null, [30000]);
         if (url.StartsWith("localhost:", StringComparison.Ordinal))
         {
             var ports = url["localhost:".Length..].Split(',').Select(s => int.TryParse(s, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int v) && v is > 0 and < 65536 ? v

@@ -41,7 +41,7 @@ internal static class Program
         string name = options.Get(ServeCommand.WorkerName) ?? $"{Dns.GetHostName()}:{port}";
         string clusterId = options.Get(ServeCommand.ClusterId) ?? "glmm";
         var builder = Host.CreateApplicationBuilder();
-        QuietLogging(builder.Logging, LogLevel.Warning);
+        QuietLogging(builder.Logging, LogLevel.Error);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.UseOrleans(silo => membership.ConfigureSilo(silo, clusterId, port, gateway, address, name));
         using var host = builder.Build();
