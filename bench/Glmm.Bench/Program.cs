@@ -23,6 +23,13 @@ internal static class Program
             SimulatedData.GaussianSlopes(Path.Combine(args[1], "lmm1m.csv"), 20000, 50, 20261204);
             return 0;
         }
+        if (args.Length == 5 && args[0] == "random-slopes")
+        {
+            // One binomial (1 + x | g) data set of CLUSTERS x SIZE rows (the distributed-fit check, tools/cluster_fit_check.sh).
+            SimulatedData.RandomSlopes(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture),
+                ulong.Parse(args[4], CultureInfo.InvariantCulture));
+            return 0;
+        }
         if (args.Length >= 2 && args[0] == "reml-study")
         {
             int replicates = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;
@@ -44,7 +51,7 @@ internal static class Program
             FormatConversion.ReadTimes(args[1..]);
             return 0;
         }
-        Console.Error.WriteLine("usage: Glmm.Bench generate DIR | convert IN.csv OUT.{tsv,csv.gz,parquet,arrow} | read-time FILE... | reml-study OUTPUT.md [REPLICATES] | sweep DATA FORMULA FAMILY [LINK]");
+        Console.Error.WriteLine("usage: Glmm.Bench generate DIR | random-slopes OUT.csv CLUSTERS SIZE SEED | convert IN.csv OUT.{tsv,csv.gz,parquet,arrow} | read-time FILE... | reml-study OUTPUT.md [REPLICATES] | sweep DATA FORMULA FAMILY [LINK]");
         return 2;
     }
 }

@@ -18,6 +18,8 @@ internal static class CommandLine
         new SimulateCommand(),
         new CheckCommand(),
         new PlotCommand(),
+        new PartitionCommand(),
+        new ServeCommand(),
     };
 
     /// <summary>Runs the tool; returns the exit code (0 ok, 2 bad input, 1 internal error).</summary>

@@ -142,6 +142,13 @@ internal sealed class FitCommand : Command
     }
     // ---- end of confidence intervals ----
 
+    /// <summary>--cluster: fit on the workers of this cluster, --data naming a directory of parts (glmm partition).</summary>
+    public static readonly OptionSpec Cluster = new("cluster", "URL",
+        "fit on a cluster of workers (glmm serve): redis://HOST:PORT, postgres://... or localhost; --data is then a directory of parts written by glmm partition");
+
+    /// <summary>--timeout: seconds a cluster fit waits for a worker's answer to one evaluation before retrying.</summary>
+    public static readonly OptionSpec Timeout = new("timeout", "SECONDS", "with --cluster: seconds to wait for a partition's answer to one evaluation before it is retried (then reported by worker)") { Default = "120" };
+
     public override string Name => "fit";
 
     public override string Summary => "fit a generalized linear mixed model by maximum likelihood";
@@ -158,6 +165,7 @@ internal sealed class FitCommand : Command
             .Concat(PredictionOutput.FitOptions)
             .Concat(ConfintOptions) // --confint, --level, --nsim, --seed
             .Append(MarginalOutput.Marginal) // issue 16: --marginal
+            .Concat(new[] { Cluster, Timeout, ServeCommand.ClusterId })
             .ToArray();
 
     public override int Execute(ParsedOptions options, TextWriter stdout, TextWriter stderr)
@@ -172,7 +180,9 @@ internal sealed class FitCommand : Command
             stderr.WriteLine($"glmm: warning: --grid {options.Get(Grid)} has no effect without --nagq K > 1 (adaptive quadrature)");
         if (nagq <= 1 && options.Has(MaxQuadratureWork))
             stderr.WriteLine("glmm: warning: --max-quadrature-work has no effect without --nagq K > 1 (adaptive quadrature)");
-        var data = CommonOptions.ReadData(options, stderr);
+        bool onCluster = options.Has(Cluster);
+        if (onCluster && (options.Has(Confint) || options.Has(MarginalOutput.Marginal) || PredictionOutput.FitOptions.Any(options.Has)))
+            throw new GlmmInputException("--cluster fits print the fit only: --confint, --marginal, --predict, --residuals, --ranef-out and --save need the data in one process");
         var fitOptions = CommonOptions.FitOptions(options, nagq, threads) with
         {
             MaxQuadratureWork = budget,
@@ -181,24 +191,35 @@ internal sealed class FitCommand : Command
             Information = FitNames.ParseInformation(options.Get(Information) ?? "observed"),
             Reml = options.Get(Reml) is { } reml ? FitNames.ParseReml(reml) : null,
         };
-        bool showFit = !options.Has(Quiet) && (options.Has(Progress) || (!Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error)));
-        var reporter = new FitProgressReporter(stderr, options.Has(Verbose), showFit);
         GlmmFit fit;
-        try
+        Action<System.Text.Json.Utf8JsonWriter>? afterJson;
+        string afterText;
+        if (onCluster)
         {
-            using (Interruption.Graceful())
-                fit = GlmmModel.Fit(options.Require(CommonOptions.Formula), data, fitOptions, reporter, Interruption.Token);
+            var run = ClusterHooks.Fit ?? throw new GlmmInputException($"--cluster needs the {ClusterHooks.Executable} executable beside glmm");
+            (fit, afterJson, afterText) = run(options, fitOptions, stderr);
         }
-        catch (OperationCanceledException) when (Interruption.Interrupted)
+        else
         {
+            var data = CommonOptions.ReadData(options, stderr);
+            bool showFit = !options.Has(Quiet) && (options.Has(Progress) || (!Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error)));
+            var reporter = new FitProgressReporter(stderr, options.Has(Verbose), showFit);
+            try
+            {
+                using (Interruption.Graceful())
+                    fit = GlmmModel.Fit(options.Require(CommonOptions.Formula), data, fitOptions, reporter, Interruption.Token);
+            }
+            catch (OperationCanceledException) when (Interruption.Interrupted)
+            {
+                reporter.Finish();
+                stderr.WriteLine($"glmm: interrupted during the fit after {reporter.Count} evaluations: no estimates to report");
+                if (CommonOptions.IsJson(options)) stdout.WriteLine(JsonWriter.WriteInterrupted("fit", reporter.Count, reporter.Stage, reporter.Best));
+                return Interruption.ExitCode;
+            }
             reporter.Finish();
-            stderr.WriteLine($"glmm: interrupted during the fit after {reporter.Count} evaluations: no estimates to report");
-            if (CommonOptions.IsJson(options)) stdout.WriteLine(JsonWriter.WriteInterrupted("fit", reporter.Count, reporter.Stage, reporter.Best));
-            return Interruption.ExitCode;
+            // After the fit (issue 6): ranef CSV, predictions, residuals, saved model.
+            (afterJson, afterText) = PredictionOutput.AfterFit(options, fit, stderr);
         }
-        reporter.Finish();
-        // After the fit (issue 6): ranef CSV, predictions, residuals, saved model.
-        var (afterJson, afterText) = PredictionOutput.AfterFit(options, fit, stderr);
         // Confidence intervals (issue 6): --confint.
         var intervals = ConfidenceIntervals(options, fit, threads, stderr, out var bootstrap, out bool profileInterrupted);
         // Population-averaged coefficients (issue 16): --marginal.

@@ -28,6 +28,9 @@ internal sealed class FixedEffectsScaling
 
     private FixedEffectsScaling(double[] factors) => Factors = factors;
 
+    /// <summary>A scaling with the given divisors (the coordinator's, sent to each partition of a distributed fit).</summary>
+    internal static FixedEffectsScaling FromFactors(double[] factors) => new((double[])factors.Clone());
+
     /// <summary>The divisor cⱼ of each column (a power of two; 1 for the columns left alone).</summary>
     public double[] Factors { get; }
 

@@ -11,4 +11,10 @@ public sealed record ModelBuildOptions
     /// a column whose part orthogonal to the earlier kept columns is smaller than this fraction of its norm is dropped.
     /// </summary>
     public double RankTolerance { get; init; } = 1e-7;
+
+    /// <summary>
+    /// The table is one part of a larger data set (a partition of a distributed fit): a response that is constant in this
+    /// part is accepted, since the other parts may vary.
+    /// </summary>
+    internal bool PartOfLargerData { get; init; }
 }

@@ -94,7 +94,7 @@ public static class ModelBuilder
         RequireFinite(y, rows, $"the response '{f.ResponseLabel}'");
         bool constant = true;
         for (int i = 1; i < n && constant; i++) constant = y[i] == y[0];
-        if (constant)
+        if (constant && !options.PartOfLargerData)
             throw new GlmmInputException(
                 $"response '{f.ResponseLabel}' is constant ({RNumber.Format(y[0])} in all {n.ToString(CultureInfo.InvariantCulture)} rows used); there is nothing to model");
         if (userWeights is not null)

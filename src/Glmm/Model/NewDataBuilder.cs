@@ -195,7 +195,7 @@ internal static class NewDataBuilder
     /// A new-data variable recoded as the fitted one: a factor gets the fitted levels (a new level is an
     /// error naming it), a numeric variable must be numeric again.
     /// </summary>
-    private static EvaluatedVariable Encode(EvaluatedVariable v, ModelEncoding encoding)
+    internal static EvaluatedVariable Encode(EvaluatedVariable v, ModelEncoding encoding)
     {
         if (encoding.FactorLevels.TryGetValue(v.Label, out var levels))
         {

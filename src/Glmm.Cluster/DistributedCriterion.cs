@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Globalization;
+using Glmm.Fitting;
+
+namespace Glmm.Cluster;
+
+/// <summary>
+/// The Laplace criterion of a partitioned data set as the sum of the partitions' own: every evaluation broadcasts x to all
+/// partition grains in parallel and adds their values (and gradients) in partition order, so the result does not depend
+/// on how many workers there are or where Orleans placed the partitions. A partition that fails or does not answer within
+/// the timeout is asked again (Orleans reactivates it on a surviving worker, where it reloads its part); one that still
+/// fails after <see cref="Attempts"/> tries stops the fit with one line naming it and its last worker.
+/// </summary>
+internal sealed class DistributedCriterion : ICriterion
+{
+    private readonly IPartitionGrain[] _grains;
+    private readonly PartitionSpec[] _specs;
+    private readonly double[] _lower;
+    private readonly TimeSpan _timeout;
+    private readonly TextWriter? _log;
+    private readonly string[] _worker;
+    private readonly int[] _sweeps;
+    private bool _restoreNext;
+
+    /// <summary>Tries per partition and evaluation before the fit stops.</summary>
+    public const int Attempts = 4;
+
+    public DistributedCriterion(IPartitionGrain[] grains, PartitionSpec[] specs, double[] lowerTheta, int p, bool hasGradient, TimeSpan timeout, TextWriter? log)
+    {
+        _grains = grains;
+        _specs = specs;
+        _timeout = timeout;
+        _log = log;
+        HasGradient = hasGradient;
+        Dimension = lowerTheta.Length + p;
+        _lower = new double[Dimension];
+        for (int j = 0; j < Dimension; j++) _lower[j] = j < lowerTheta.Length ? lowerTheta[j] : double.NegativeInfinity;
+        _worker = new string[grains.Length];
+        Array.Fill(_worker, "?");
+        _sweeps = new int[grains.Length];
+    }
+
+    /// <summary>Called after every evaluation with the count so far (tests stop a worker mid-fit here).</summary>
+    public Action<int>? AfterEvaluation { get; set; }
+
+    /// <summary>Seconds of the last evaluation at the coordinator (broadcast, compute and reduction).</summary>
+    public double LastRoundTripSeconds { get; private set; }
+
+    /// <summary>The largest compute time among the partitions in the last evaluation.</summary>
+    public double LastComputeSeconds { get; private set; }
+
+    /// <summary>Total seconds of all evaluations at the coordinator, and the part of it the slowest partition computed.</summary>
+    public (double RoundTrip, double Compute) TotalSeconds { get; private set; }
+
+    /// <summary>Partitions re-asked after a failure or a timeout.</summary>
+    public int Retries { get; private set; }
+
+    /// <summary>The last worker of each partition.</summary>
+    public IReadOnlyList<string> Workers => _worker;
+
+    /// <summary>Records where the partitions were loaded (for the reports before their first evaluation).</summary>
+    public void SetWorkers(string[] workers) => workers.CopyTo(_worker, 0);
+
+    public int Dimension { get; }
+
+    public bool IncludesBeta => true;
+
+    public ReadOnlySpan<double> LowerBounds => _lower;
+
+    public bool HasGradient { get; }
+
+    public double Evaluate(ReadOnlySpan<double> x) => Run(x, Span<double>.Empty, false);
+
+    public double Evaluate(ReadOnlySpan<double> x, Span<double> gradient) => Run(x, gradient, true);
+
+    /// <summary>Each grain saves its current modes; returns no modes of its own (they stay on the workers).</summary>
+    public double[] SaveModes()
+    {
+        ForAll(g => g.SaveModes(), "saving the modes");
+        return [];
+    }
+
+    /// <summary>The next evaluation starts every partition's PIRLS from the modes it saved last.</summary>
+    public void RestoreModes(ReadOnlySpan<double> u) => _restoreNext = true;
+
+    public PenalizedSystem System => throw new NotSupportedException("a distributed criterion's PIRLS state lives on the workers");
+
+    public int Sweeps => _sweeps.Sum();
+
+    public int Evaluations { get; private set; }
+
+    private double Run(ReadOnlySpan<double> x, Span<double> gradient, bool withGradient)
+    {
+        var clock = Stopwatch.StartNew();
+        var request = new EvaluationRequest { X = x.ToArray(), Gradient = withGradient, RestoreSaved = _restoreNext };
+        _restoreNext = false;
+        var results = Gather(i => EvaluateOne(i, request), "evaluating the criterion");
+        double total = 0, compute = 0;
+        if (withGradient) gradient.Clear();
+        // The reduction in partition order: the same sum whatever the placement.
+        for (int i = 0; i < results.Length; i++)
+        {
+            var r = results[i];
+            total += r.Value;
+            compute = Math.Max(compute, r.Seconds);
+            _sweeps[i] = r.Sweeps;
+            if (withGradient) for (int j = 0; j < gradient.Length; j++) gradient[j] += r.Gradient[j];
+        }
+        Evaluations++;
+        LastRoundTripSeconds = clock.Elapsed.TotalSeconds;
+        LastComputeSeconds = compute;
+        TotalSeconds = (TotalSeconds.RoundTrip + LastRoundTripSeconds, TotalSeconds.Compute + compute);
+        AfterEvaluation?.Invoke(Evaluations);
+        return double.IsNaN(total) ? double.PositiveInfinity : total;
+    }
+
+    private async Task<PartialEvaluation> EvaluateOne(int i, EvaluationRequest request)
+    {
+        var r = await _grains[i].Evaluate(request).ConfigureAwait(false);
+        if (!r.Loaded)
+        {
+            // A new activation (its worker left or died): load the part and ask again.
+            _log?.WriteLine($"glmm: partition {i} reloads its part on {r.Worker}");
+            await _grains[i].Load(_specs[i]).ConfigureAwait(false);
+            r = await _grains[i].Evaluate(request).ConfigureAwait(false);
+        }
+        _worker[i] = r.Worker;
+        return r;
+    }
+
+    private void ForAll(Func<IPartitionGrain, Task> call, string what) =>
+        Gather(async i => { await call(_grains[i]).ConfigureAwait(false); return true; }, what);
+
+    /// <summary>Runs <paramref name="call"/> for every partition in parallel, re-asking the ones that fail or time out.</summary>
+    public T[] Gather<T>(Func<int, Task<T>> call, string what)
+    {
+        int n = _grains.Length;
+        var results = new T[n];
+        var pending = Enumerable.Range(0, n).ToList();
+        for (int attempt = 1; pending.Count > 0; attempt++)
+        {
+            var tasks = pending.Select(i => Start(call, i).WaitAsync(_timeout)).ToArray();
+            try
+            {
+                Task.WaitAll(tasks);
+            }
+            catch (AggregateException)
+            {
+                // inspected one by one below
+            }
+            var failed = new List<int>();
+            string? reason = null;
+            for (int k = 0; k < pending.Count; k++)
+            {
+                int i = pending[k];
+                if (tasks[k].IsCompletedSuccessfully) { results[i] = tasks[k].Result; continue; }
+                failed.Add(i);
+                var e = tasks[k].Exception?.InnerException;
+                reason = e is TimeoutException
+                    ? string.Create(CultureInfo.InvariantCulture, $"partition {i} (worker {_worker[i]}) did not answer within {_timeout.TotalSeconds:G4} s while {what}")
+                    : $"partition {i} (worker {_worker[i]}) failed while {what}: {e?.GetType().Name}: {FirstLine(e?.Message)}";
+                if (e is GlmmInputException input) throw new GlmmInputException($"partition {i}: {input.Message}");
+                _log?.WriteLine($"glmm: warning: {reason}; {(attempt < Attempts ? "retrying" : "giving up")}");
+            }
+            if (failed.Count > 0 && attempt >= Attempts) throw new GlmmInputException(reason + $", {Attempts} times; the fit stopped");
+            Retries += failed.Count;
+            pending = failed;
+        }
+        return results;
+    }
+
+    /// <summary>The call's task; an exception thrown before it returns one (a connection refused) becomes a faulted task.</summary>
+    private static Task<T> Start<T>(Func<int, Task<T>> call, int i)
+    {
+        try
+        {
+            return call(i);
+        }
+        catch (Exception e) when (e is not GlmmInputException)
+        {
+            return Task.FromException<T>(e);
+        }
+    }
+
+    private static string FirstLine(string? s) => s is null ? "" : s.Split('\n')[0].Trim();
+}
