@@ -22,6 +22,7 @@ public static class GlmmModel
     public static GlmmFit Fit(ModelStructure model, GlmmOptions? options = null)
     {
         options ??= new GlmmOptions();
+        SolverChoice.CheckOptions(options);
         // The identity link is the linear mixed model; the other links go through the GLMM path with σ² as the dispersion.
         if (options.Family is Families.Gaussian { IsLinearMixedModel: true }) return LmmFitter.Fit(model, options);
         return options.Reml is null ? Fitter.Fit(model, options) : RemlFitter.Fit(model, options);

@@ -23,6 +23,8 @@ internal static class Fitter
         var start = FitPreconditions.Prepare(original, options);
         var model = start.Model;
         var factory = CriterionFactory.Create(model, options);
+        var (solver, solverReason) = SolverChoice.Choose(factory.Layout, options);
+        if (solver == LinearSolver.Iterative) return IterativeFitter.Fit(original, options, start, factory, solverReason, clock);
         var data = factory.Layout;
         var re = model.Random;
         var control = FitControl.From(options);
@@ -178,6 +180,7 @@ internal static class Fitter
             Evaluations = evaluations,
             Sweeps = criteria.Sum(c => c.Sweeps),
             Seconds = clock.Elapsed.TotalSeconds,
+            SolverReason = solverReason,
         });
     }
 
