@@ -30,6 +30,19 @@ internal static class Program
                 ulong.Parse(args[4], CultureInfo.InvariantCulture));
             return 0;
         }
+        if (args.Length == 2 && args[0] == "generate-crossed")
+        {
+            // The iterative solver's cases (issue 17): large crossed designs, fixed seeds.
+            Directory.CreateDirectory(args[1]);
+            SimulatedData.Crossed(Path.Combine(args[1], "crossed20k.csv"), 20000, 2000, 200, 20261210);
+            SimulatedData.Crossed(Path.Combine(args[1], "crossed200k_wide.csv"), 200000, 20000, 2000, 20261211);
+            SimulatedData.Crossed(Path.Combine(args[1], "crossed500k.csv"), 500000, 50000, 10000, 20261212);
+            SimulatedData.Crossed(Path.Combine(args[1], "crossed2m.csv"), 2000000, 200000, 50000, 20261213);
+            SimulatedData.CrossedSlopes(Path.Combine(args[1], "crossedslopes200k.csv"), 200000, 20000, 2000, 20261214);
+            foreach (int levels in new[] { 1000, 3000, 10000, 30000, 100000 })
+                SimulatedData.Crossed(Path.Combine(args[1], $"crossed_levels{levels}.csv"), 10 * levels, levels, levels / 5, 20261215);
+            return 0;
+        }
         if (args.Length >= 2 && args[0] == "reml-study")
         {
             int replicates = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 200;

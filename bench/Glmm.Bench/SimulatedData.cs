@@ -85,6 +85,41 @@ internal static class SimulatedData
         }
     }
 
+    /// <summary>
+    /// Binary y ~ x + (1 + x | a) + (1 + x | b), crossed: row r in level r mod A of a and a random level of b; SDs
+    /// (0.8, 0.4) with correlation 0.3 for a, (0.5, 0.3) with correlation −0.2 for b; β = (−0.3, 0.7).
+    /// </summary>
+    public static void CrossedSlopes(string path, int rows, int levelsA, int levelsB, ulong seed)
+    {
+        var rng = new Rng(seed);
+        var a0 = new double[levelsA];
+        var a1 = new double[levelsA];
+        var b0 = new double[levelsB];
+        var b1 = new double[levelsB];
+        for (int i = 0; i < levelsA; i++)
+        {
+            double z0 = rng.Normal(), z1 = rng.Normal();
+            a0[i] = 0.8 * z0;
+            a1[i] = 0.4 * (0.3 * z0 + Math.Sqrt(1 - 0.09) * z1);
+        }
+        for (int i = 0; i < levelsB; i++)
+        {
+            double z0 = rng.Normal(), z1 = rng.Normal();
+            b0[i] = 0.5 * z0;
+            b1[i] = 0.3 * (-0.2 * z0 + Math.Sqrt(1 - 0.04) * z1);
+        }
+        using var w = new StreamWriter(path, false, new UTF8Encoding(false));
+        w.Write("y,x,a,b\n");
+        for (int r = 0; r < rows; r++)
+        {
+            int a = r % levelsA;
+            int b = (int)(rng.Next() % (ulong)levelsB);
+            double x = rng.Normal();
+            int y = Binary(rng, -0.3 + 0.7 * x + a0[a] + a1[a] * x + b0[b] + b1[b] * x);
+            w.Write(string.Create(CultureInfo.InvariantCulture, $"{y},{x:R},a{a},b{b}\n"));
+        }
+    }
+
     private static int Binary(Rng rng, double eta) => rng.Uniform() < 1.0 / (1.0 + Math.Exp(-eta)) ? 1 : 0;
 
     /// <summary>

@@ -185,6 +185,15 @@ public sealed class GlmmFit
     /// </summary>
     public IReadOnlyList<FitEvaluation> FitLog { get; internal set; } = [];
 
+    /// <summary>The solver the Laplace approximation used (<see cref="LinearSolver.Cholesky"/> or <see cref="LinearSolver.Iterative"/>; never Auto).</summary>
+    public LinearSolver Solver { get; init; } = LinearSolver.Cholesky;
+
+    /// <summary>Why <see cref="Solver"/> was used: "asked for", or auto's prediction of the exact factor's cost.</summary>
+    public string SolverReason { get; init; } = "";
+
+    /// <summary>The iterative solver's settings and accuracy (null for the exact factor).</summary>
+    public IterativeSolverReport? Iterative { get; init; }
+
     /// <summary>β̂ in the order of <see cref="FixedEffects"/>.</summary>
     public required IReadOnlyList<double> Beta { get => _beta; init => _beta = ReadOnly(value); }
 

@@ -47,6 +47,7 @@ public static class GlmmModel
 
     private static GlmmFit FitModel(ModelStructure model, GlmmOptions options)
     {
+        SolverChoice.CheckOptions(options);
         // The identity link is the linear mixed model; the other links go through the GLMM path with σ² as the dispersion.
         if (options.Family is Families.Gaussian { IsLinearMixedModel: true }) return LmmFitter.Fit(model, options);
         return options.Reml is null ? Fitter.Fit(model, options) : RemlFitter.Fit(model, options);

@@ -69,6 +69,18 @@ public sealed record GlmmOptions
     /// </summary>
     public NormalPrior? FixedEffectsPrior { get; init; }
 
+    /// <summary>
+    /// The solver of the Laplace approximation's penalized system: <see cref="LinearSolver.Auto"/> (default) chooses
+    /// the iterative one when the exact factor's dense block would be large and the model allows it.
+    /// </summary>
+    public LinearSolver Solver { get; init; } = LinearSolver.Auto;
+
+    /// <summary>Probe vectors of the iterative solver's stochastic estimates (log-determinant, traces, variances).</summary>
+    public int Probes { get; init; } = IterativeDefaults.Probes;
+
+    /// <summary>Seed of the iterative solver's probe vectors (the same probes at every evaluation; results depend on it, not on threads).</summary>
+    public ulong ProbeSeed { get; init; } = 1;
+
     /// <summary>Name of the data shown in the summary (e.g. the file name).</summary>
     public string DataName { get; init; } = "";
 }

@@ -30,6 +30,13 @@ internal sealed class FitCommand : Command
         "restricted maximum likelihood: laplace (beta integrated out by Laplace, as glmmTMB), profile (Cox-Reid adjusted profile likelihood; with --nagq K > 1 based on quadrature) or pql (REML of the working linear mixed model)")
     { Allowed = new[] { "laplace", "profile", "pql" } };
 
+    // ---- The solver of the penalized system (issue 17): --solver, --probes (and --seed for the probes) ----
+    private static readonly OptionSpec Solver = new("solver", "SOLVER",
+        "the Laplace approximation's linear algebra: cholesky (the exact factor), iterative (conjugate gradients and stochastic Lanczos quadrature, for crossed factors with many levels; binomial/poisson with canonical links) or auto (iterative when the exact factor's dense block would have 2000 or more rows)")
+    { Default = "auto", Allowed = new[] { "auto", "cholesky", "iterative" } };
+
+    private static readonly OptionSpec Probes = new("probes", "N", "probe vectors of --solver iterative (the Monte Carlo error of logLik falls as 1/sqrt(N))") { Default = "64" };
+
     private static readonly OptionSpec Ranef = new("ranef", null, "add the conditional modes of the random effects (lme4's ranef, with conditional SDs) to the output");
 
     // ---- Confidence intervals (issue 6): --confint wald|profile|boot, --level, --nsim, --seed ----
@@ -60,11 +67,13 @@ internal sealed class FitCommand : Command
         if (!(level > 0 && level < 1)) throw new GlmmInputException($"--level must lie strictly between 0 and 1, not {options.Get(Level)}");
         if (options.GetInt(NSim, 500) < 2) throw new GlmmInputException($"--nsim must be at least 2, not {options.Get(NSim)}");
         options.GetInt(Seed, 1);
-        if (method is null && (options.Has(Level) || options.Has(NSim) || options.Has(Seed)))
-            throw new GlmmInputException("--level, --nsim and --seed need --confint");
+        if (method is null && (options.Has(Level) || options.Has(NSim)))
+            throw new GlmmInputException("--level and --nsim need --confint");
         if (options.Has(Progress) && options.Has(Quiet)) throw new GlmmInputException("--progress and --quiet exclude each other");
-        if (method != "boot" && (options.Has(NSim) || options.Has(Seed)))
-            throw new GlmmInputException("--nsim and --seed apply to --confint boot only");
+        if (method != "boot" && options.Has(NSim))
+            throw new GlmmInputException("--nsim applies to --confint boot only");
+        if (method != "boot" && options.Has(Seed) && options.Get(Solver) is not ("iterative" or "auto"))
+            throw new GlmmInputException("--seed applies to --confint boot and the probes of --solver iterative only");
         return method;
     }
 
@@ -160,7 +169,7 @@ internal sealed class FitCommand : Command
         "summary (--format text) or one JSON object.";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
-        CommonOptions.Model.Concat(new[] { CommonOptions.Family, CommonOptions.Link, NAgq, Grid, MaxQuadratureWork, FixefPrior, Information, Reml, CommonOptions.Threads, CommonOptions.Format, Ranef })
+        CommonOptions.Model.Concat(new[] { CommonOptions.Family, CommonOptions.Link, NAgq, Grid, MaxQuadratureWork, FixefPrior, Information, Reml, Solver, Probes, CommonOptions.Threads, CommonOptions.Format, Ranef })
             // After the fit (issue 6): --ranef-out, --predict, --type, --no-random, --allow-new-levels, --residuals, --save.
             .Concat(PredictionOutput.FitOptions)
             .Concat(ConfintOptions) // --confint, --level, --nsim, --seed
@@ -190,7 +199,12 @@ internal sealed class FitCommand : Command
             Grid = FitNames.ParseGrid(options.Get(Grid) ?? "product"),
             Information = FitNames.ParseInformation(options.Get(Information) ?? "observed"),
             Reml = options.Get(Reml) is { } reml ? FitNames.ParseReml(reml) : null,
+            Solver = (options.Get(Solver) ?? "auto") switch { "cholesky" => LinearSolver.Cholesky, "iterative" => LinearSolver.Iterative, _ => LinearSolver.Auto },
+            Probes = options.GetInt(Probes, IterativeDefaults.Probes),
+            ProbeSeed = (ulong)options.GetInt(Seed, 1),
         };
+        if (options.Has(Probes) && fitOptions.Solver == LinearSolver.Cholesky)
+            stderr.WriteLine("glmm: warning: --probes has no effect with --solver cholesky");
         GlmmFit fit;
         Action<System.Text.Json.Utf8JsonWriter>? afterJson;
         string afterText;

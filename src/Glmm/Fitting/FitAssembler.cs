@@ -76,6 +76,11 @@ internal sealed record FitState
     public double SigmaStdError { get; init; } = double.NaN;
     /// <summary>Denominator degrees of freedom of the fixed effects' t statistics (null: Wald z).</summary>
     public double[]? Df { get; init; }
+    /// <summary>The solver of the penalized system and why it was used.</summary>
+    public LinearSolver Solver { get; init; } = LinearSolver.Cholesky;
+    public string SolverReason { get; init; } = "";
+    /// <summary>The iterative solver's report (null for the exact factor).</summary>
+    public IterativeSolverReport? Iterative { get; init; }
 }
 
 /// <summary>
@@ -187,6 +192,9 @@ internal static class FitAssembler
             Evaluations = state.Evaluations,
             Sweeps = state.Sweeps,
             Seconds = state.Seconds,
+            Solver = state.Solver,
+            SolverReason = state.SolverReason,
+            Iterative = state.Iterative,
             Reml = state.Reml,
             RestrictedLogLik = -0.5 * state.RestrictedDeviance,
             FixedEffectsPrior = options.FixedEffectsPrior,

@@ -24,6 +24,8 @@ internal static class Fitter
         FitMonitor.UseScaling(start.Scaling.Factors);
         var model = start.Model;
         var factory = CriterionFactory.Create(model, options);
+        var (solver, solverReason) = SolverChoice.Choose(factory.Layout, options);
+        if (solver == LinearSolver.Iterative) return IterativeFitter.Fit(original, options, start, factory, solverReason, clock);
         var data = factory.Layout;
         var re = model.Random;
         var control = FitControl.From(options);
@@ -189,6 +191,7 @@ internal static class Fitter
             Evaluations = evaluations,
             Sweeps = criteria.Sum(c => c.Sweeps),
             Seconds = clock.Elapsed.TotalSeconds,
+            SolverReason = solverReason,
         });
     }
 

@@ -131,6 +131,20 @@ public static class JsonWriter
             w.WriteNumber("evaluations", fit.Evaluations);
             w.WriteNumber("sweeps", fit.Sweeps);
             Number(w, "seconds", Math.Round(fit.Seconds, 4));
+            // The solver of the penalized system (issue 17), and for the iterative one its settings and accuracy.
+            w.WriteString("solver", fit.Solver == LinearSolver.Iterative ? "iterative" : "cholesky");
+            w.WriteString("solverReason", fit.SolverReason);
+            if (fit.Iterative is { } it)
+            {
+                Number(w, "logLikMonteCarloError", it.LogLikMonteCarloError);
+                w.WriteStartObject("iterative");
+                w.WriteNumber("probes", it.Probes);
+                w.WriteNumber("seed", it.Seed);
+                w.WriteString("preconditioner", it.Preconditioner);
+                Number(w, "tolerance", it.Tolerance);
+                Number(w, "meanIterations", Math.Round(it.MeanIterations, 2));
+                w.WriteEndObject();
+            }
             if (includeRanef)
             {
                 w.WriteStartArray("ranef");

@@ -58,6 +58,9 @@ public static partial class SummaryWriter
         AppendTable(sb, null, reHeader.ToArray(), reRows.ToArray(), leftAligned: new[] { true, true, false, false, true });
         sb.AppendLine($"Number of obs: {fit.Nobs}, groups:  " +
             string.Join("; ", fit.RandomEffects.GroupBy(r => r.Group).Select(g => $"{g.Key}, {g.First().Levels}")));
+        if (fit.Iterative is { } it)
+            sb.AppendLine(string.Create(Inv,
+                $"Solver: iterative ({it.Reason}): conjugate gradients ({it.Preconditioner} preconditioner, tolerance {it.Tolerance:G2}, {it.MeanIterations:0.#} iterations per solve), log-determinant by stochastic Lanczos quadrature with {it.Probes} probes (seed {it.Seed}); Monte Carlo error of logLik {it.LogLikMonteCarloError:G2}"));
         sb.AppendLine();
         if (fit.Family.HasDispersion)
         {

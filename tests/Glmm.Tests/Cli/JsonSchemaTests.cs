@@ -41,6 +41,7 @@ public class JsonSchemaTests
         new[] { "fit", "--data", Path.Combine(Data, "cbpp.csv"), "--formula", "cbind(incidence, size - incidence) ~ period + (1 | herd)", "--format", "json", "--marginal" },
         new[] { "fit", "--data", Path.Combine(Data, "cbpp.csv"), "--formula", "cbind(incidence, size - incidence) ~ period + (1 | herd)", "--format", "json", "--confint", "boot", "--nsim", "20" },
         new[] { "fit", "--data", Path.Combine(Data, "grouseticks.csv"), "--formula", "TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | LOCATION)", "--family", "poisson", "--format", "json" },
+        new[] { "fit", "--data", Path.Combine(Data, "crossed_slopes.csv"), "--formula", "y ~ x + (1 | a) + (1 | b)", "--solver", "iterative", "--probes", "8", "--format", "json", "--ranef" },
         new[] { "fit", "--data", Path.Combine(Data, "grouseticks.csv"), "--formula", "TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | LOCATION)", "--family", "nbinom2", "--format", "json" },
         new[] { "fit", "--data", Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "examples", "sleepstudy.csv"), "--formula", "Reaction ~ Days + (Days | Subject)", "--family", "gaussian", "--format", "json" },
         new[] { "fit", "--data", Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "examples", "sleepstudy.csv"), "--formula", "Reaction ~ Days + (Days | Subject)", "--family", "gaussian", "--reml", "profile", "--format", "json" },

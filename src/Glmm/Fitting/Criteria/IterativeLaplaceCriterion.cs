@@ -1,0 +1,304 @@
+using Glmm.LinearAlgebra;
+
+namespace Glmm.Fitting;
+
+/// <summary>
+/// The Laplace deviance in (θ, β) without a factor, for crossed designs whose exact factor fills in:
+/// <code>−2 log L(θ, β) ≈ −2 log p(y | ũ) + ‖ũ‖² + log|H|,   H = Λ'Z'WZΛ + I at ũ</code>
+/// with ũ by Newton steps solved by preconditioned conjugate gradients (<see cref="IterativePenalizedSystem"/>) and
+/// log|H| = log|P| + log|L⁻¹HL'⁻¹| (P = LL' the block preconditioner, exact) by stochastic Lanczos quadrature on the
+/// preconditioned operator with fixed Rademacher probes z̃ⱼ — the same at every evaluation, so the criterion is a
+/// smooth deterministic function of (θ, β) (Kündig &amp; Sigrist 2025's variance reduction by the preconditioner).
+/// </summary>
+/// <remarks>
+/// <para>Each probe's conjugate-gradient solve H xⱼ = L z̃ⱼ gives both the Lanczos tridiagonal of the quadrature and the
+/// vectors of the gradient's trace estimates tr(H⁻¹M) ≈ tr(P⁻¹M) + mean over j of (xⱼ − wⱼ)'M wⱼ, wⱼ = L'⁻¹z̃ⱼ = P⁻¹Lz̃ⱼ
+/// (unbiased, as E[L z̃ z̃'L'] = P; tr(P⁻¹M) is exact for the block P, the control variate).</para>
+/// <para>The gradient for a canonical link: with sᵣ = (ZΛH⁻¹Λ'Z')ᵣᵣ (estimated as above), cᵣ = W'ᵣsᵣ, v = H⁻¹Λ'Z'c
+/// (one more solve) and eᵣ = −2rᵣ + cᵣ − Wᵣ(ZΛv)ᵣ (r the scores), ∂D/∂β = X'e and
+/// ∂D/∂θₜ = e'(Z∂ₜΛũ) + r'(Z∂ₜΛv) + 2 tr(H⁻¹Λ'Z'WZ∂ₜΛ): the total derivative through ũ and W taken by the implicit
+/// function theorem with one solve for all parameters.</para>
+/// </remarks>
+internal sealed class IterativeLaplaceCriterion : ICriterion
+{
+    private readonly IterativePenalizedSystem _sys;
+    private readonly EngineLayout _d;
+    private readonly double[] _lower;
+    private readonly int _nth, _p, _m, _n;
+    private readonly double[] _probe, _b, _w, _x, _y, _ay, _aw, _s, _c, _e, _v, _rhs, _av;
+    private readonly double[] _diag, _off, _first;
+    private readonly double[] _probeLogDet, _ew, _ew2;
+    private readonly bool _bipartite;
+    private readonly double[] _traceCorrection;
+
+    public IterativeLaplaceCriterion(EngineLayout layout, int threads, int probes, ulong seed, double tolerance = 1e-8, int maxIterations = 2000)
+    {
+        _d = layout;
+        _sys = new IterativePenalizedSystem(layout, threads, tolerance, maxIterations);
+        _nth = layout.Random.ThetaLength;
+        _p = layout.P;
+        _m = layout.TotalRandom;
+        _n = layout.N;
+        Dimension = _nth + _p;
+        _lower = new double[Dimension];
+        for (int j = 0; j < Dimension; j++) _lower[j] = j < _nth ? layout.Random.LowerBounds[j] : double.NegativeInfinity;
+        Probes = probes;
+        Seed = seed;
+        _probe = new double[_m];
+        _b = new double[_m];
+        _w = new double[_m];
+        _x = new double[_m];
+        _y = new double[_m];
+        _v = new double[_m];
+        _rhs = new double[_m];
+        _ay = new double[_n];
+        _aw = new double[_n];
+        _s = new double[_n];
+        _c = new double[_n];
+        _e = new double[_n];
+        _av = new double[_n];
+        _diag = new double[maxIterations];
+        _off = new double[maxIterations];
+        _first = new double[maxIterations];
+        _probeLogDet = new double[probes];
+        _ew = new double[_m];
+        _bipartite = layout.K == 2;
+        _ew2 = new double[_m];
+        _traceCorrection = new double[_nth];
+    }
+
+    /// <summary>The system (modes, weights, preconditioner) at the last evaluation.</summary>
+    public IterativePenalizedSystem Iterative => _sys;
+
+    /// <summary>Probe vectors.</summary>
+    public int Probes { get; }
+
+    /// <summary>Their seed.</summary>
+    public ulong Seed { get; }
+
+    public int Dimension { get; }
+
+    public bool IncludesBeta => true;
+
+    public ReadOnlySpan<double> LowerBounds => _lower;
+
+    public bool HasGradient => true;
+
+    public int Sweeps => _sys.Sweeps;
+
+    public int Evaluations { get; private set; }
+
+    /// <summary>log|H| at the last evaluation (estimated).</summary>
+    public double LogDeterminant { get; private set; }
+
+    /// <summary>The standard error of <see cref="LogDeterminant"/> from the spread of the probes' estimates.</summary>
+    public double LogDeterminantStandardError { get; private set; }
+
+    /// <summary>Mean conjugate-gradient iterations of the probe solves at the last evaluation.</summary>
+    public double MeanProbeIterations { get; private set; }
+
+    /// <summary>Conjugate-gradient iterations of all solves since construction.</summary>
+    public long TotalCgIterations { get; private set; }
+
+    /// <summary>The iterative criterion holds no factor: there is no exact <see cref="PenalizedSystem"/>.</summary>
+    public PenalizedSystem System => throw new NotSupportedException("the iterative Laplace criterion holds no factor; use Iterative");
+
+    public double[] SaveModes() => (double[])_sys.U.Clone();
+
+    public void RestoreModes(ReadOnlySpan<double> u) => _sys.SetModes(u);
+
+    public double Evaluate(ReadOnlySpan<double> x) => Observed(x, Run(x, default, withGradient: false));
+
+    public double Evaluate(ReadOnlySpan<double> x, Span<double> gradient) => Observed(x, Run(x, gradient, withGradient: true));
+
+    private double Observed(ReadOnlySpan<double> x, double f)
+    {
+        FitMonitor.Observe("iterative Laplace", _nth, includesBeta: true, withDispersion: false, x, default, f);
+        return f;
+    }
+
+    private double Run(ReadOnlySpan<double> x, Span<double> gradient, bool withGradient)
+    {
+        Evaluations++;
+        var theta = x[.._nth];
+        var beta = x[_nth..];
+        double penalized = _sys.SolveMode(theta, beta);
+        TotalCgIterations += _sys.NewtonCgIterations;
+        if (!double.IsFinite(penalized)) return double.PositiveInfinity;
+        double logDet = ProbeSolves(withGradient);
+        if (!double.IsFinite(logDet)) return double.PositiveInfinity;
+        LogDeterminant = logDet;
+        if (withGradient) Gradient(gradient);
+        return penalized + logDet;
+    }
+
+    /// <summary>
+    /// The probes' solves at the current mode: the log-determinant by stochastic Lanczos quadrature and, when the
+    /// gradient is wanted, the trace estimates (the row leverages into _s, the θ traces' corrections).
+    /// </summary>
+    private double ProbeSolves(bool gradient)
+    {
+        var pre = _sys.Preconditioner;
+        var cg = _sys.Solver;
+        if (gradient)
+        {
+            Array.Clear(_s);
+            Array.Clear(_traceCorrection);
+        }
+        double inv = 1.0 / Probes;
+        long iterations = 0;
+        for (int j = 0; j < Probes; j++)
+        {
+            StochasticLanczos.Rademacher(Seed, j, _probe);
+            pre.MultiplyFactor(_probe, _b);
+            pre.SolveFactorTranspose(_probe, _w);
+            int it = cg.Solve(_sys, pre, _b, _x, _sys.Tolerance);
+            iterations += it;
+            cg.Tridiagonal(_diag, _off);
+            double quad = StochasticLanczos.FirstLogQuadrature(_diag.AsSpan(0, it), _off.AsSpan(0, it), _first.AsSpan(0, it), out double even);
+            if (!double.IsFinite(quad)) return double.NaN;
+            // Control variate: log(I + E) − (E − E²/2) has far less off-diagonal mass than log(I + E), and
+            // tr E = 0 (E's diagonal blocks vanish), tr E² = ‖E‖²_F exactly.
+            _sys.Apply(_w, _ew);
+            pre.SolveFactor(_ew, _ew2);
+            double ze = 0, ee = 0;
+            for (int i = 0; i < _m; i++)
+            {
+                double e = _ew2[i] - _probe[i];
+                ze += _probe[i] * e;
+                ee += e * e;
+            }
+            // With two terms E couples only the one's levels with the other's: its spectrum is symmetric about 0, the
+            // odd part of log(I + E) has trace 0, and the quadrature of the even part ½log(λ(2 − λ)) drops its noise.
+            _probeLogDet[j] = _bipartite && double.IsFinite(even) ? _m * even + 0.5 * ee : _m * quad - ze + 0.5 * ee;
+            if (!gradient) continue;
+            for (int i = 0; i < _m; i++) _y[i] = _x[i] - _w[i];
+            _sys.Forward(_y, _ay);
+            _sys.Forward(_w, _aw);
+            var wts = _sys.Weights;
+            for (int i = 0; i < _n; i++)
+            {
+                _s[i] += inv * _ay[i] * _aw[i];
+                _ay[i] *= wts[i];
+            }
+            _sys.AccumulateThetaDerivative(_ay, _w, _traceCorrection, inv);
+        }
+        TotalCgIterations += iterations;
+        MeanProbeIterations = (double)iterations / Probes;
+        double mean = 0;
+        for (int j = 0; j < Probes; j++) mean += _probeLogDet[j];
+        mean /= Probes;
+        double ss = 0;
+        for (int j = 0; j < Probes; j++) ss += (_probeLogDet[j] - mean) * (_probeLogDet[j] - mean);
+        LogDeterminantStandardError = Probes > 1 ? Math.Sqrt(ss / (Probes - 1) / Probes) : double.NaN;
+        return pre.LogDeterminant + mean - 0.5 * _sys.CouplingSquaredNorm();
+    }
+
+    /// <summary>The gradient in (θ, β) at the current mode from the probes' estimates (see the remarks).</summary>
+    private void Gradient(Span<double> gradient)
+    {
+        var sys = _sys;
+        var w = sys.Weights;
+        var dw = sys.WeightDerivatives;
+        var r = sys.Scores;
+        // s = exact leverage under P + the probes' correction; c = W' s.
+        sys.PreconditionedLeverage(_c);
+        for (int i = 0; i < _n; i++) _c[i] = dw[i] * (_c[i] + _s[i]);
+        sys.Transpose(_c, _rhs);
+        int it = sys.Solver.Solve(sys, sys.Preconditioner, _rhs, _v, sys.Tolerance);
+        TotalCgIterations += it;
+        sys.Forward(_v, _av);
+        for (int i = 0; i < _n; i++) _e[i] = -2.0 * r[i] + _c[i] - w[i] * _av[i];
+        sys.MultiplyXTranspose(_e, gradient[_nth..]);
+        var gTheta = new double[_nth];
+        sys.AccumulateThetaDerivative(_e, sys.U, gTheta, 1.0);
+        sys.AccumulateThetaDerivative(r, _v, gTheta, 1.0);
+        var exact = ExactTraces();
+        for (int t = 0; t < _nth; t++) gradient[t] = gTheta[t] + 2.0 * (exact[t] + _traceCorrection[t]);
+    }
+
+    /// <summary>tr(P⁻¹Λ'Z'WZ∂ₜΛ) per θ entry: Σ over levels of (Pₖₗ⁻¹Tₖ'Gₖₗ)ⱼᵢ for θ at (i, j) of term k.</summary>
+    private double[] ExactTraces()
+    {
+        var result = new double[_nth];
+        var re = _d.Random;
+        var pre = _sys.Preconditioner;
+        Span<double> inv = stackalloc double[IterativePenalizedSystem.MaxTermSize * IterativePenalizedSystem.MaxTermSize];
+        Span<double> tg = stackalloc double[IterativePenalizedSystem.MaxTermSize * IterativePenalizedSystem.MaxTermSize];
+        for (int k = 0; k < _d.K; k++)
+        {
+            int q = _d.Q[k], qq = q * q, off = re.ThetaOffsets[_d.StructureTerm(k)], levels = _d.Levels[k];
+            var t = _sys.TermFactors[k];
+            var gram = _sys.Gram[k];
+            for (int l = 0; l < levels; l++)
+            {
+                pre.BlockInverse(k, l, inv);
+                var g = gram.AsSpan(l * qq, qq);
+                for (int a = 0; a < q; a++)
+                    for (int b = 0; b < q; b++)
+                    {
+                        double s = 0;
+                        for (int c = a; c < q; c++) s += t[c * q + a] * g[c * q + b];
+                        tg[a * q + b] = s;
+                    }
+                int pos = off;
+                for (int j = 0; j < q; j++)
+                    for (int i = j; i < q; i++)
+                    {
+                        // (P⁻¹ T'G)_{ji}
+                        double s = 0;
+                        for (int c = 0; c < q; c++) s += inv[j * q + c] * tg[c * q + i];
+                        result[pos++] += s;
+                    }
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The conditional covariances of u per structure term and level (levels × q × q), by stochastic estimation of the
+    /// diagonal blocks of H⁻¹ at the current mode: Pₖₗ⁻¹ + the probes' mean of (xⱼ − wⱼ)wⱼ' on the block.
+    /// </summary>
+    public double[][] ConditionalVariances()
+    {
+        var pre = _sys.Preconditioner;
+        var cg = _sys.Solver;
+        var result = new double[_d.K][];
+        for (int k = 0; k < _d.K; k++) result[_d.StructureTerm(k)] = new double[_d.Levels[k] * _d.Q[k] * _d.Q[k]];
+        double inv = 1.0 / Probes;
+        for (int j = 0; j < Probes; j++)
+        {
+            StochasticLanczos.Rademacher(Seed, j, _probe);
+            pre.MultiplyFactor(_probe, _b);
+            pre.SolveFactorTranspose(_probe, _w);
+            cg.Solve(_sys, pre, _b, _x, _sys.Tolerance);
+            for (int k = 0; k < _d.K; k++)
+            {
+                int q = _d.Q[k], qq = q * q;
+                var blocks = result[_d.StructureTerm(k)];
+                var ub = _sys.LevelBase[k];
+                for (int l = 0; l < ub.Length; l++)
+                {
+                    int o = ub[l];
+                    for (int a = 0; a < q; a++)
+                        for (int b = 0; b < q; b++)
+                            blocks[l * qq + a * q + b] += inv * 0.5 * ((_x[o + a] - _w[o + a]) * _w[o + b] + (_x[o + b] - _w[o + b]) * _w[o + a]);
+                }
+            }
+        }
+        Span<double> pinv = stackalloc double[IterativePenalizedSystem.MaxTermSize * IterativePenalizedSystem.MaxTermSize];
+        for (int k = 0; k < _d.K; k++)
+        {
+            int q = _d.Q[k], qq = q * q;
+            var blocks = result[_d.StructureTerm(k)];
+            for (int l = 0; l < _d.Levels[k]; l++)
+            {
+                pre.BlockInverse(k, l, pinv);
+                for (int a = 0; a < qq; a++) blocks[l * qq + a] += pinv[a];
+                // A stochastic estimate may stray below 0 on the diagonal; a variance is not negative.
+                for (int a = 0; a < q; a++) blocks[l * qq + a * q + a] = Math.Max(blocks[l * qq + a * q + a], 0.0);
+            }
+        }
+        return result;
+    }
+}

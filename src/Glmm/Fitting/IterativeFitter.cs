@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using Glmm.LinearAlgebra;
+
+namespace Glmm.Fitting;
+
+/// <summary>
+/// Maximum likelihood on the <see cref="IterativeLaplaceCriterion"/> (crossed designs whose exact factor fills in):
+/// stage 1 is skipped — (θ, β) start at lme4's θ and the starting GLM's β, β scaled by the GLM's curvature 2X'WX —
+/// and L-BFGS-B runs on the (θ, β) deviance with the stochastic-trace gradient; then the boundary check, the
+/// conditional variances by stochastic estimation of the diagonal blocks of H⁻¹, and the convergence check and
+/// standard errors from forward differences of the gradient, as the exact path does.
+/// </summary>
+internal static class IterativeFitter
+{
+    public static GlmmFit Fit(Model.ModelStructure original, GlmmOptions options, FitStart start, CriterionFactory factory, string reason, Stopwatch clock)
+    {
+        var data = factory.Layout;
+        var re = data.Random;
+        var control = FitControl.From(options);
+        var warnings = new List<string>();
+        var criterion = new IterativeLaplaceCriterion(data, factory.Threads, options.Probes, options.ProbeSeed);
+        var glm = start.RequireGlm;
+        var beta0 = glm.Coefficients.ToArray();
+        var theta0 = (double[])re.InitialTheta.Clone();
+        var estimate = Stages.Stage2Gradient(criterion, theta0, beta0, GlmCurvature(data, beta0), re, control);
+        if (!estimate.Converged && !estimate.Message.Contains("ABNORMAL", StringComparison.Ordinal))
+            warnings.Add($"stage 2 optimiser did not converge: {estimate.Message}");
+        var boundary = Stages.BoundaryCheck(criterion, estimate.Theta, estimate.Beta, estimate.Deviance, re, control);
+        var theta = boundary.Theta;
+        var beta = estimate.Beta;
+        var sys = criterion.Iterative;
+        if (!double.IsFinite(boundary.Deviance) || beta.Any(b => !double.IsFinite(b)))
+            throw new GlmmInputException(FitPreconditions.Diagnose(data.Model, options.Family, sys.Eta));
+        double monteCarloError = 0.5 * criterion.LogDeterminantStandardError;
+        double meanIterations = criterion.MeanProbeIterations;
+        var modes = new ModeState((double[])sys.U.Clone(), (double[])sys.Eta.Clone(), (double[])sys.Mu.Clone(), criterion.ConditionalVariances());
+        var fallback = WorkingCovariance(data, sys.Weights);
+
+        var check = Stages.AssessConvergence(criterion, theta, beta, modes.U, re, expensive: false);
+        warnings.AddRange(check.Warnings);
+        double[,] covariance;
+        var source = CovarianceSource.Hessian;
+        if (options.UseHessian && check.BetaCovariance is { } hessian) covariance = hessian;
+        else
+        {
+            covariance = fallback;
+            source = CovarianceSource.Pirls;
+            if (options.UseHessian) warnings.Add("standard errors from X'WX at the modes: the Hessian of the deviance was not positive definite");
+        }
+        var report = new IterativeSolverReport(options.Probes, options.ProbeSeed, sys.Preconditioner.Name, sys.Tolerance,
+            monteCarloError, meanIterations, reason);
+        return FitAssembler.Assemble(new FitState
+        {
+            Layout = data,
+            OriginalModel = original,
+            Scaling = start.Scaling,
+            Options = options,
+            Method = FitMethod.Laplace,
+            Theta = theta,
+            Beta = beta,
+            Covariance = covariance,
+            CovarianceSource = source,
+            Deviance = boundary.Deviance,
+            Modes = modes,
+            Converged = check.Converged && warnings.Count == 0,
+            Singular = boundary.Singular,
+            Warnings = start.Warnings.Concat(warnings).ToList(),
+            Evaluations = estimate.Evaluations,
+            Sweeps = criterion.Sweeps,
+            Seconds = clock.Elapsed.TotalSeconds,
+            Solver = LinearSolver.Iterative,
+            SolverReason = reason,
+            Iterative = report,
+        });
+    }
+
+    /// <summary>The diagonal of 2X'WX at β (u = 0): the curvature of the deviance in β that scales the search.</summary>
+    private static double[] GlmCurvature(EngineLayout data, double[] beta)
+    {
+        int n = data.N, p = data.P;
+        var x = data.X;
+        var h = new double[p];
+        var family = data.Family;
+        for (int i = 0; i < n; i++)
+        {
+            double eta = data.Offset[i];
+            for (int j = 0; j < p; j++) eta += x[i * p + j] * beta[j];
+            family.IrlsRow(data.Y[i], data.Weights[i], eta, out _, out double w, out _, out _);
+            for (int j = 0; j < p; j++) h[j] += 2.0 * w * x[i * p + j] * x[i * p + j];
+        }
+        for (int j = 0; j < p; j++) if (!(h[j] > 0)) h[j] = 1.0;
+        return h;
+    }
+
+    /// <summary>(X'WX)⁻¹ at the weights of the modes: the fallback covariance of β when the Hessian fails.</summary>
+    private static double[,] WorkingCovariance(EngineLayout data, double[] w)
+    {
+        int n = data.N, p = data.P;
+        var x = data.X;
+        var a = new double[p * p];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < p; j++)
+                for (int k = 0; k <= j; k++) a[j * p + k] += w[i] * x[i * p + j] * x[i * p + k];
+        var inv = new double[p * p];
+        var result = new double[p, p];
+        if (!DenseCholesky.Factor(a, p)) return result;
+        DenseCholesky.Inverse(a, p, inv);
+        for (int j = 0; j < p; j++) for (int k = 0; k < p; k++) result[j, k] = inv[j * p + k];
+        return result;
+    }
+}

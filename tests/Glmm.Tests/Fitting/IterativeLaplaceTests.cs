@@ -1,0 +1,165 @@
+using Glmm.Families;
+using Glmm.Fitting;
+using Glmm.LinearAlgebra;
+using Glmm.Model;
+using Xunit.Abstractions;
+
+namespace Glmm.Tests.Fitting;
+
+/// <summary>
+/// The iterative Laplace criterion against the exact one on crossed designs small enough for the exact factor:
+/// value within its reported Monte Carlo error, gradient against the exact gradient, whole fits side by side.
+/// </summary>
+public class IterativeLaplaceTests(ITestOutputHelper output)
+{
+    private static DataTable Fixture(string file) => CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "data", file));
+
+    private static EngineLayout Layout(DataTable table, string formula, string family = "binomial") =>
+        new(ModelBuilder.Build(formula, table), Family.Create(family));
+
+    private const string VerbAgg = "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)";
+    private const string Slopes = "y ~ x + (1 + x | a) + (1 + x | b)";
+
+    public static TheoryData<string, string, string> Designs => new()
+    {
+        { "VerbAgg.csv", VerbAgg, "binomial" },
+        { "crossed_slopes.csv", Slopes, "binomial" },
+        { "grouseticks.csv", "TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | LOCATION)", "poisson" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Designs))]
+    public void ValueAndGradientAgreeWithTheExactCriterion(string file, string formula, string family)
+    {
+        var data = Layout(Fixture(file), formula, family);
+        var glm = GlmIrls.Fit(data.Family, data.Model.X, data.Model.Y, data.Model.Weights, data.Model.Offset);
+        var theta = data.Random.InitialTheta.Select(t => t == 1 ? 0.7 : 0.1).ToArray();
+        var beta = glm.Coefficients.ToArray();
+        var x = theta.Concat(beta).ToArray();
+        var pirls = new Pirls(data, withFixed: false, 1);
+        double exact = pirls.Solve(theta, beta);
+        var g = new double[x.Length];
+        new LaplaceGradient(pirls.System, 1).ComputeAtMode(g);
+        var crit = new IterativeLaplaceCriterion(data, 1, 64, 1);
+        var gi = new double[x.Length];
+        double it = crit.Evaluate(x, gi);
+        double se = crit.LogDeterminantStandardError;
+        output.WriteLine($"{file}: exact {exact:R} iterative {it:R} diff {it - exact:G4} se {se:G4} cg {crit.MeanProbeIterations}");
+        Assert.True(se > 0 && se < 0.5, $"Monte Carlo error {se}");
+        Assert.True(Math.Abs(it - exact) <= 4 * se, $"deviance {it} vs exact {exact}, Monte Carlo error {se}");
+        double scale = 1 + g.Max(Math.Abs);
+        for (int j = 0; j < x.Length; j++)
+        {
+            output.WriteLine($"  g[{j}] exact {g[j]:G8} iterative {gi[j]:G8}");
+            Assert.True(Math.Abs(gi[j] - g[j]) <= 0.03 * scale, $"gradient {j}: {gi[j]} vs exact {g[j]}");
+        }
+        // The same probes every evaluation: the criterion is a deterministic function of (θ, β).
+        Assert.Equal(it, crit.Evaluate(x));
+    }
+
+    [Theory]
+    [InlineData("VerbAgg.csv", VerbAgg, 128)]
+    [InlineData("crossed_slopes.csv", Slopes, 64)]
+    public void FitAgreesWithTheExactFit(string file, string formula, int probes)
+    {
+        var table = Fixture(file);
+        var options = new GlmmOptions();
+        var exact = GlmmModel.Fit(formula, table, options with { Solver = LinearSolver.Cholesky });
+        var iterative = GlmmModel.Fit(formula, table, options with { Solver = LinearSolver.Iterative, Probes = probes });
+        Assert.Equal(LinearSolver.Cholesky, exact.Solver);
+        Assert.Equal(LinearSolver.Iterative, iterative.Solver);
+        var report = iterative.Iterative!;
+        output.WriteLine($"{file}: logLik exact {exact.LogLik:R} iterative {iterative.LogLik:R} MC error {report.LogLikMonteCarloError:G3}; {iterative.Seconds:F1} s vs {exact.Seconds:F1} s");
+        Assert.True(Math.Abs(iterative.LogLik - exact.LogLik) <= 0.05, $"logLik {iterative.LogLik} vs {exact.LogLik}");
+        Assert.True(Math.Abs(iterative.LogLik - exact.LogLik) <= 3 * report.LogLikMonteCarloError + 0.005,
+            $"the Monte Carlo error {report.LogLikMonteCarloError} does not cover {iterative.LogLik - exact.LogLik}");
+        for (int j = 0; j < exact.FixedEffects.Count; j++)
+        {
+            var e = exact.FixedEffects[j];
+            var i = iterative.FixedEffects[j];
+            output.WriteLine($"  {e.Name}: {e.Estimate:G6} ({e.StdError:G4}) vs {i.Estimate:G6} ({i.StdError:G4})");
+            Assert.True(Math.Abs(i.Estimate - e.Estimate) <= 0.02 * e.StdError, $"{e.Name}: {i.Estimate} vs {e.Estimate} (SE {e.StdError})");
+            Assert.True(Math.Abs(i.StdError - e.StdError) <= 0.02 * e.StdError, $"{e.Name} SE: {i.StdError} vs {e.StdError}");
+        }
+        for (int s = 0; s < exact.RandomEffects.Count; s++)
+            for (int j = 0; j < exact.RandomEffects[s].StdDev.Count; j++)
+            {
+                double a = exact.RandomEffects[s].StdDev[j], b = iterative.RandomEffects[s].StdDev[j];
+                output.WriteLine($"  sd {exact.RandomEffects[s].Group}[{j}]: {a:G6} vs {b:G6}");
+                Assert.True(Math.Abs(b - a) <= 0.01 * a + 1e-3, $"SD {exact.RandomEffects[s].Group}[{j}]: {b} vs {a}");
+            }
+        // Conditional SDs of the modes by stochastic diagonal estimation: close to the exact ones.
+        var errors = new List<double>();
+        for (int r = 0; r < exact.ConditionalModes.Count; r++)
+        {
+            double a = exact.ConditionalModes[r].ConditionalSD, b = iterative.ConditionalModes[r].ConditionalSD;
+            errors.Add(Math.Abs(b - a) / a);
+            Assert.True(Math.Abs(iterative.ConditionalModes[r].Mode - exact.ConditionalModes[r].Mode) <= 0.05 * a + 1e-3);
+        }
+        errors.Sort();
+        double median = errors[errors.Count / 2], worst = errors[^1];
+        output.WriteLine($"  relative error of the conditional SDs: median {median:G3}, worst {worst:G3}");
+        Assert.True(median < 0.05 && worst < 0.2, $"conditional SDs off by {median:P1} (median), {worst:P1} (worst)");
+    }
+
+    [Fact]
+    public void SameResultWhateverTheThreadCount()
+    {
+        var table = Fixture("crossed_slopes.csv");
+        var one = GlmmModel.Fit(Slopes, table, new GlmmOptions { Solver = LinearSolver.Iterative, Threads = 1, Probes = 16 });
+        var two = GlmmModel.Fit(Slopes, table, new GlmmOptions { Solver = LinearSolver.Iterative, Threads = 2, Probes = 16 });
+        Assert.Equal(one.LogLik, two.LogLik);
+        Assert.Equal(one.Beta, two.Beta);
+        Assert.Equal(one.Theta, two.Theta);
+        Assert.Equal(one.Iterative!.LogLikMonteCarloError, two.Iterative!.LogLikMonteCarloError);
+        // Another seed, other probes: a different (but close) estimate.
+        var other = GlmmModel.Fit(Slopes, table, new GlmmOptions { Solver = LinearSolver.Iterative, Threads = 1, Probes = 16, ProbeSeed = 7 });
+        Assert.NotEqual(one.LogLik, other.LogLik);
+        Assert.True(Math.Abs(one.LogLik - other.LogLik) < 0.5);
+    }
+
+    [Theory]
+    [InlineData("nagq", "--solver iterative is the Laplace approximation only")]
+    [InlineData("reml", "--solver iterative does not support --reml")]
+    [InlineData("probit", "--solver iterative needs the canonical link")]
+    [InlineData("nbinom2", "--solver iterative does not support the nbinom2 family")]
+    [InlineData("probes", "--probes must be at least 2")]
+    public void RefusesWhatItDoesNotSupport(string what, string message)
+    {
+        var options = new GlmmOptions { Solver = LinearSolver.Iterative };
+        options = what switch
+        {
+            "nagq" => options with { NAgq = 5 },
+            "reml" => options with { Reml = RemlVariant.Laplace },
+            "probit" => options with { Family = Family.Create("binomial", "probit") },
+            "nbinom2" => options with { Family = Family.Create("nbinom2") },
+            _ => options with { Probes = 1 },
+        };
+        var e = Assert.Throws<GlmmInputException>(() => GlmmModel.Fit(VerbAgg, Fixture("VerbAgg.csv"), options));
+        Assert.StartsWith(message, e.Message);
+    }
+
+    [Fact]
+    public void AutoChoosesFromTheExactFactorsCost()
+    {
+        var fit = GlmmModel.Fit(VerbAgg, Fixture("VerbAgg.csv"));
+        Assert.Equal(LinearSolver.Cholesky, fit.Solver);
+        Assert.Contains("auto: the exact factor's dense block is", fit.SolverReason);
+        Assert.Null(fit.Iterative);
+    }
+
+    [Fact]
+    public void LanczosQuadratureOfASmallMatrixIsExactWithAFullBasis()
+    {
+        // A tridiagonal T's e1' log(T) e1 against the dense eigen-decomposition.
+        double[] d = [2.0, 3.0, 1.5, 4.0], e = [0.5, -0.7, 0.3, 0.0];
+        var m = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(4, 4);
+        for (int i = 0; i < 4; i++) { m[i, i] = d[i]; if (i < 3) { m[i, i + 1] = e[i]; m[i + 1, i] = e[i]; } }
+        var evd = m.Evd();
+        double expected = 0;
+        for (int i = 0; i < 4; i++) expected += evd.EigenVectors[0, i] * evd.EigenVectors[0, i] * Math.Log(evd.EigenValues[i].Real);
+        var first = new double[4];
+        double got = StochasticLanczos.FirstLogQuadrature((double[])d.Clone(), (double[])e.Clone(), first);
+        Assert.Equal(expected, got, 12);
+    }
+}
