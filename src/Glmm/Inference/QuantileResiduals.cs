@@ -237,11 +237,20 @@ public static class QuantileResiduals
     public static ResidualCheck Check(GlmmFit fit, ResidualCheckOptions? options = null) => Check(fit, options, null);
 
     /// <summary>
+    /// Runs the check on <paramref name="fit"/>, reporting the number of finished simulations to <paramref name="progress"/>
+    /// (from the worker threads, in no particular order) and stopping with <see cref="OperationCanceledException"/> when
+    /// <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public static ResidualCheck Check(GlmmFit fit, ResidualCheckOptions? options, IProgress<int>? progress, CancellationToken cancellationToken) =>
+        Check(fit, options, null, progress, cancellationToken);
+
+    /// <summary>
     /// The check of <paramref name="response"/> (on the scale of the model's response, binomial as proportions; null: the
     /// fitted data's own) against simulations from <paramref name="fit"/>: with responses simulated from the fit itself the
     /// residuals are exactly uniform, which the tests use.
     /// </summary>
-    internal static ResidualCheck Check(GlmmFit fit, ResidualCheckOptions? options, double[]? response)
+    internal static ResidualCheck Check(GlmmFit fit, ResidualCheckOptions? options, double[]? response, IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fit);
         options ??= new ResidualCheckOptions();
@@ -282,7 +291,12 @@ public static class QuantileResiduals
         var zeros = new double[nsim];
         var moments = new (double Mean, double M2)[nsim];
         var gate = new object();
-        var po = new ParallelOptions { MaxDegreeOfParallelism = options.Threads > 0 ? options.Threads : Environment.ProcessorCount };
+        var po = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = options.Threads > 0 ? options.Threads : Environment.ProcessorCount,
+            CancellationToken = cancellationToken,
+        };
+        int finished = 0;
         Parallel.For(0, nsim, po,
             () => new Workspace(n),
             (j, _, ws) =>
@@ -295,6 +309,7 @@ public static class QuantileResiduals
                 spread[j] = ResidualCheck.DeviationVariance(y, fitted, ws.Eta);
                 zeros[j] = ResidualCheck.Zeros(y);
                 moments[j] = ResidualCheck.Moments(y);
+                progress?.Report(Interlocked.Increment(ref finished));
                 return ws;
             },
             ws =>
