@@ -225,7 +225,7 @@ internal static class ClusterFitter
             RandomEffects = components,
             Theta = theta,
             ConditionalModes = modes,
-            ScaledResidualQuantiles = Quantiles(pearson),
+            ScaledResidualQuantiles = FitAssembler.Quantiles(pearson),
             Converged = converged,
             Singular = boundary.Singular,
             Warnings = dataWarnings.Concat(warnings).ToList(),
@@ -249,21 +249,5 @@ internal static class ClusterFitter
         foreach (var a in sorted) { a.CopyTo(all, at); at += a.Length; }
         Array.Sort(all);
         return all;
-    }
-
-    /// <summary>R's type 7 quantiles at 0, .25, .5, .75, 1 of sorted values.</summary>
-    private static double[] Quantiles(double[] sorted)
-    {
-        var probs = new[] { 0.0, 0.25, 0.5, 0.75, 1.0 };
-        var q = new double[5];
-        int n = sorted.Length;
-        for (int i = 0; i < 5; i++)
-        {
-            double h = (n - 1) * probs[i];
-            int lo = (int)Math.Floor(h);
-            int hi = Math.Min(lo + 1, n - 1);
-            q[i] = sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
-        }
-        return q;
     }
 }

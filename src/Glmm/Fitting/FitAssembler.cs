@@ -238,7 +238,7 @@ internal static class FitAssembler
     }
 
     /// <summary>R's default (type 7) quantiles at 0, .25, .5, .75, 1 of sorted values.</summary>
-    private static double[] Quantiles(double[] sorted)
+    internal static double[] Quantiles(double[] sorted)
     {
         var probs = new[] { 0.0, 0.25, 0.5, 0.75, 1.0 };
         var q = new double[5];
