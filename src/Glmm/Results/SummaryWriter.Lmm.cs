@@ -24,32 +24,7 @@ public static partial class SummaryWriter
             AppendTable(sb, null, new[] { "AIC", "BIC", "logLik", "deviance", "df.resid" },
                 new[] { new[] { F(fit.AIC, 1), F(fit.BIC, 1), F(fit.LogLik, 1), F(fit.Deviance, 1), fit.DfResidual.ToString(Inv) } }, null);
         sb.AppendLine();
-        sb.AppendLine("Scaled residuals: ");
-        AppendTable(sb, null, new[] { "Min", "1Q", "Median", "3Q", "Max" },
-            new[] { fit.ScaledResidualQuantiles.Select(v => F(v, 4)).ToArray() }, null);
-        sb.AppendLine();
-
-        sb.AppendLine("Random effects:");
-        int maxQ = fit.RandomEffects.Max(r => r.Terms.Count);
-        var reHeader = new List<string> { "Groups", "Name", "Variance", "Std.Dev." };
-        if (maxQ > 1) reHeader.Add("Corr");
-        var reRows = new List<string[]>();
-        foreach (var r in fit.RandomEffects)
-        {
-            for (int i = 0; i < r.Terms.Count; i++)
-            {
-                var row = new List<string> { i == 0 ? r.Group : "", r.Terms[i], G4(r.StdDev[i] * r.StdDev[i]), G4(r.StdDev[i]) };
-                if (maxQ > 1)
-                    row.Add(string.Join(" ", Enumerable.Range(0, i).Select(j => Fmt(r.Correlation[i, j], "0.00").PadLeft(5))));
-                reRows.Add(row.ToArray());
-            }
-        }
-        var residual = new List<string> { "Residual", "", G4(fit.Sigma * fit.Sigma), G4(fit.Sigma) };
-        if (maxQ > 1) residual.Add("");
-        reRows.Add(residual.ToArray());
-        AppendTable(sb, null, reHeader.ToArray(), reRows.ToArray(), leftAligned: new[] { true, true, false, false, true });
-        sb.AppendLine($"Number of obs: {fit.Nobs}, groups:  " +
-            string.Join("; ", fit.RandomEffects.GroupBy(r => r.Group).Select(g => $"{g.Key}, {g.First().Levels}")));
+        AppendResidualsAndRandomEffects(sb, fit, residualRow: true);
         sb.AppendLine();
 
         sb.AppendLine("Fixed effects:");

@@ -35,29 +35,7 @@ public static partial class SummaryWriter
         AppendTable(sb, null, new[] { "AIC", "BIC", "logLik", "deviance", "df.resid" },
             new[] { new[] { F(fit.AIC, 1), F(fit.BIC, 1), F(fit.LogLik, 1), F(fit.Deviance, 1), fit.DfResidual.ToString(Inv) } }, null);
         sb.AppendLine();
-        sb.AppendLine("Scaled residuals: ");
-        AppendTable(sb, null, new[] { "Min", "1Q", "Median", "3Q", "Max" },
-            new[] { fit.ScaledResidualQuantiles.Select(v => F(v, 4)).ToArray() }, null);
-        sb.AppendLine();
-
-        sb.AppendLine("Random effects:");
-        int maxQ = fit.RandomEffects.Max(r => r.Terms.Count);
-        var reHeader = new List<string> { "Groups", "Name", "Variance", "Std.Dev." };
-        if (maxQ > 1) reHeader.Add("Corr");
-        var reRows = new List<string[]>();
-        foreach (var r in fit.RandomEffects)
-        {
-            for (int i = 0; i < r.Terms.Count; i++)
-            {
-                var row = new List<string> { i == 0 ? r.Group : "", r.Terms[i], G4(r.StdDev[i] * r.StdDev[i]), G4(r.StdDev[i]) };
-                if (maxQ > 1)
-                    row.Add(string.Join(" ", Enumerable.Range(0, i).Select(j => Fmt(r.Correlation[i, j], "0.00").PadLeft(5))));
-                reRows.Add(row.ToArray());
-            }
-        }
-        AppendTable(sb, null, reHeader.ToArray(), reRows.ToArray(), leftAligned: new[] { true, true, false, false, true });
-        sb.AppendLine($"Number of obs: {fit.Nobs}, groups:  " +
-            string.Join("; ", fit.RandomEffects.GroupBy(r => r.Group).Select(g => $"{g.Key}, {g.First().Levels}")));
+        AppendResidualsAndRandomEffects(sb, fit, residualRow: false);
         if (fit.Iterative is { } it)
             sb.AppendLine(string.Create(Inv,
                 $"Solver: iterative ({it.Reason}): conjugate gradients ({it.Preconditioner} preconditioner, tolerance {it.Tolerance:G2}, {it.MeanIterations:0.#} iterations per solve), log-determinant by stochastic Lanczos quadrature with {it.Probes} probes (seed {it.Seed}); Monte Carlo error of logLik {it.LogLikMonteCarloError:G2}"));
@@ -85,6 +63,44 @@ public static partial class SummaryWriter
 
         AppendCorrelationAndStatus(sb, fit, "deviance");
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// lme4's "Scaled residuals" quantiles, the "Random effects" table (with lmer's <c>Residual</c> row when
+    /// <paramref name="residualRow"/>) and the "Number of obs" line, shared by the GLMM and LMM summaries.
+    /// </summary>
+    private static void AppendResidualsAndRandomEffects(StringBuilder sb, GlmmFit fit, bool residualRow)
+    {
+        sb.AppendLine("Scaled residuals: ");
+        AppendTable(sb, null, new[] { "Min", "1Q", "Median", "3Q", "Max" },
+            new[] { fit.ScaledResidualQuantiles.Select(v => F(v, 4)).ToArray() }, null);
+        sb.AppendLine();
+
+        sb.AppendLine("Random effects:");
+        int maxQ = fit.RandomEffects.Max(r => r.Terms.Count);
+        var reHeader = new List<string> { "Groups", "Name", "Variance", "Std.Dev." };
+        if (maxQ > 1) reHeader.Add("Corr");
+        var reRows = new List<string[]>();
+        foreach (var r in fit.RandomEffects)
+        {
+            for (int i = 0; i < r.Terms.Count; i++)
+            {
+                var row = new List<string> { i == 0 ? r.Group : "", r.Terms[i], G4(r.StdDev[i] * r.StdDev[i]), G4(r.StdDev[i]) };
+                if (maxQ > 1)
+                    row.Add(string.Join(" ", Enumerable.Range(0, i).Select(j => Fmt(r.Correlation[i, j], "0.00").PadLeft(5))));
+                reRows.Add(row.ToArray());
+            }
+        }
+        if (residualRow)
+        {
+            // The linear mixed model's residual standard deviation, as lmer's summary.
+            var residual = new List<string> { "Residual", "", G4(fit.Sigma * fit.Sigma), G4(fit.Sigma) };
+            if (maxQ > 1) residual.Add("");
+            reRows.Add(residual.ToArray());
+        }
+        AppendTable(sb, null, reHeader.ToArray(), reRows.ToArray(), leftAligned: new[] { true, true, false, false, true });
+        sb.AppendLine($"Number of obs: {fit.Nobs}, groups:  " +
+            string.Join("; ", fit.RandomEffects.GroupBy(r => r.Group).Select(g => $"{g.Key}, {g.First().Levels}")));
     }
 
     private static string RemlTitle(GlmmFit fit) => fit.Reml switch
