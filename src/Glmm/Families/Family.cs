@@ -375,6 +375,23 @@ public abstract class Family
             throw new GlmmInputException($"row {Row(i)}: response {Num(y)} is not a finite number");
     }
 
+    /// <summary>
+    /// The checks of a count family (the negative binomials): each row's weight and response as <see cref="CheckRow"/>, and
+    /// the response a non-negative integer; one line naming the row and the family.
+    /// </summary>
+    private protected void ValidateCounts(ReadOnlySpan<double> y, ReadOnlySpan<double> weights)
+    {
+        if (y.Length != weights.Length) throw new ArgumentException("y and weights must have the same length");
+        for (int i = 0; i < y.Length; i++)
+        {
+            CheckRow(i, y[i], weights[i]);
+            if (y[i] < 0)
+                throw new GlmmInputException($"row {Row(i)}: negative count {Num(y[i])} is not allowed for the {Name} family");
+            if (y[i] != Math.Floor(y[i]))
+                throw new GlmmInputException($"row {Row(i)}: non-integer count {Num(y[i])} is not allowed for the {Name} family");
+        }
+    }
+
     /// <summary>The 1-based row label used in error messages.</summary>
     protected static string Row(int index) => (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
 

@@ -155,16 +155,5 @@ public sealed class NegativeBinomial2 : Family
 
     /// <summary>Rejects non-finite or negative weights and responses that are not non-negative integers.</summary>
     public override void ValidateResponse(ReadOnlySpan<double> y, ReadOnlySpan<double> weights)
-    {
-        if (y.Length != weights.Length) throw new ArgumentException("y and weights must have the same length");
-        for (int i = 0; i < y.Length; i++)
-        {
-            double w = weights[i];
-            CheckRow(i, y[i], w);
-            if (y[i] < 0)
-                throw new GlmmInputException($"row {Row(i)}: negative count {Num(y[i])} is not allowed for the nbinom2 family");
-            if (y[i] != Math.Floor(y[i]))
-                throw new GlmmInputException($"row {Row(i)}: non-integer count {Num(y[i])} is not allowed for the nbinom2 family");
-        }
-    }
+        => ValidateCounts(y, weights);
 }
