@@ -142,6 +142,19 @@ public sealed class GlmmFit
     /// <summary>Covariance matrix of β̂ (p×p).</summary>
     public required ReadOnlyMatrix FixedEffectsCovariance { get; init; }
 
+    /// <summary>
+    /// For a linear mixed model, the method of the t tests' denominator df (<see cref="FixedEffectEstimate.Df"/>); null for
+    /// the other families (Wald z).
+    /// </summary>
+    public DenominatorDf? Ddf { get; init; }
+
+    /// <summary>
+    /// With <see cref="DenominatorDf.KenwardRoger"/>, the Kenward–Roger adjusted covariance of β̂ (pbkrtest's <c>vcovAdj</c>),
+    /// of which the fixed effects' standard errors are the square roots of the diagonal; null otherwise.
+    /// <see cref="FixedEffectsCovariance"/> stays the unadjusted one (lme4's vcov).
+    /// </summary>
+    public ReadOnlyMatrix? AdjustedFixedEffectsCovariance { get; init; }
+
     /// <summary>Where the covariance of β̂ came from.</summary>
     public CovarianceSource CovarianceSource { get; init; } = CovarianceSource.Hessian;
 

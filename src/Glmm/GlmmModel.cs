@@ -48,6 +48,8 @@ public static class GlmmModel
     private static GlmmFit FitModel(ModelStructure model, GlmmOptions options)
     {
         SolverChoice.CheckOptions(options);
+        if (options.Ddf != DenominatorDf.Satterthwaite && options.Family is not Families.Gaussian { IsLinearMixedModel: true })
+            throw new GlmmInputException($"--ddf {options.Ddf.Name()} applies to a linear mixed model (gaussian family, identity link) only: the other families' tests are Wald z");
         // The identity link is the linear mixed model; the other links go through the GLMM path with σ² as the dispersion.
         if (options.Family is Families.Gaussian { IsLinearMixedModel: true }) return LmmFitter.Fit(model, options);
         return options.Reml is null ? Fitter.Fit(model, options) : RemlFitter.Fit(model, options);

@@ -32,6 +32,12 @@ public sealed record GlmmOptions
     public RemlVariant? Reml { get; init; }
 
     /// <summary>
+    /// A linear mixed model's denominator degrees of freedom for the fixed-effect t tests (lmerTest's <c>ddf</c>):
+    /// Satterthwaite (default) or Kenward–Roger (REML fits only; standard errors from the adjusted covariance).
+    /// </summary>
+    public DenominatorDf Ddf { get; init; } = DenominatorDf.Satterthwaite;
+
+    /// <summary>
     /// Use the exact gradient of the Laplace deviance (canonical links: binomial-logit, Poisson-log) with
     /// L-BFGS-B in stage 2 and for the Hessian (default); false keeps derivative-free BOBYQA throughout.
     /// </summary>

@@ -30,6 +30,10 @@ internal sealed class FitCommand : Command
         "restricted maximum likelihood: laplace (beta integrated out by Laplace, as glmmTMB), profile (Cox-Reid adjusted profile likelihood; with --nagq K > 1 based on quadrature) or pql (REML of the working linear mixed model)")
     { Allowed = new[] { "laplace", "profile", "pql" } };
 
+    private static readonly OptionSpec Ddf = new("ddf", "METHOD",
+        "a linear mixed model's t-test df (lmerTest's ddf): Satterthwaite, or Kenward-Roger (REML fits: the adjusted covariance of the fixed effects for their SEs, as pbkrtest)")
+    { Default = "Satterthwaite" };
+
     // ---- The solver of the penalized system (issue 17): --solver, --probes (and --seed for the probes) ----
     private static readonly OptionSpec Solver = new("solver", "SOLVER",
         "the Laplace approximation's linear algebra: cholesky (the exact factor), iterative (conjugate gradients and stochastic Lanczos quadrature, for crossed factors with many levels; binomial/poisson with canonical links) or auto (iterative when the exact factor's dense block would have 2000 or more rows)")
@@ -169,7 +173,7 @@ internal sealed class FitCommand : Command
         "summary (--format text) or one JSON object.";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
-        CommonOptions.Model.Concat(new[] { CommonOptions.Family, CommonOptions.Link, NAgq, Grid, MaxQuadratureWork, FixefPrior, Information, Reml, Solver, Probes, CommonOptions.Threads, CommonOptions.Format, Ranef })
+        CommonOptions.Model.Concat(new[] { CommonOptions.Family, CommonOptions.Link, NAgq, Grid, MaxQuadratureWork, FixefPrior, Information, Reml, Ddf, Solver, Probes, CommonOptions.Threads, CommonOptions.Format, Ranef })
             // After the fit (issue 6): --ranef-out, --predict, --type, --no-random, --allow-new-levels, --residuals, --save.
             .Concat(PredictionOutput.FitOptions)
             .Concat(ConfintOptions) // --confint, --level, --nsim, --seed
@@ -199,6 +203,7 @@ internal sealed class FitCommand : Command
             Grid = FitNames.ParseGrid(options.Get(Grid) ?? "product"),
             Information = FitNames.ParseInformation(options.Get(Information) ?? "observed"),
             Reml = options.Get(Reml) is { } reml ? FitNames.ParseReml(reml) : null,
+            Ddf = DenominatorDfNames.Parse(options.Get(Ddf) ?? "Satterthwaite"),
             Solver = (options.Get(Solver) ?? "auto") switch { "cholesky" => LinearSolver.Cholesky, "iterative" => LinearSolver.Iterative, _ => LinearSolver.Auto },
             Probes = options.GetInt(Probes, IterativeDefaults.Probes),
             ProbeSeed = (ulong)options.GetInt(Seed, 1),

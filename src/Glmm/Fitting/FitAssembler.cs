@@ -76,6 +76,10 @@ internal sealed record FitState
     public double SigmaStdError { get; init; } = double.NaN;
     /// <summary>Denominator degrees of freedom of the fixed effects' t statistics (null: Wald z).</summary>
     public double[]? Df { get; init; }
+    /// <summary>The method of <see cref="Df"/> (null: Wald z).</summary>
+    public DenominatorDf? Ddf { get; init; }
+    /// <summary>Kenward–Roger's adjusted covariance of β̂, the source of the standard errors when set.</summary>
+    public double[,]? AdjustedCovariance { get; init; }
     /// <summary>The solver of the penalized system and why it was used.</summary>
     public LinearSolver Solver { get; init; } = LinearSolver.Cholesky;
     public string SolverReason { get; init; } = "";
@@ -105,7 +109,7 @@ internal static class FitAssembler
         var fixedEffects = new FixedEffectEstimate[p];
         for (int j = 0; j < p; j++)
         {
-            double se = Math.Sqrt(covariance[j, j]);
+            double se = Math.Sqrt((state.AdjustedCovariance ?? covariance)[j, j]);
             double z = beta[j] / se;
             fixedEffects[j] = state.Df is { } df
                 ? new FixedEffectEstimate(model.X.Names[j], beta[j], se, z, StudentTwoSided(z, df[j])) { Df = df[j] }
@@ -181,6 +185,8 @@ internal static class FitAssembler
             RemlCriterion = hasSigma ? state.RestrictedDeviance : double.NaN,
             FixedEffects = fixedEffects,
             FixedEffectsCovariance = new ReadOnlyMatrix(covariance),
+            Ddf = state.Ddf,
+            AdjustedFixedEffectsCovariance = state.AdjustedCovariance is { } adjusted ? new ReadOnlyMatrix(adjusted) : null,
             CovarianceSource = state.CovarianceSource,
             RandomEffects = components,
             Theta = theta,

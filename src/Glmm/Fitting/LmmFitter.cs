@@ -34,7 +34,11 @@ internal static class LmmFitter
                 throw new GlmmInputException(FitPreconditions.Prefix + "a fixed-effects covariate is not finite or too large for the arithmetic (beyond 1e150)");
 
         bool reml = options.Reml is not null;
+        bool kenwardRoger = options.Ddf == DenominatorDf.KenwardRoger;
+        if (kenwardRoger && !reml)
+            throw new GlmmInputException("--ddf Kenward-Roger needs a REML fit (add --reml): Kenward-Roger's method is only available for REML model fits, as lmerTest");
         var layout = new EngineLayout(model, family);
+        if (kenwardRoger) Inference.KenwardRoger.CheckSize(layout);
         var lmm = new LinearMixedModel(layout, reml, options.Threads);
         int p = layout.P;
         if (lmm.N <= (reml ? p : 0))
@@ -90,6 +94,9 @@ internal static class LmmFitter
         var inference = Satterthwaite(lmm, theta, sigma, p);
         if (inference.Warning is not null) warnings.Add(inference.Warning);
 
+        // Kenward–Roger (pbkrtest's vcovAdj and Lb_ddf) in place of Satterthwaite's df; Satterthwaite's σ SE is kept.
+        var kr = kenwardRoger ? Inference.KenwardRoger.Compute(layout, theta, sigma, covariance, lmm.N) : null;
+
         var condVar = lmm.ConditionalVariances(theta);
         foreach (var blocks in condVar)
             for (int i = 0; i < blocks.Length; i++) blocks[i] *= sigma * sigma;
@@ -115,7 +122,9 @@ internal static class LmmFitter
             RestrictedDeviance = reml ? criterion : double.NaN,
             Sigma = sigma,
             SigmaStdError = inference.SigmaStdError,
-            Df = inference.Df,
+            Df = kr?.Df ?? inference.Df,
+            Ddf = options.Ddf,
+            AdjustedCovariance = kr?.AdjustedCovariance,
         });
     }
 

@@ -25,8 +25,13 @@ public static class Wald
             result.Add(new ConfidenceInterval("sigma", fit.Sigma,
                 ok ? fit.Sigma * Math.Exp(-z * seLog) : double.NaN, ok ? fit.Sigma * Math.Exp(z * seLog) : double.NaN));
         }
-        foreach (var b in fit.FixedEffects)
-            result.Add(new ConfidenceInterval(b.Name, b.Estimate, b.Estimate - z * b.StdError, b.Estimate + z * b.StdError));
+        // lme4's confint(method = "Wald"): the unadjusted vcov (the same as each StdError unless --ddf Kenward-Roger adjusted it).
+        for (int j = 0; j < fit.FixedEffects.Count; j++)
+        {
+            var b = fit.FixedEffects[j];
+            double se = Math.Sqrt(fit.FixedEffectsCovariance[j, j]);
+            result.Add(new ConfidenceInterval(b.Name, b.Estimate, b.Estimate - z * se, b.Estimate + z * se));
+        }
         return result;
     }
 

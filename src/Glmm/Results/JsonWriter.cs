@@ -93,6 +93,8 @@ public static class JsonWriter
                 Number(w, "sigmaStdError", fit.SigmaStdError);
             }
             if (double.IsFinite(fit.RemlCriterion)) Number(w, "remlCriterion", fit.RemlCriterion);
+            // A linear mixed model's df method (lmerTest's ddf) of the fixedEffects' t, df and p.
+            if (fit.Ddf is { } ddf) w.WriteString("ddf", ddf.Name());
             w.WriteStartArray("fixedEffects");
             foreach (var f in fit.FixedEffects)
             {
@@ -119,6 +121,18 @@ public static class JsonWriter
                 w.WriteEndArray();
             }
             w.WriteEndArray();
+            // Kenward-Roger's adjusted covariance (pbkrtest's vcovAdj), whose diagonal gives the fixedEffects' stdError.
+            if (fit.AdjustedFixedEffectsCovariance is { } adjusted)
+            {
+                w.WriteStartArray("vcovAdjusted");
+                for (int i = 0; i < adjusted.Rows; i++)
+                {
+                    w.WriteStartArray();
+                    for (int j = 0; j < adjusted.Columns; j++) Value(w, adjusted[i, j]);
+                    w.WriteEndArray();
+                }
+                w.WriteEndArray();
+            }
             WriteRandomEffects(w, fit.RandomEffects);
             w.WriteStartArray("theta");
             foreach (var t in fit.Theta) Value(w, t);

@@ -10,7 +10,7 @@ public static partial class SummaryWriter
     {
         var sb = new StringBuilder();
         bool reml = fit.Reml is not null;
-        sb.AppendLine($"Linear mixed model fit by {(reml ? "REML" : "maximum likelihood")}. t-tests use Satterthwaite's method");
+        sb.AppendLine($"Linear mixed model fit by {(reml ? "REML" : "maximum likelihood")}. t-tests use {(fit.Ddf == DenominatorDf.KenwardRoger ? "Kenward-Roger's" : "Satterthwaite's")} method");
         sb.AppendLine($"Formula: {fit.Formula}");
         if (fit.DataName.Length > 0) sb.AppendLine($"   Data: {fit.DataName}");
         if (fit.DroppedRows > 0) sb.AppendLine($"Rows dropped: {fit.DroppedRows} ({fit.DroppedReason})");

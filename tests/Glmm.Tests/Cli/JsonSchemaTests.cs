@@ -45,6 +45,7 @@ public class JsonSchemaTests
         new[] { "fit", "--data", Path.Combine(Data, "grouseticks.csv"), "--formula", "TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | LOCATION)", "--family", "nbinom2", "--format", "json" },
         new[] { "fit", "--data", Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "examples", "sleepstudy.csv"), "--formula", "Reaction ~ Days + (Days | Subject)", "--family", "gaussian", "--format", "json" },
         new[] { "fit", "--data", Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "examples", "sleepstudy.csv"), "--formula", "Reaction ~ Days + (Days | Subject)", "--family", "gaussian", "--reml", "profile", "--format", "json" },
+        new[] { "fit", "--data", Path.Combine(Data, "Penicillin.csv"), "--formula", "diameter ~ 1 + (1 | plate) + (1 | sample)", "--family", "gaussian", "--reml", "laplace", "--ddf", "Kenward-Roger", "--format", "json" },
     };
 
     [Theory]
