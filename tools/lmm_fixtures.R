@@ -1,8 +1,10 @@
 # Golden values for the linear mixed model (Gaussian family, identity link) from lme4's lmer, lmerTest (Satterthwaite
 # df) and pbkrtest (Kenward-Roger df, recorded for reference). Writes the data sets to tests/Glmm.Tests/fixtures/data and
 # one JSON per model to tests/Glmm.Tests/fixtures/lmm. Run from the repository root: Rscript tools/lmm_fixtures.R
-# [fits] [profile] (both when none is named; 'profile' writes tests/Glmm.Tests/fixtures/lmm_profile/profile_*.json:
-# lme4's confint(profile) of the ML fits, in a folder of their own, as every file in fixtures/lmm is a fit).
+# [fits] [profile] [profile_reml] (all when none is named; 'profile' writes tests/Glmm.Tests/fixtures/lmm_profile/profile_*.json:
+# lme4's confint(profile) of the ML fits, in a folder of their own, as every file in fixtures/lmm is a fit; 'profile_reml'
+# the same of the REML fits, profile_*_reml.json: lme4's profile() of a REML fit refits it by ML first (devfun2 calls
+# refitML) and profiles the ML deviance, so these are the ML fits' intervals as lme4 reports them for the REML fit).
 suppressPackageStartupMessages({
   library(lme4)
   library(lmerTest)
@@ -11,7 +13,7 @@ suppressPackageStartupMessages({
 })
 invisible(Sys.setlocale("LC_COLLATE", "C"))
 parts <- commandArgs(trailingOnly = TRUE)
-if (length(parts) == 0) parts <- c("fits", "profile")
+if (length(parts) == 0) parts <- c("fits", "profile", "profile_reml")
 data_dir <- "tests/Glmm.Tests/fixtures/data"
 out_dir <- "tests/Glmm.Tests/fixtures/lmm"
 dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
@@ -105,6 +107,21 @@ if ("profile" %in% parts) for (m in Filter(function(m) !m$reml && is.null(m$weig
   ci <- confint(fit, method = "profile", oldNames = FALSE)
   out <- list(name = m$name, data = files[[m$data]], formula = m$formula, reml = FALSE, level = 0.95,
               logLik = as.numeric(logLik(fit)), sigma = sigma(fit),
+              intervals = lapply(seq_len(nrow(ci)), function(i) list(name = rownames(ci)[i], lower = unname(ci[i, 1]), upper = unname(ci[i, 2]))),
+              versions = list(R = paste(R.version$major, R.version$minor, sep = "."), lme4 = as.character(packageVersion("lme4"))))
+  dir.create("tests/Glmm.Tests/fixtures/lmm_profile", showWarnings = FALSE)
+  path <- file.path("tests/Glmm.Tests/fixtures/lmm_profile", paste0("profile_", m$name, ".json"))
+  writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null", na = "null"), path, useBytes = TRUE)
+  message("wrote ", path)
+}
+
+# Profile intervals of the REML fits, as lme4's confint(fit_reml, method = "profile") gives them (of the ML refit's profile).
+if ("profile_reml" %in% parts) for (m in Filter(function(m) m$reml && is.null(m$weights), models)) {
+  d <- sets[[m$data]]
+  fit <- lme4::lmer(as.formula(m$formula), data = d, REML = TRUE)
+  ci <- confint(fit, method = "profile", oldNames = FALSE)
+  out <- list(name = m$name, data = files[[m$data]], formula = m$formula, reml = TRUE, level = 0.95,
+              remlCriterion = unname(lme4::REMLcrit(fit)), sigma = sigma(fit),
               intervals = lapply(seq_len(nrow(ci)), function(i) list(name = rownames(ci)[i], lower = unname(ci[i, 1]), upper = unname(ci[i, 2]))),
               versions = list(R = paste(R.version$major, R.version$minor, sep = "."), lme4 = as.character(packageVersion("lme4"))))
   dir.create("tests/Glmm.Tests/fixtures/lmm_profile", showWarnings = FALSE)

@@ -16,7 +16,8 @@ namespace Glmm.Inference;
 /// <para>A family with a dispersion parameter (Gamma, nbinom2, nbinom1, gaussian with a non-identity link) profiles its
 /// log φ as well, and reports a <c>sigma</c> row (glmmTMB's <c>sigma()</c>, a monotone function of φ) after the
 /// random-effect rows. The linear mixed model is profiled as lme4's <c>profile.merMod</c> does: the ML deviance in the
-/// random-effect SDs on the response scale (σ times θ's), the correlations, σ (the <c>sigma</c> row) and β.</para>
+/// random-effect SDs on the response scale (σ times θ's), the correlations, σ (the <c>sigma</c> row) and β; a REML fit as
+/// lme4 profiles it, by the ML deviance of its ML refit.</para>
 /// </summary>
 public static class Profile
 {
@@ -30,6 +31,8 @@ public static class Profile
         CancellationToken cancellationToken = default)
     {
         Wald.CheckLevel(level);
+        if (fit.Reml is not null && fit.Family is Families.Gaussian { IsLinearMixedModel: true })
+            return OfMaximumLikelihoodRefit(fit, level, threads, progress, cancellationToken);
         Refits.CheckFit(fit, "the profile likelihood", carriesDispersion: true);
         var re = fit.Model.Random;
         // A family with a dispersion parameter profiles log φ too (sigma's interval); the linear mixed model is profiled
@@ -101,6 +104,25 @@ public static class Profile
         }
         for (int k = nth; k < nth + p; k++) result.Add(new ConfidenceInterval(names[k], xhat[k], limits[2 * k], limits[2 * k + 1]));
         return result;
+    }
+
+    /// <summary>
+    /// A REML linear mixed model's intervals as lme4's <c>confint(profile(fit))</c> gives them: lme4's profile refits a REML
+    /// fit by maximum likelihood (its devfun2 calls refitML) and profiles the ML deviance, so the limits are those of the ML
+    /// refit's profile; each row's estimate stays the REML fit's (its SDs and correlations, σ and β̂).
+    /// </summary>
+    private static IReadOnlyList<ConfidenceInterval> OfMaximumLikelihoodRefit(GlmmFit fit, double level, int threads, IProgress<int>? progress,
+        CancellationToken cancellationToken)
+    {
+        var ml = LmmFitter.Fit(fit.Model, fit.Options with { Reml = null, Ddf = DenominatorDf.Satterthwaite });
+        var intervals = Intervals(ml, level, threads, progress, cancellationToken);
+        var re = fit.Model.Random;
+        int nth = re.ThetaLength;
+        var sdcor = CovarianceParameterization.FromTheta(re, fit.Theta.ToArray());
+        for (int k = 0; k < nth; k++)
+            if (CovarianceParameterization.IsStandardDeviation(re, k)) sdcor[k] *= fit.Sigma;
+        var estimates = sdcor.Append(fit.Sigma).Concat(fit.Beta).ToArray();
+        return intervals.Select((c, i) => c with { Estimate = estimates[i] }).ToArray();
     }
 
     /// <summary>sigma at log φ = <paramref name="logDispersion"/> (σ = √φ for the linear mixed model); NaN stays NaN.</summary>

@@ -21,11 +21,14 @@ public class DispersionProfileTests
     [InlineData("profile_sleepstudy_ml")]
     [InlineData("profile_penicillin_ml")]
     [InlineData("profile_dyestuff_ml")]
+    [InlineData("profile_sleepstudy_reml")]
+    [InlineData("profile_penicillin_reml")]
+    [InlineData("profile_dyestuff_reml")]
     public void LinearMixedModelMatchesLme4(string name)
     {
         var r = Fixture("lmm_profile", name + ".json");
         var fit = GlmmModel.Fit(r.GetProperty("formula").GetString()!, CsvTableReader.Read(Data(r.GetProperty("data").GetString()!)),
-            new GlmmOptions { Family = new Gaussian() });
+            new GlmmOptions { Family = new Gaussian(), Reml = r.GetProperty("reml").GetBoolean() ? RemlVariant.Laplace : null });
         var ours = Profile.Intervals(fit, 0.95);
         var theirs = r.GetProperty("intervals").EnumerateArray().ToArray();
         Assert.Equal(theirs.Select(t => t.GetProperty("name").GetString()), ours.Select(o => o.Name));
@@ -36,6 +39,22 @@ public class DispersionProfileTests
             Assert.True(Math.Abs(ours[i].Upper - hi) <= 1e-3 * Math.Abs(hi) + 1e-6, $"{ours[i].Name} upper {ours[i].Upper:R} vs lme4 {hi:R}");
         }
         Assert.Equal(fit.Sigma, ours.Single(o => o.Name == "sigma").Estimate);
+    }
+
+    /// <summary>lme4's profile of a REML fit is that of its ML refit: the same limits, the REML fit's estimates.</summary>
+    [Fact]
+    public void RemlLinearMixedModelIsProfiledByItsMaximumLikelihoodRefit()
+    {
+        var table = CsvTableReader.Read(Data("Dyestuff.csv"));
+        var reml = GlmmModel.Fit("Yield ~ 1 + (1 | Batch)", table, new GlmmOptions { Family = new Gaussian(), Reml = RemlVariant.Pql });
+        var ml = GlmmModel.Fit("Yield ~ 1 + (1 | Batch)", table, new GlmmOptions { Family = new Gaussian() });
+        var a = Profile.Intervals(reml, 0.9, threads: 1);
+        var b = Profile.Intervals(ml, 0.9, threads: 1);
+        Assert.Equal(b.Select(i => (i.Name, i.Lower, i.Upper)), a.Select(i => (i.Name, i.Lower, i.Upper)));
+        Assert.Equal(reml.Sigma, a.Single(i => i.Name == "sigma").Estimate);
+        Assert.Equal(reml.RandomEffects[0].StdDev[0], a[0].Estimate, 12);
+        Assert.Equal(reml.Beta[0], a[^1].Estimate);
+        Assert.True(reml.RandomEffects[0].StdDev[0] > ml.RandomEffects[0].StdDev[0]);
     }
 
     [Theory]
