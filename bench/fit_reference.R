@@ -5,6 +5,13 @@ engine <- args[1]; file <- args[2]; formula <- as.formula(args[3]); fam <- args[
 nagq <- if (length(args) >= 6) as.integer(args[6]) else 1L
 Sys.setlocale("LC_COLLATE", "C")
 d <- read.csv(file, stringsAsFactors = TRUE)
+if (fam == "nbinom1") {
+  # glmmTMB's nbinom1 (lme4 has none; bench/run does not call it with lme4).
+  suppressPackageStartupMessages(library(glmmTMB))
+  fit <- glmmTMB(formula, data = d, family = nbinom1(link = link))
+  cat(sprintf("logLik=%.6f\n", as.numeric(logLik(fit))))
+  quit(save = "no")
+}
 if (fam == "nbinom2") {
   # The negative binomial: lme4's glmer.nb, glmmTMB's nbinom2.
   if (engine == "lme4") {

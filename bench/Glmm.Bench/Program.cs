@@ -30,6 +30,13 @@ internal static class Program
                 ulong.Parse(args[4], CultureInfo.InvariantCulture));
             return 0;
         }
+        if (args.Length == 2 && args[0] == "generate-nbinom1")
+        {
+            // The nbinom1 case (issue 14): 100,000 rows, (1 + x | g), glmmTMB's nbinom1.
+            Directory.CreateDirectory(args[1]);
+            SimulatedData.NegativeBinomial1Slopes(Path.Combine(args[1], "nb1_100k.csv"), 2000, 50, 20261205);
+            return 0;
+        }
         if (args.Length == 2 && args[0] == "generate-crossed")
         {
             // The iterative solver's cases (issue 17): large crossed designs, fixed seeds.

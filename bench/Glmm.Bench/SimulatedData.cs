@@ -7,7 +7,7 @@ namespace Glmm.Bench;
 /// Writes the simulated benchmark data sets with a self-contained generator (SplitMix64 + Box–Muller),
 /// so the files are byte-identical on every machine and .NET version.
 /// </summary>
-internal static class SimulatedData
+internal static partial class SimulatedData
 {
     private sealed class Rng(ulong seed)
     {
