@@ -43,6 +43,7 @@ internal static class KenwardRoger
     {
         CheckSize(d);
         int q = d.TotalRandom, p = d.P;
+        if (p == 0) return new Result(new double[0, 0], []);
         double s2 = sigma * sigma;
 
         // Cross-products Z'WZ, Z'WX, X'WX (column-major), and Λ.
