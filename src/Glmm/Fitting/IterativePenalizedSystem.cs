@@ -14,7 +14,7 @@ namespace Glmm.Fitting;
 /// are combined in chunk order, so every result is identical whatever the number of threads. u is indexed as the
 /// engine's <see cref="EngineLayout.UIndex"/> so that the modes can be reported as the exact path reports them.
 /// </remarks>
-internal sealed class IterativePenalizedSystem : ISymmetricOperator
+internal sealed partial class IterativePenalizedSystem : ISymmetricOperator, IBlockOperator
 {
     /// <summary>Random effects per level above which the iterative solver refuses a term (its small dense kernels).</summary>
     public const int MaxTermSize = 8;
@@ -401,15 +401,13 @@ internal sealed class IterativePenalizedSystem : ISymmetricOperator
         }
     }
 
-    /// <summary>y = (Λ'Z'WZΛ + I) x at the last weights.</summary>
+    /// <summary>y = (Λ'Z'WZΛ + I) x at the last weights (the one-column case of <see cref="ApplyBlock"/>).</summary>
     public void Apply(ReadOnlySpan<double> x, Span<double> y)
     {
         // The solver hands over its own buffers; products need arrays for the parallel chunks.
         x.CopyTo(_applyIn ??= new double[_m]);
-        Forward(_applyIn, _rowTmp);
-        for (int i = 0; i < _n; i++) _rowTmp[i] *= _w[i];
-        Transpose(_rowTmp, _applyOut ??= new double[_m]);
-        for (int j = 0; j < _m; j++) y[j] = _applyOut[j] + x[j];
+        ApplyBlock(_applyIn, _applyOut ??= new double[_m], 1);
+        _applyOut.AsSpan(0, _m).CopyTo(y);
     }
 
     private double[]? _applyIn, _applyOut;
@@ -450,6 +448,7 @@ internal sealed class IterativePenalizedSystem : ISymmetricOperator
         double dev = 0;
         for (int c = 0; c < chunks; c++) dev += _chunkSums[c];
         Sweeps++;
+        _weightsVersion++;
         return double.IsNaN(dev) ? double.PositiveInfinity : dev;
     }
 

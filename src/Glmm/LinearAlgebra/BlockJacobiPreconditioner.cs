@@ -6,7 +6,7 @@ namespace Glmm.LinearAlgebra;
 /// (for two crossed factors this is the exact block factor of each factor with the other's coupling left out).
 /// The blocks are held as levels × q × q arrays: memory O(levels · q²), no coupling between levels.
 /// </summary>
-internal sealed class BlockJacobiPreconditioner : IPreconditioner
+internal sealed class BlockJacobiPreconditioner : IPreconditioner, IBlockPreconditioner
 {
     private readonly int[] _q, _base;
     private readonly int[][] _uBase;
@@ -144,6 +144,85 @@ internal sealed class BlockJacobiPreconditioner : IPreconditioner
                         double s = x[o + a];
                         for (int b = a + 1; b < q; b++) s -= f[b * q + a] * x[o + b];
                         x[o + a] = s / f[a * q + a];
+                    }
+            }
+        }
+    }
+
+    /// <summary>Z = P⁻¹R for a block of <paramref name="width"/> columns (row-major).</summary>
+    public void SolveBlock(ReadOnlySpan<double> r, Span<double> z, int width)
+    {
+        r[..z.Length].CopyTo(z);
+        ForEachBlock(z, width, forward: true, backward: true);
+    }
+
+    /// <summary>X = L⁻¹R for a block.</summary>
+    public void SolveFactorBlock(ReadOnlySpan<double> r, Span<double> x, int width)
+    {
+        r[..x.Length].CopyTo(x);
+        ForEachBlock(x, width, forward: true, backward: false);
+    }
+
+    /// <summary>X = L'⁻¹Z̃ for a block.</summary>
+    public void SolveFactorTransposeBlock(ReadOnlySpan<double> z, Span<double> x, int width)
+    {
+        z[..x.Length].CopyTo(x);
+        ForEachBlock(x, width, forward: false, backward: true);
+    }
+
+    /// <summary>X = LZ̃ for a block.</summary>
+    public void MultiplyFactorBlock(ReadOnlySpan<double> z, Span<double> x, int width)
+    {
+        for (int k = 0; k < _q.Length; k++)
+        {
+            int q = _q[k], qq = q * q;
+            var fk = _factor[k];
+            var ub = _uBase[k];
+            for (int l = 0; l < ub.Length; l++)
+            {
+                int o = ub[l];
+                for (int a = q - 1; a >= 0; a--)
+                {
+                    var dst = x.Slice((o + a) * width, width);
+                    BlockKernels.Scale(dst, z.Slice(o * width, width), fk[l * qq + a * q]);
+                    for (int b = 1; b <= a; b++) BlockKernels.AddScaled(dst, z.Slice((o + b) * width, width), fk[l * qq + a * q + b]);
+                }
+            }
+        }
+    }
+
+    /// <summary>x ← L⁻¹x and/or L'⁻¹x block by block, each of the <paramref name="width"/> columns alike.</summary>
+    private void ForEachBlock(Span<double> x, int width, bool forward, bool backward)
+    {
+        for (int k = 0; k < _q.Length; k++)
+        {
+            int q = _q[k], qq = q * q;
+            var fk = _factor[k];
+            var ub = _uBase[k];
+            for (int l = 0; l < ub.Length; l++)
+            {
+                int o = ub[l];
+                var f = fk.AsSpan(l * qq, qq);
+                if (q == 1)
+                {
+                    double d = forward && backward ? f[0] * f[0] : f[0];
+                    var v = x.Slice(o * width, width);
+                    BlockKernels.Scale(v, v, 1.0 / d);
+                    continue;
+                }
+                if (forward)
+                    for (int a = 0; a < q; a++)
+                    {
+                        var v = x.Slice((o + a) * width, width);
+                        for (int b = 0; b < a; b++) BlockKernels.AddScaled(v, x.Slice((o + b) * width, width), -f[a * q + b]);
+                        BlockKernels.Scale(v, v, 1.0 / f[a * q + a]);
+                    }
+                if (backward)
+                    for (int a = q - 1; a >= 0; a--)
+                    {
+                        var v = x.Slice((o + a) * width, width);
+                        for (int b = a + 1; b < q; b++) BlockKernels.AddScaled(v, x.Slice((o + b) * width, width), -f[b * q + a]);
+                        BlockKernels.Scale(v, v, 1.0 / f[a * q + a]);
                     }
             }
         }

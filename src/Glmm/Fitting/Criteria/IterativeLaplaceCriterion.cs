@@ -25,11 +25,13 @@ internal sealed class IterativeLaplaceCriterion : ICriterion
     private readonly EngineLayout _d;
     private readonly double[] _lower;
     private readonly int _nth, _p, _m, _n;
-    private readonly double[] _probe, _b, _w, _x, _y, _ay, _aw, _s, _c, _e, _v, _rhs, _av;
+    private readonly double[] _probe, _s, _c, _e, _v, _rhs, _av;
     private readonly double[] _diag, _off, _first;
-    private readonly double[] _probeLogDet, _ew, _ew2;
+    private readonly double[] _probeLogDet;
     private readonly bool _bipartite;
     private readonly double[] _traceCorrection;
+    private readonly BlockConjugateGradient _blockSolver;
+    private readonly double[] _bz, _bb, _bw, _bx, _by, _be, _be2, _bay, _baw;
 
     public IterativeLaplaceCriterion(EngineLayout layout, int threads, int probes, ulong seed, double tolerance = 1e-8, int maxIterations = 2000)
     {
@@ -43,16 +45,11 @@ internal sealed class IterativeLaplaceCriterion : ICriterion
         _lower = new double[Dimension];
         for (int j = 0; j < Dimension; j++) _lower[j] = j < _nth ? layout.Random.LowerBounds[j] : double.NegativeInfinity;
         Probes = probes;
+        _activeProbes = probes;
         Seed = seed;
         _probe = new double[_m];
-        _b = new double[_m];
-        _w = new double[_m];
-        _x = new double[_m];
-        _y = new double[_m];
         _v = new double[_m];
         _rhs = new double[_m];
-        _ay = new double[_n];
-        _aw = new double[_n];
         _s = new double[_n];
         _c = new double[_n];
         _e = new double[_n];
@@ -61,17 +58,53 @@ internal sealed class IterativeLaplaceCriterion : ICriterion
         _off = new double[maxIterations];
         _first = new double[maxIterations];
         _probeLogDet = new double[probes];
-        _ew = new double[_m];
         _bipartite = layout.K == 2;
-        _ew2 = new double[_m];
         _traceCorrection = new double[_nth];
+        Width = ProbeBlockWidth(probes, _n);
+        long mb = (long)_m * Width, nb = (long)_n * Width;
+        _blockSolver = new BlockConjugateGradient(_m, Width, maxIterations);
+        _bz = new double[mb];
+        _bb = new double[mb];
+        _bw = new double[mb];
+        _bx = new double[mb];
+        _by = new double[mb];
+        _be = new double[mb];
+        _be2 = new double[mb];
+        _bay = new double[nb];
+        _baw = new double[nb];
     }
+
+    /// <summary>
+    /// Probes solved together as one block: all of them up to <see cref="IterativePenalizedSystem.BlockWidthLimit"/>,
+    /// fewer when three n × width blocks of rows would pass 1 GB.
+    /// </summary>
+    private static int ProbeBlockWidth(int probes, int rows)
+    {
+        int width = Math.Min(probes, IterativePenalizedSystem.BlockWidthLimit);
+        while (width > 1 && 24.0 * rows * width > 1e9) width /= 2;
+        return Math.Max(width, 1);
+    }
+
+    /// <summary>Probes per block of solves.</summary>
+    public int Width { get; }
 
     /// <summary>The system (modes, weights, preconditioner) at the last evaluation.</summary>
     public IterativePenalizedSystem Iterative => _sys;
 
     /// <summary>Probe vectors.</summary>
     public int Probes { get; }
+
+    /// <summary>
+    /// The probes the criterion uses now: the first <see cref="ActiveProbes"/> of the <see cref="Probes"/> (all by
+    /// default; fewer in a search for a start). The criterion is a deterministic function of (θ, β) for each count.
+    /// </summary>
+    public int ActiveProbes
+    {
+        get => _activeProbes;
+        set => _activeProbes = value >= 2 && value <= Probes ? value : throw new ArgumentOutOfRangeException(nameof(value));
+    }
+
+    private int _activeProbes;
 
     /// <summary>Their seed.</summary>
     public ulong Seed { get; }
@@ -133,65 +166,94 @@ internal sealed class IterativeLaplaceCriterion : ICriterion
     }
 
     /// <summary>
-    /// The probes' solves at the current mode: the log-determinant by stochastic Lanczos quadrature and, when the
-    /// gradient is wanted, the trace estimates (the row leverages into _s, the θ traces' corrections).
+    /// The probes' solves at the current mode, <see cref="Width"/> probes at a time as one block: the log-determinant by
+    /// stochastic Lanczos quadrature and, when the gradient is wanted, the trace estimates (the row leverages into _s,
+    /// the θ traces' corrections). Each probe's numbers are those of its own solve; sums over probes run in probe order.
     /// </summary>
     private double ProbeSolves(bool gradient)
     {
         var pre = _sys.Preconditioner;
-        var cg = _sys.Solver;
+        var bcg = _blockSolver;
         if (gradient)
         {
             Array.Clear(_s);
             Array.Clear(_traceCorrection);
         }
-        double inv = 1.0 / Probes;
+        double inv = 1.0 / ActiveProbes;
         long iterations = 0;
-        for (int j = 0; j < Probes; j++)
+        var dots = new double[2 * Width];
+        for (int first = 0; first < ActiveProbes; first += Width)
         {
-            StochasticLanczos.Rademacher(Seed, j, _probe);
-            pre.MultiplyFactor(_probe, _b);
-            pre.SolveFactorTranspose(_probe, _w);
-            int it = cg.Solve(_sys, pre, _b, _x, _sys.Tolerance);
-            iterations += it;
-            cg.Tridiagonal(_diag, _off);
-            double quad = StochasticLanczos.FirstLogQuadrature(_diag.AsSpan(0, it), _off.AsSpan(0, it), _first.AsSpan(0, it), out double even);
-            if (!double.IsFinite(quad)) return double.NaN;
+            int width = Math.Min(Width, ActiveProbes - first), len = _m * width;
+            FillProbes(first, width);
+            pre.MultiplyFactorBlock(_bz, _bb, width);
+            pre.SolveFactorTransposeBlock(_bz, _bw, width);
+            iterations += bcg.Solve(_sys, pre, _bb, _bx, _sys.Tolerance, width);
             // Control variate: log(I + E) − (E − E²/2) has far less off-diagonal mass than log(I + E), and
             // tr E = 0 (E's diagonal blocks vanish), tr E² = ‖E‖²_F exactly.
-            _sys.Apply(_w, _ew);
-            pre.SolveFactor(_ew, _ew2);
-            double ze = 0, ee = 0;
+            _sys.ApplyBlock(_bw, _be, width);
+            pre.SolveFactorBlock(_be.AsSpan(0, len), _be2.AsSpan(0, len), width);
+            var ze = dots.AsSpan(0, width);
+            var ee = dots.AsSpan(Width, width);
+            ze.Clear();
+            ee.Clear();
             for (int i = 0; i < _m; i++)
             {
-                double e = _ew2[i] - _probe[i];
-                ze += _probe[i] * e;
-                ee += e * e;
+                int o = i * width;
+                for (int c = 0; c < width; c++)
+                {
+                    double e = _be2[o + c] - _bz[o + c];
+                    ze[c] += _bz[o + c] * e;
+                    ee[c] += e * e;
+                }
             }
-            // With two terms E couples only the one's levels with the other's: its spectrum is symmetric about 0, the
-            // odd part of log(I + E) has trace 0, and the quadrature of the even part ½log(λ(2 − λ)) drops its noise.
-            _probeLogDet[j] = _bipartite && double.IsFinite(even) ? _m * even + 0.5 * ee : _m * quad - ze + 0.5 * ee;
+            for (int c = 0; c < width; c++)
+            {
+                int it = bcg.Iterations(c);
+                bcg.Tridiagonal(c, _diag, _off);
+                double quad = StochasticLanczos.FirstLogQuadrature(_diag.AsSpan(0, it), _off.AsSpan(0, it), _first.AsSpan(0, it), out double even);
+                if (!double.IsFinite(quad)) return double.NaN;
+                // With two terms E couples only the one's levels with the other's: its spectrum is symmetric about 0, the
+                // odd part of log(I + E) has trace 0, and the quadrature of the even part ½log(λ(2 − λ)) drops its noise.
+                _probeLogDet[first + c] = _bipartite && double.IsFinite(even) ? _m * even + 0.5 * ee[c] : _m * quad - ze[c] + 0.5 * ee[c];
+            }
             if (!gradient) continue;
-            for (int i = 0; i < _m; i++) _y[i] = _x[i] - _w[i];
-            _sys.Forward(_y, _ay);
-            _sys.Forward(_w, _aw);
+            for (int i = 0; i < len; i++) _by[i] = _bx[i] - _bw[i];
+            _sys.ForwardBlock(_by, _bay, width);
+            _sys.ForwardBlock(_bw, _baw, width);
             var wts = _sys.Weights;
             for (int i = 0; i < _n; i++)
             {
-                _s[i] += inv * _ay[i] * _aw[i];
-                _ay[i] *= wts[i];
+                int o = i * width;
+                double s = _s[i], wi = wts[i];
+                for (int c = 0; c < width; c++)
+                {
+                    s += inv * _bay[o + c] * _baw[o + c];
+                    _bay[o + c] *= wi;
+                }
+                _s[i] = s;
             }
-            _sys.AccumulateThetaDerivative(_ay, _w, _traceCorrection, inv);
+            _sys.AccumulateThetaDerivativeBlock(_bay, _bw, _traceCorrection, inv, width);
         }
         TotalCgIterations += iterations;
-        MeanProbeIterations = (double)iterations / Probes;
+        MeanProbeIterations = (double)iterations / ActiveProbes;
         double mean = 0;
-        for (int j = 0; j < Probes; j++) mean += _probeLogDet[j];
-        mean /= Probes;
+        for (int j = 0; j < ActiveProbes; j++) mean += _probeLogDet[j];
+        mean /= ActiveProbes;
         double ss = 0;
-        for (int j = 0; j < Probes; j++) ss += (_probeLogDet[j] - mean) * (_probeLogDet[j] - mean);
-        LogDeterminantStandardError = Probes > 1 ? Math.Sqrt(ss / (Probes - 1) / Probes) : double.NaN;
+        for (int j = 0; j < ActiveProbes; j++) ss += (_probeLogDet[j] - mean) * (_probeLogDet[j] - mean);
+        LogDeterminantStandardError = ActiveProbes > 1 ? Math.Sqrt(ss / (ActiveProbes - 1) / ActiveProbes) : double.NaN;
         return pre.LogDeterminant + mean - 0.5 * _sys.CouplingSquaredNorm();
+    }
+
+    /// <summary>Probes first … first + width − 1 as the columns of the block _bz.</summary>
+    private void FillProbes(int first, int width)
+    {
+        for (int c = 0; c < width; c++)
+        {
+            StochasticLanczos.Rademacher(Seed, first + c, _probe);
+            for (int i = 0; i < _m; i++) _bz[i * width + c] = _probe[i];
+        }
     }
 
     /// <summary>The gradient in (θ, β) at the current mode from the probes' estimates (see the remarks).</summary>
@@ -262,16 +324,16 @@ internal sealed class IterativeLaplaceCriterion : ICriterion
     public double[][] ConditionalVariances()
     {
         var pre = _sys.Preconditioner;
-        var cg = _sys.Solver;
         var result = new double[_d.K][];
         for (int k = 0; k < _d.K; k++) result[_d.StructureTerm(k)] = new double[_d.Levels[k] * _d.Q[k] * _d.Q[k]];
         double inv = 1.0 / Probes;
-        for (int j = 0; j < Probes; j++)
+        for (int first = 0; first < Probes; first += Width)
         {
-            StochasticLanczos.Rademacher(Seed, j, _probe);
-            pre.MultiplyFactor(_probe, _b);
-            pre.SolveFactorTranspose(_probe, _w);
-            cg.Solve(_sys, pre, _b, _x, _sys.Tolerance);
+            int width = Math.Min(Width, Probes - first);
+            FillProbes(first, width);
+            pre.MultiplyFactorBlock(_bz, _bb, width);
+            pre.SolveFactorTransposeBlock(_bz, _bw, width);
+            _blockSolver.Solve(_sys, pre, _bb, _bx, _sys.Tolerance, width);
             for (int k = 0; k < _d.K; k++)
             {
                 int q = _d.Q[k], qq = q * q;
@@ -280,9 +342,13 @@ internal sealed class IterativeLaplaceCriterion : ICriterion
                 for (int l = 0; l < ub.Length; l++)
                 {
                     int o = ub[l];
-                    for (int a = 0; a < q; a++)
-                        for (int b = 0; b < q; b++)
-                            blocks[l * qq + a * q + b] += inv * 0.5 * ((_x[o + a] - _w[o + a]) * _w[o + b] + (_x[o + b] - _w[o + b]) * _w[o + a]);
+                    for (int c = 0; c < width; c++)
+                        for (int a = 0; a < q; a++)
+                            for (int b = 0; b < q; b++)
+                            {
+                                int ia = (o + a) * width + c, ib = (o + b) * width + c;
+                                blocks[l * qq + a * q + b] += inv * 0.5 * ((_bx[ia] - _bw[ia]) * _bw[ib] + (_bx[ib] - _bw[ib]) * _bw[ia]);
+                            }
                 }
             }
         }
