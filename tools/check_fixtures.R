@@ -75,3 +75,50 @@ cat("wrote", length(cases), "cases\n")
 for (c in cases) cat(sprintf("%-24s KS D=%.5f p=%.4g exact=%s  disp=%.4f p=%.4g  out=%d p=%.4g  zero=%s\n", c$name,
   c$uniformity$statistic, c$uniformity$p, c$uniformity$exact, c$dispersion$statistic, c$dispersion$p, c$outliers$statistic,
   c$outliers$p, if (is.null(c$zeroInflation)) "-" else sprintf("%.4f p=%.4g", c$zeroInflation$statistic, c$zeroInflation$p)))
+
+# DHARMa's bootstrapped outlier test (testOutliers type = "bootstrap", margin = "both", two-sided; DHARMa 0.5.0 R/tests.R),
+# on the integer cases above: the resamples drawn in R are written too (0-based), so the C# test ranks the same simulations.
+# Outliers there are residuals exactly 0 or 1 (all simulations above, or all below: runif never returns its bounds).
+getQuantilePIT <- function(simulations, observed) {
+  lower <- unname(rowMeans(simulations < observed))
+  lowerOrEqual <- unname(rowMeans(simulations <= observed))
+  needs <- lower != lowerOrEqual
+  if (any(needs)) ifelse(needs, runif(length(lower), lower, lowerOrEqual), lower) else lower
+}
+bootstrapOutliers <- function(c, nBoot) {
+  simResp <- do.call(cbind, c$simulated)
+  nSim <- ncol(simResp)
+  nBoot <- min(nBoot, nSim)
+  outliers <- mean(c$residuals == 0) + mean(c$residuals == 1)
+  frequBoot <- rep(NA, nBoot)
+  sels <- list()
+  for (i in 1:nBoot) {
+    sel <- sample((1:nSim)[-i], size = nSim, replace = TRUE)
+    sels[[i]] <- sel - 1L
+    residuals <- getQuantilePIT(simResp[, sel], simResp[, i])
+    frequBoot[i] <- mean(residuals == 1) + mean(residuals == 0)
+  }
+  # The exchangeable variant (ours, not DHARMa's): every simulation ranked among the other simulations with the observed
+  # data in its own place, by brute force (the C# code finds the same from each row's extremes).
+  frequEx <- sapply(1:nSim, function(i) {
+    others <- cbind(simResp[, -i, drop = FALSE], c$observed)
+    mean(rowMeans(others <= simResp[, i]) == 0) + mean(rowMeans(others < simResp[, i]) == 1)
+  })
+  list(name = c$name, replicates = nBoot, resamples = sels, statistic = outliers * nrow(simResp),
+       expectedFrequency = mean(frequBoot), p = getP(frequBoot, outliers),
+       exchangeable = list(expectedFrequency = mean(frequEx), p = getP(frequEx, outliers)))
+}
+set.seed(20261203)
+boot <- lapply(Filter(function(c) c$integerResponse, cases), bootstrapOutliers, nBoot = 60)
+# A Poisson case with small means and few simulations (many residuals exactly at 0: the expectation far from 2/(nsim + 1)),
+# and with more replicates asked than simulations (DHARMa caps nBoot at nSim).
+n <- 150; mu <- exp(-1 + 0.5 * rnorm(n))
+small <- case("poisson_small_means", rpois(n, mu), matrix(rpois(n * 30, mu), n), mu, TRUE)
+boot[[length(boot) + 1]] <- bootstrapOutliers(small, nBoot = 100)
+small$bootstrap <- boot[[length(boot)]]
+doc2 <- list(note = paste("DHARMa 0.5.0's bootstrapped outlier test in base R (tools/check_fixtures.R) on the integer cases of",
+                          "dharma_tests.json (by name) and one case of its own; resamples 0-based; R", R.version$major, R.version$minor),
+             cases = boot, extraCases = list(small))
+writeLines(toJSON(doc2, digits = NA, auto_unbox = TRUE, pretty = FALSE), "tests/Glmm.Tests/fixtures/check/dharma_outliers_bootstrap.json")
+for (b in boot) cat(sprintf("%-24s bootstrap outliers=%g expected=%.5f p=%.4g (nBoot %d); exchangeable expected=%.5f p=%.4g\n", b$name,
+  b$statistic, b$expectedFrequency, b$p, b$replicates, b$exchangeable$expectedFrequency, b$exchangeable$p))

@@ -17,6 +17,12 @@ internal sealed class CheckCommand : Command
     private static readonly OptionSpec Conditional = new("conditional", null,
         "simulate given the conditional modes of the random effects (lme4's re.form = NULL) instead of new random effects (re.form = NA, DHARMa's default)");
 
+    private static readonly OptionSpec Outliers = new("outliers", "TYPE",
+        "the outlier test: exchangeable (each simulation ranked among the others and the data; exact for discrete responses), binomial (exact for continuous ones), bootstrap (DHARMa's resampling; flags too often), default: exchangeable for discrete responses, binomial otherwise")
+    { Default = "default", Allowed = new[] { "default", "binomial", "bootstrap", "exchangeable" } };
+
+    private static readonly OptionSpec OutlierReplicates = new("outlier-replicates", "N", "--outliers bootstrap: bootstrap replicates (DHARMa's nBoot; at most --nsim)") { Default = "100" };
+
     private static readonly OptionSpec NAgq = new("nagq", "K", "the fit checked: 0: PIRLS only; 1: Laplace approximation; K > 1: adaptive Gauss-Hermite quadrature") { Default = "1" };
 
     private static readonly OptionSpec Quadrature = new("quadrature", null,
@@ -42,13 +48,13 @@ internal sealed class CheckCommand : Command
         "each observation among its simulations (randomized for discrete responses), uniform on (0, 1) when the model is\n" +
         "right. Then DHARMa's tests, each with its statistic, two-sided p value and a one-line verdict: uniformity\n" +
         "(Kolmogorov-Smirnov), dispersion (observed vs simulated variance around the population-level fitted values),\n" +
-        "zeroInflation (observed vs simulated zeros; discrete responses) and outliers (binomial test on the residuals\n" +
-        "outside the simulation envelope). With --quadrature, also the table of logLik, fixed effects and SDs against K\n" +
+        "zeroInflation (observed vs simulated zeros; discrete responses) and outliers (observations outside the\n" +
+        "simulation envelope, against the frequency the simulations themselves give, or the binomial 2/(nsim + 1)). With --quadrature, also the table of logLik, fixed effects and SDs against K\n" +
         "and the verdict \"Laplace adequate\" or \"use --nagq K\".";
 
     public override IReadOnlyList<OptionSpec> Options { get; } =
         CommonOptions.Model.Concat(new[] { CommonOptions.Family, CommonOptions.Link, NAgq, CommonOptions.Threads, NSim, Seed, Conditional,
-            Quadrature, Tolerance, MaxNagq, MaxQuadratureWork, NoResiduals, CommonOptions.Format }).ToArray();
+            Outliers, OutlierReplicates, Quadrature, Tolerance, MaxNagq, MaxQuadratureWork, NoResiduals, CommonOptions.Format }).ToArray();
 
     public override int Execute(ParsedOptions options, TextWriter stdout, TextWriter stderr)
     {
@@ -56,6 +62,17 @@ internal sealed class CheckCommand : Command
         int nsim = options.GetInt(NSim, 250);
         if (nsim < 2) throw new GlmmInputException($"--nsim must be at least 2, not {options.Get(NSim)}");
         long seed = options.GetInt(Seed, 123);
+        var outliers = (options.Get(Outliers) ?? "default") switch
+        {
+            "binomial" => OutlierTestType.Binomial,
+            "bootstrap" => OutlierTestType.Bootstrap,
+            "exchangeable" => OutlierTestType.Exchangeable,
+            _ => OutlierTestType.Default,
+        };
+        int replicates = options.GetInt(OutlierReplicates, OutlierBootstrap.DefaultReplicates);
+        if (replicates < 1) throw new GlmmInputException($"--outlier-replicates must be at least 1, not {options.Get(OutlierReplicates)}");
+        if (options.Has(OutlierReplicates) && outliers != OutlierTestType.Bootstrap)
+            stderr.WriteLine("glmm: warning: --outlier-replicates has no effect without --outliers bootstrap");
         int threads = CommonOptions.ReadThreads(options);
         bool quadrature = options.Has(Quadrature);
         bool residuals = !(quadrature && options.Has(NoResiduals));
@@ -74,7 +91,10 @@ internal sealed class CheckCommand : Command
             CommonOptions.FitOptions(options, options.GetInt(NAgq, 1), threads) with { MaxQuadratureWork = budget });
         foreach (var warning in fit.Warnings) stderr.WriteLine("glmm: warning: " + warning);
         var check = residuals
-            ? fit.CheckResiduals(new ResidualCheckOptions { Simulations = nsim, Seed = seed, Conditional = options.Has(Conditional), Threads = threads })
+            ? fit.CheckResiduals(new ResidualCheckOptions
+            {
+                Simulations = nsim, Seed = seed, Conditional = options.Has(Conditional), Threads = threads, Outliers = outliers, OutlierReplicates = replicates,
+            })
             : null;
         var quad = quadrature
             ? fit.CheckQuadrature(new QuadratureCheckOptions { Tolerance = tolerance, MaxNagq = maxNagq, MaxQuadratureWork = budget, Threads = threads })

@@ -24,6 +24,15 @@ public sealed record ResidualTest(string Name, double Statistic, double P, strin
     /// <summary>For the outlier test: the frequency of outliers expected under the model, 2/(n + 1) for n simulations; NaN otherwise.</summary>
     public double ExpectedFrequency { get; init; } = double.NaN;
 
+    /// <summary>For the outlier test: how its expectation was found, <c>binomial</c> or <c>bootstrap</c>; null otherwise.</summary>
+    public string? Method { get; init; }
+
+    /// <summary>For the bootstrapped outlier test: the number of bootstrap replicates; 0 otherwise.</summary>
+    public int Replicates { get; init; }
+
+    /// <summary>A caveat appended to the verdict (e.g. the binomial outlier test on an integer response), or null.</summary>
+    public string? Note { get; init; }
+
     /// <summary>True when p ≤ <paramref name="alpha"/> (DHARMa marks a test significant at 0.05).</summary>
     public bool IsSignificant(double alpha = 0.05) => P <= alpha;
 
@@ -40,9 +49,10 @@ public sealed record ResidualTest(string Name, double Statistic, double P, strin
             _ => IsSignificant() ? "significant" : "not significant",
         };
         string stat = Name == "outliers"
-            ? string.Create(ci, $"{Statistic:0} of {Observations} outside the envelope (expected frequency {ExpectedFrequency:G3})")
+            ? string.Create(ci, $"{Statistic:0} of {Observations} outside the envelope (expected frequency {ExpectedFrequency:G3}{Method switch { "bootstrap" => string.Create(ci, $" from {Replicates} bootstrap replicates"), "exchangeable" => string.Create(ci, $" from the {Replicates} simulations"), _ => "" }})")
             : string.Create(ci, $"{StatisticName} = {Statistic:G4}");
-        return string.Create(ci, $"{Name}: {stat}, p = {FormatP(P)}: {what}");
+        string verdict = string.Create(ci, $"{Name}: {stat}, p = {FormatP(P)}: {what}");
+        return Note is null ? verdict : verdict + " (" + Note + ")";
     }
 
     private static string FormatP(double p) =>
@@ -140,7 +150,7 @@ public static class ResidualTests
         }
         double p0 = 2.0 / (nsim + 1);
         return new ResidualTest("outliers", outliers, BinomialTest(outliers, residuals.Length, p0), "outliers")
-        { Observations = residuals.Length, ExpectedFrequency = p0 };
+        { Observations = residuals.Length, ExpectedFrequency = p0, Method = "binomial" };
     }
 
     /// <summary>
