@@ -20,6 +20,7 @@ internal sealed class DistributedCriterion : ICriterion
     private readonly TextWriter? _log;
     private readonly string[] _worker;
     private readonly int[] _sweeps;
+    private readonly int _nth;
     private bool _restoreNext;
 
     /// <summary>Tries per partition and evaluation before the fit stops.</summary>
@@ -32,6 +33,7 @@ internal sealed class DistributedCriterion : ICriterion
         _timeout = timeout;
         _log = log;
         HasGradient = hasGradient;
+        _nth = lowerTheta.Length;
         Dimension = lowerTheta.Length + p;
         _lower = new double[Dimension];
         for (int j = 0; j < Dimension; j++) _lower[j] = j < lowerTheta.Length ? lowerTheta[j] : double.NegativeInfinity;
@@ -110,8 +112,10 @@ internal sealed class DistributedCriterion : ICriterion
         LastRoundTripSeconds = clock.Elapsed.TotalSeconds;
         LastComputeSeconds = compute;
         TotalSeconds = (TotalSeconds.RoundTrip + LastRoundTripSeconds, TotalSeconds.Compute + compute);
+        if (double.IsNaN(total)) total = double.PositiveInfinity;
+        FitMonitor.Observe("Laplace", _nth, includesBeta: true, withDispersion: false, x, default, total);
         AfterEvaluation?.Invoke(Evaluations);
-        return double.IsNaN(total) ? double.PositiveInfinity : total;
+        return total;
     }
 
     private async Task<PartialEvaluation> EvaluateOne(int i, EvaluationRequest request)

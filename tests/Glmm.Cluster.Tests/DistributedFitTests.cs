@@ -7,6 +7,7 @@ namespace Glmm.Cluster.Tests;
 /// Distributed fits on an Orleans test cluster (several silos in this process): the reduction equals the single-process
 /// fit, the result is the same bits whatever the number of workers, and a worker killed mid-fit only costs a reload.
 /// </summary>
+[Collection("Orleans test cluster")]
 public class DistributedFitTests
 {
     private sealed class FastFailureDetection : ISiloConfigurator
