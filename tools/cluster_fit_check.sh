@@ -44,7 +44,7 @@ case "$membership" in
   *) echo "unknown membership $membership"; exit 2;;
 esac
 for k in $(seq 0 $((nworkers - 1))); do
-  "${glmm[@]}" serve --membership "$url" --port $((11111 + ${PORT_OFFSET:-0} + k)) --gateway-port $((30000 + ${PORT_OFFSET:-0} + k)) --name "worker$k" --threads 1 \
+  "${glmm[@]}" serve --membership "$url" --port $((11111 + ${PORT_OFFSET:-0} + k)) --gateway-port $((30000 + ${PORT_OFFSET:-0} + k)) --name "worker$k" --address 127.0.0.1 --threads 1 \
     2>"$work/worker$k.log" & pids+=($!)
   # With localhost clustering the first worker is the primary: the others join after it.
   for _ in $(seq 300); do grep -q joined "$work/worker$k.log" && break; sleep 0.2; done
