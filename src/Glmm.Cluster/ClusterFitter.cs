@@ -49,8 +49,10 @@ internal static class ClusterFitter
         if (options.FixedEffectsPrior is not null) throw new GlmmInputException("--fixef-prior is not available on a cluster yet");
         if (options.Solver == LinearSolver.Iterative)
             throw new GlmmInputException("--solver iterative is not available on a cluster: its models (crossed factors) do not split into parts of whole clusters; the parts use the exact (Cholesky) solver");
-        if (options.NAgq != 1)
-            throw new GlmmInputException($"--nagq {options.NAgq} is not available on a cluster yet: the cluster runs the Laplace criterion (--nagq 1); nAGQ = 0 needs beta inside PIRLS summed over the parts");
+        if (options.NAgq == 0)
+            throw new GlmmInputException("--nagq 0 is not available on a cluster: it keeps beta inside PIRLS, whose fixed-effects block would have to be summed over the parts in every PIRLS iteration; the cluster fits the Laplace criterion (--nagq 1, the default)");
+        if (options.NAgq > 1)
+            throw new GlmmInputException($"--nagq {options.NAgq} is not available on a cluster yet: the quadrature stage starts from the Laplace fit's full-data Hessian and conditional modes, which the cluster does not gather; the cluster fits the Laplace criterion (--nagq 1, the default); fit adaptive quadrature on one machine");
     }
 
     /// <summary>
@@ -135,7 +137,10 @@ internal static class ClusterFitter
                     Threads = options.Threads,
                     WithGradient = gradientStage,
                 };
-            criterion = new DistributedCriterion(grains, specs, re.LowerBounds, fixedNames.Length, gradientStage, timeout, log);
+            criterion = new DistributedCriterion(grains, specs, re.LowerBounds, fixedNames.Length, gradientStage, timeout, log)
+            {
+                ActiveWorkers = () => ActiveWorkerNames(client),
+            };
             configure?.Invoke(criterion);
             criterion.SetWorkers(criterion.Gather(i => grains[i].Load(specs[i]), "loading its part"));
             log?.WriteLine($"glmm: stage 2 on {parts} partitions");
@@ -186,6 +191,14 @@ internal static class ClusterFitter
                 }
             }
         }
+    }
+
+    /// <summary>The silo names of the active members, as the membership table has them (null when it cannot be read in 5 s).</summary>
+    private static IReadOnlySet<string>? ActiveWorkerNames(IClusterClient client)
+    {
+        var hosts = client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
+        if (!hosts.Wait(TimeSpan.FromSeconds(5))) return null;
+        return hosts.Result.Select(h => h.SiloName).ToHashSet(StringComparer.Ordinal);
     }
 
     private static GlmmFit Assemble(ModelStructure sample, string[] fixedNames, FixedEffectsScaling scaling, GlmmOptions options,
