@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The distributed fit end to end on this machine: a membership server (Redis, or Orleans' localhost clustering), three
+# The distributed fit end to end on this machine: a membership server (Redis, PostgreSQL — a scratch server of
+# tools/postgres_scratch.sh, the membership tables created by the first worker — or Orleans' localhost clustering), three
 # worker processes (glmm serve), a generated binomial (1 + x | g) data set partitioned into 12 files (glmm partition),
 # a coordinator ("${glmm[@]}" fit --cluster) during whose stage 2 one worker is killed (SIGKILL), and the check that the fit
 # completes and equals the single-process fit of the same file (logLik within 1e-8, estimates within 1e-6 relative).
 # The surviving workers are then stopped with SIGTERM and must report that they left the cluster.
-# Usage: tools/cluster_fit_check.sh [CLUSTERS] [ROWS_PER_CLUSTER] [redis|localhost] [WORKERS]
-#   (the issue's size: 200000 50; CI runs a small size). Prints one line per step and exits non-zero on failure.
+# Usage: tools/cluster_fit_check.sh [CLUSTERS] [ROWS_PER_CLUSTER] [redis|postgres|localhost] [WORKERS]
+#   (the issue's size: 200000 50; CI runs a small size).
+#   PORT_OFFSET=N moves the workers' ports (Redis and PostgreSQL membership only; localhost's primary is 11111). Prints one line per step and exits non-zero on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 clusters=${1:-400}; per=${2:-25}; membership=${3:-redis}; nworkers=${4:-3}
@@ -13,10 +15,11 @@ formula="y ~ x + z + (1 + x | g)"
 work=$(mktemp -d)
 # The solution's Release build when there is one (CI builds it first), else a build of its own.
 bin=${GLMM_CLUSTER_BIN:-src/Glmm.Cluster/bin/Release/net10.0}; benchbin=bench/Glmm.Bench/bin/Release/net10.0
-pids=(); redis_pid=""
+pids=(); redis_pid=""; pgdir=""
 cleanup() {
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null || true
+  [ -n "$pgdir" ] && { bash tools/postgres_scratch.sh stop "$pgdir"; rm -rf "$pgdir"; }
   [ "${KEEP:-0}" = 1 ] || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -34,11 +37,14 @@ case "$membership" in
     redis-server --port "$port" --save '' --appendonly no >"$work/redis.log" 2>&1 & redis_pid=$!
     for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.2; done
     url="redis://127.0.0.1:$port"; echo "membership: redis-server on port $port";;
+  postgres)
+    pgdir=$(mktemp -d /tmp/glmm-pg.XXXXXX); url=$(bash tools/postgres_scratch.sh start "$pgdir")
+    echo "membership: PostgreSQL on port $(echo "$url" | sed 's/.*:\([0-9]*\)\/.*/\1/')";;
   localhost) url=localhost; echo "membership: localhost clustering";;
   *) echo "unknown membership $membership"; exit 2;;
 esac
 for k in $(seq 0 $((nworkers - 1))); do
-  "${glmm[@]}" serve --membership "$url" --port $((11111 + k)) --gateway-port $((30000 + k)) --name "worker$k" --threads 1 \
+  "${glmm[@]}" serve --membership "$url" --port $((11111 + ${PORT_OFFSET:-0} + k)) --gateway-port $((30000 + ${PORT_OFFSET:-0} + k)) --name "worker$k" --address 127.0.0.1 --threads 1 \
     2>"$work/worker$k.log" & pids+=($!)
   # With localhost clustering the first worker is the primary: the others join after it.
   for _ in $(seq 300); do grep -q joined "$work/worker$k.log" && break; sleep 0.2; done

@@ -11,8 +11,8 @@ namespace Glmm.Cli;
 /// </summary>
 internal static class ClusterHooks
 {
-    /// <summary>Runs a fit on a cluster: the fit, and the JSON properties it adds ("workers", "partitions").</summary>
-    public static Func<ParsedOptions, GlmmOptions, TextWriter, (GlmmFit Fit, Action<System.Text.Json.Utf8JsonWriter> Json, string Text)>? Fit { get; set; }
+    /// <summary>Runs a fit on a cluster (every evaluation reported to the progress): the fit, and the JSON properties it adds ("workers", "partitions").</summary>
+    public static Func<ParsedOptions, GlmmOptions, TextWriter, IProgress<FitEvaluation>, (GlmmFit Fit, Action<System.Text.Json.Utf8JsonWriter> Json, string Text)>? Fit { get; set; }
 
     /// <summary>Runs a worker until it is stopped; returns the exit code.</summary>
     public static Func<ParsedOptions, TextWriter, int>? Serve { get; set; }

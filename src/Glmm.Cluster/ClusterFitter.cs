@@ -47,13 +47,32 @@ internal static class ClusterFitter
             throw new GlmmInputException($"the {options.Family.Name} family is not available on a cluster yet: its dispersion parameter is not carried by the partitions");
         if (options.Reml is not null) throw new GlmmInputException("--reml is not available on a cluster yet");
         if (options.FixedEffectsPrior is not null) throw new GlmmInputException("--fixef-prior is not available on a cluster yet");
-        if (options.NAgq != 1)
-            throw new GlmmInputException($"--nagq {options.NAgq} is not available on a cluster yet: the cluster runs the Laplace criterion (--nagq 1); nAGQ = 0 needs beta inside PIRLS summed over the parts");
+        if (options.Solver == LinearSolver.Iterative)
+            throw new GlmmInputException("--solver iterative is not available on a cluster: its models (crossed factors) do not split into parts of whole clusters; the parts use the exact (Cholesky) solver");
+        if (options.NAgq == 0)
+            throw new GlmmInputException("--nagq 0 is not available on a cluster: it keeps beta inside PIRLS, whose fixed-effects block would have to be summed over the parts in every PIRLS iteration; the cluster fits the Laplace criterion (--nagq 1, the default)");
+        if (options.NAgq > 1)
+            throw new GlmmInputException($"--nagq {options.NAgq} is not available on a cluster yet: the quadrature stage starts from the Laplace fit's full-data Hessian and conditional modes, which the cluster does not gather; the cluster fits the Laplace criterion (--nagq 1, the default); fit adaptive quadrature on one machine");
     }
 
-    /// <summary>Runs the fit of <paramref name="formula"/> on the parts in <paramref name="dir"/> through <paramref name="client"/>.</summary>
+    /// <summary>
+    /// Runs the fit of <paramref name="formula"/> on the parts in <paramref name="dir"/> through <paramref name="client"/>;
+    /// every evaluation (stage 1's on the first part, then the distributed ones) is reported to <paramref name="progress"/>
+    /// and kept in the fit's <see cref="GlmmFit.FitLog"/>, as a local fit does.
+    /// </summary>
     public static ClusterFitResult Fit(IClusterClient client, string dir, string formula, GlmmOptions options, TimeSpan timeout,
-        TextWriter? log = null, Action<DistributedCriterion>? configure = null)
+        TextWriter? log = null, Action<DistributedCriterion>? configure = null, IProgress<FitEvaluation>? progress = null)
+    {
+        using (FitMonitor.Attach(progress, CancellationToken.None, out var monitor))
+        {
+            var result = Run(client, dir, formula, options, timeout, log, configure);
+            result.Fit.FitLog = monitor.Log;
+            return result;
+        }
+    }
+
+    private static ClusterFitResult Run(IClusterClient client, string dir, string formula, GlmmOptions options, TimeSpan timeout,
+        TextWriter? log, Action<DistributedCriterion>? configure)
     {
         var clock = Stopwatch.StartNew();
         Check(formula, options);
@@ -85,8 +104,11 @@ internal static class ClusterFitter
                 throw new GlmmInputException($"the fixed-effects column(s) {string.Join(", ", dependent.Select(j => sample.X.Names[j]))} are linearly dependent on the others in the first part, where the cluster fit's start is computed; drop them from the formula (or put clusters with every level into the first part)");
             var fixedNames = sample.X.Names;
             var scaling = FixedEffectsScaling.For(sample.X, FixedEffectsScaling.Band);
+            FitMonitor.UseScaling(scaling.Factors);
             var scaled = scaling.Apply(sample);
             var factory = CriterionFactory.Create(scaled, options);
+            // The local fit's account of its solver, from the sample (the parts factor their own blocks exactly).
+            var solverReason = SolverChoice.Choose(factory.Layout, options).Reason;
             var control = FitControl.From(options);
             var re = scaled.Random;
             bool gradientStage = factory.LaplaceHasGradient;
@@ -115,7 +137,10 @@ internal static class ClusterFitter
                     Threads = options.Threads,
                     WithGradient = gradientStage,
                 };
-            criterion = new DistributedCriterion(grains, specs, re.LowerBounds, fixedNames.Length, gradientStage, timeout, log);
+            criterion = new DistributedCriterion(grains, specs, re.LowerBounds, fixedNames.Length, gradientStage, timeout, log)
+            {
+                ActiveWorkers = () => ActiveWorkerNames(client),
+            };
             configure?.Invoke(criterion);
             criterion.SetWorkers(criterion.Gather(i => grains[i].Load(specs[i]), "loading its part"));
             log?.WriteLine($"glmm: stage 2 on {parts} partitions");
@@ -148,7 +173,7 @@ internal static class ClusterFitter
             var x = theta.Concat(beta).ToArray();
             var finished = criterion.Gather(i => grains[i].Finish(x), "finishing");
             var fit = Assemble(sample, fixedNames, scaling, options, theta, beta, covariance, boundary, descriptions, finished,
-                warnings, check.Converged && warnings.Count == 0, evaluations, criterion.Sweeps + stage1.Sweeps, clock.Elapsed.TotalSeconds);
+                warnings, check.Converged && warnings.Count == 0, evaluations, criterion.Sweeps + stage1.Sweeps, clock.Elapsed.TotalSeconds, solverReason);
             int workers = criterion.Workers.Distinct(StringComparer.Ordinal).Count();
             return new ClusterFitResult(fit, parts, workers, criterion);
         }
@@ -168,9 +193,17 @@ internal static class ClusterFitter
         }
     }
 
+    /// <summary>The silo names of the active members, as the membership table has them (null when it cannot be read in 5 s).</summary>
+    private static IReadOnlySet<string>? ActiveWorkerNames(IClusterClient client)
+    {
+        var hosts = client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
+        if (!hosts.Wait(TimeSpan.FromSeconds(5))) return null;
+        return hosts.Result.Select(h => h.SiloName).ToHashSet(StringComparer.Ordinal);
+    }
+
     private static GlmmFit Assemble(ModelStructure sample, string[] fixedNames, FixedEffectsScaling scaling, GlmmOptions options,
         double[] theta, double[] internalBeta, double[,] internalCovariance, BoundaryResult boundary, PartitionDescription[] parts,
-        PartitionResult[] finished, List<string> warnings, bool converged, int evaluations, int sweeps, double seconds)
+        PartitionResult[] finished, List<string> warnings, bool converged, int evaluations, int sweeps, double seconds, string solverReason)
     {
         var beta = scaling.BetaToOriginal(internalBeta);
         var covariance = scaling.CovarianceToOriginal(internalCovariance);
@@ -232,6 +265,7 @@ internal static class ClusterFitter
             Evaluations = evaluations,
             Sweeps = sweeps,
             Seconds = seconds,
+            SolverReason = solverReason,
             Model = modelView,
             Options = options,
             Beta = beta,

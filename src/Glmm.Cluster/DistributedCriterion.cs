@@ -20,6 +20,7 @@ internal sealed class DistributedCriterion : ICriterion
     private readonly TextWriter? _log;
     private readonly string[] _worker;
     private readonly int[] _sweeps;
+    private readonly int _nth;
     private bool _restoreNext;
 
     /// <summary>Tries per partition and evaluation before the fit stops.</summary>
@@ -32,6 +33,7 @@ internal sealed class DistributedCriterion : ICriterion
         _timeout = timeout;
         _log = log;
         HasGradient = hasGradient;
+        _nth = lowerTheta.Length;
         Dimension = lowerTheta.Length + p;
         _lower = new double[Dimension];
         for (int j = 0; j < Dimension; j++) _lower[j] = j < lowerTheta.Length ? lowerTheta[j] : double.NegativeInfinity;
@@ -39,6 +41,16 @@ internal sealed class DistributedCriterion : ICriterion
         Array.Fill(_worker, "?");
         _sweeps = new int[grains.Length];
     }
+
+    /// <summary>
+    /// The names of the workers the cluster's membership holds active, or null when that cannot be asked now. While a
+    /// round waits, a partition whose worker has left that set is asked again at once rather than after the timeout
+    /// (Orleans does not fail a call in flight to a worker that died; its partitions are placed anew on the next call).
+    /// </summary>
+    public Func<IReadOnlySet<string>?>? ActiveWorkers { get; set; }
+
+    /// <summary>How often a waiting round asks <see cref="ActiveWorkers"/>.</summary>
+    public TimeSpan MembershipPoll { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Called after every evaluation with the count so far (tests stop a worker mid-fit here).</summary>
     public Action<int>? AfterEvaluation { get; set; }
@@ -110,8 +122,10 @@ internal sealed class DistributedCriterion : ICriterion
         LastRoundTripSeconds = clock.Elapsed.TotalSeconds;
         LastComputeSeconds = compute;
         TotalSeconds = (TotalSeconds.RoundTrip + LastRoundTripSeconds, TotalSeconds.Compute + compute);
+        if (double.IsNaN(total)) total = double.PositiveInfinity;
+        FitMonitor.Observe("Laplace", _nth, includesBeta: true, withDispersion: false, x, default, total);
         AfterEvaluation?.Invoke(Evaluations);
-        return double.IsNaN(total) ? double.PositiveInfinity : total;
+        return total;
     }
 
     private async Task<PartialEvaluation> EvaluateOne(int i, EvaluationRequest request)
@@ -140,14 +154,7 @@ internal sealed class DistributedCriterion : ICriterion
         for (int attempt = 1; pending.Count > 0; attempt++)
         {
             var tasks = pending.Select(i => Start(call, i).WaitAsync(_timeout)).ToArray();
-            try
-            {
-                Task.WaitAll(tasks);
-            }
-            catch (AggregateException)
-            {
-                // inspected one by one below
-            }
+            WaitOrWorkerGone(tasks, pending);
             var failed = new List<int>();
             string? reason = null;
             for (int k = 0; k < pending.Count; k++)
@@ -155,6 +162,14 @@ internal sealed class DistributedCriterion : ICriterion
                 int i = pending[k];
                 if (tasks[k].IsCompletedSuccessfully) { results[i] = tasks[k].Result; continue; }
                 failed.Add(i);
+                if (!tasks[k].IsCompleted)
+                {
+                    // Its worker left the cluster: the late answer is dropped (it cannot come from a dead worker).
+                    tasks[k].ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+                    reason = $"partition {i} (worker {_worker[i]}) lost its worker, which left the cluster, while {what}";
+                    _log?.WriteLine($"glmm: warning: {reason}; {(attempt < Attempts ? "retrying" : "giving up")}");
+                    continue;
+                }
                 var e = tasks[k].Exception?.InnerException;
                 reason = e is TimeoutException
                     ? string.Create(CultureInfo.InvariantCulture, $"partition {i} (worker {_worker[i]}) did not answer within {_timeout.TotalSeconds:G4} s while {what}")
@@ -167,6 +182,55 @@ internal sealed class DistributedCriterion : ICriterion
             pending = failed;
         }
         return results;
+    }
+
+    /// <summary>
+    /// Waits until every task has completed, or until a task still running belongs to a worker that the membership no
+    /// longer holds active (then returns without waiting for the others' stragglers to matter: the caller retries the
+    /// unfinished ones whose workers are gone and keeps the finished results).
+    /// </summary>
+    private bool WaitOrWorkerGone<T>(Task<T>[] tasks, List<int> pending)
+    {
+        var all = Task.WhenAll(tasks);
+        if (ActiveWorkers is null)
+        {
+            WaitQuietly(all, Timeout.InfiniteTimeSpan);
+            return false;
+        }
+        while (!WaitQuietly(all, MembershipPoll))
+        {
+            IReadOnlySet<string>? active;
+            try
+            {
+                active = ActiveWorkers();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                active = null;
+            }
+            if (active is null || active.Count == 0) continue;
+            bool lost = false;
+            for (int k = 0; k < tasks.Length; k++)
+                if (!tasks[k].IsCompleted && _worker[pending[k]] != "?" && !active.Contains(_worker[pending[k]])) lost = true;
+            if (!lost) continue;
+            // Let the partitions on live workers finish this round; those on the lost worker are retried.
+            for (int k = 0; k < tasks.Length; k++)
+                if (!tasks[k].IsCompleted && active.Contains(_worker[pending[k]])) WaitQuietly(tasks[k], Timeout.InfiniteTimeSpan);
+            return true;
+        }
+        return false;
+    }
+
+    private static bool WaitQuietly(Task task, TimeSpan wait)
+    {
+        try
+        {
+            return task.Wait(wait);
+        }
+        catch (AggregateException)
+        {
+            return true; // completed (faulted or timed out): inspected one by one by the caller
+        }
     }
 
     /// <summary>The call's task; an exception thrown before it returns one (a connection refused) becomes a faulted task.</summary>

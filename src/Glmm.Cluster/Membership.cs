@@ -11,10 +11,11 @@ namespace Glmm.Cluster;
 /// Where the members of a cluster find each other: <c>localhost</c> (development: Orleans' localhost clustering, the
 /// worker on the primary port 11111 is the primary, coordinators try the gateways 30000–30009) or
 /// <c>redis://HOST:PORT</c> (Orleans' Redis clustering provider: the membership table lives in a Redis server every
-/// machine reaches). Failure detection is set tighter than Orleans' defaults so that a dead worker is declared dead
+/// machine reaches) or <c>postgres://USER:PASS@HOST:PORT/DB</c> (Orleans' ADO.NET clustering provider with Npgsql: the
+/// membership table lives in a PostgreSQL database, created there on first use; <see cref="PostgresMembership"/>). Failure detection is set tighter than Orleans' defaults so that a dead worker is declared dead
 /// (and its partitions reactivated elsewhere) within seconds.
 /// </summary>
-internal sealed record Membership(string Kind, string? Redis, int[] LocalGateways)
+internal sealed record Membership(string Kind, string? Redis, int[] LocalGateways, string? Postgres = null)
 {
     /// <summary>The primary silo's port with localhost clustering.</summary>
     public const int LocalPrimaryPort = 11111;
@@ -37,8 +38,8 @@ internal sealed record Membership(string Kind, string? Redis, int[] LocalGateway
             return new Membership("redis", hostPort, []);
         }
         if (url.StartsWith("postgres://", StringComparison.Ordinal) || url.StartsWith("postgresql://", StringComparison.Ordinal))
-            throw new GlmmInputException("postgres:// membership is not available yet (it needs Orleans' ADO.NET tables created in the database); use redis://HOST:PORT, or localhost on one machine");
-        throw new GlmmInputException($"unknown membership '{url}'; give redis://HOST:PORT or localhost");
+            return new Membership("postgres", null, [], PostgresMembership.ConnectionString(url));
+        throw new GlmmInputException($"unknown membership '{PostgresMembership.Redact(url)}'; give redis://HOST:PORT, postgres://USER:PASS@HOST:PORT/DB or localhost");
     }
 
     /// <summary>Configures a worker (silo).</summary>
@@ -48,7 +49,9 @@ internal sealed record Membership(string Kind, string? Redis, int[] LocalGateway
             silo.UseLocalhostClustering(port, gatewayPort, new IPEndPoint(IPAddress.Loopback, LocalPrimaryPort), serviceId: "glmm", clusterId: clusterId);
         else
         {
-            silo.UseRedisClustering(o => o.ConfigurationOptions = RedisOptions());
+            if (Kind == "postgres")
+                silo.UseAdoNetClustering(o => { o.Invariant = PostgresMembership.Invariant; o.ConnectionString = Postgres; });
+            else silo.UseRedisClustering(o => o.ConfigurationOptions = RedisOptions());
             silo.Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = "glmm"; });
             silo.ConfigureEndpoints(address ?? ReachableAddress(), port, gatewayPort, listenOnAnyHostAddress: true);
         }
@@ -69,11 +72,21 @@ internal sealed record Membership(string Kind, string? Redis, int[] LocalGateway
         if (Kind == "localhost") client.UseLocalhostClustering(LocalGateways, serviceId: "glmm", clusterId: clusterId);
         else
         {
-            client.UseRedisClustering(o => o.ConfigurationOptions = RedisOptions());
+            if (Kind == "postgres")
+                client.UseAdoNetClustering(o => { o.Invariant = PostgresMembership.Invariant; o.ConnectionString = Postgres; });
+            else client.UseRedisClustering(o => o.ConfigurationOptions = RedisOptions());
             client.Configure<ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = "glmm"; });
         }
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = responseTimeout);
         client.Services.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(2));
+    }
+
+    /// <summary>What must exist before a member joins: the PostgreSQL membership tables (created when absent).</summary>
+    public void Prepare(string url)
+    {
+        if (Kind != "postgres") return;
+        PostgresMembership.RegisterProvider();
+        PostgresMembership.EnsureSchema(Postgres!, url);
     }
 
     private ConfigurationOptions RedisOptions()

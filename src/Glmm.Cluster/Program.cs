@@ -32,6 +32,7 @@ internal static class Program
     {
         var url = options.Require(ServeCommand.Membership);
         var membership = Membership.Parse(url);
+        var shown = PostgresMembership.Redact(url);
         int port = options.GetInt(ServeCommand.Port, Membership.LocalPrimaryPort);
         int gateway = options.GetInt(ServeCommand.GatewayPort, 30000);
         if (port is <= 0 or > 65535 || gateway is <= 0 or > 65535) throw new GlmmInputException("--port and --gateway-port must be ports (1 to 65535)");
@@ -40,6 +41,7 @@ internal static class Program
             throw new GlmmInputException($"--address '{a}' is not an IP address");
         string name = options.Get(ServeCommand.WorkerName) ?? $"{Dns.GetHostName()}:{port}";
         string clusterId = options.Get(ServeCommand.ClusterId) ?? "glmm";
+        membership.Prepare(url);
         var builder = Host.CreateApplicationBuilder();
         QuietLogging(builder.Logging, LogLevel.Error);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
@@ -51,9 +53,9 @@ internal static class Program
         }
         catch (Exception e) when (e is not GlmmInputException)
         {
-            throw new GlmmInputException($"worker {name} could not join the cluster ({url}): {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+            throw new GlmmInputException($"worker {name} could not join the cluster ({shown}): {e.GetType().Name}: {e.Message.Split('\n')[0]}");
         }
-        stderr.WriteLine($"glmm: worker {name} joined cluster '{clusterId}' ({url}); stop it with SIGTERM or Ctrl-C");
+        stderr.WriteLine($"glmm: worker {name} joined cluster '{clusterId}' ({shown}); stop it with SIGTERM or Ctrl-C");
         stderr.Flush();
         // The host's console lifetime turns SIGTERM and Ctrl-C into a graceful stop: the silo leaves the membership table.
         host.WaitForShutdown();
@@ -62,14 +64,17 @@ internal static class Program
     }
 
     /// <summary>glmm fit --cluster: the coordinator.</summary>
-    private static (GlmmFit, Action<System.Text.Json.Utf8JsonWriter>, string) FitOnCluster(ParsedOptions options, GlmmOptions fitOptions, TextWriter stderr)
+    private static (GlmmFit, Action<System.Text.Json.Utf8JsonWriter>, string) FitOnCluster(ParsedOptions options, GlmmOptions fitOptions, TextWriter stderr,
+        IProgress<FitEvaluation> progress)
     {
         var url = options.Require(FitCommand.Cluster);
         var membership = Membership.Parse(url);
+        var shown = PostgresMembership.Redact(url);
         double seconds = options.GetDouble(FitCommand.Timeout, 120);
         if (!(seconds > 0)) throw new GlmmInputException($"--timeout must be a positive number of seconds, not {options.Get(FitCommand.Timeout)}");
         var timeout = TimeSpan.FromSeconds(seconds);
         string clusterId = options.Get(ServeCommand.ClusterId) ?? "glmm";
+        membership.Prepare(url);
         var builder = Host.CreateApplicationBuilder();
         QuietLogging(builder.Logging, LogLevel.Critical);
         builder.UseOrleansClient(c => membership.ConfigureClient(c, clusterId, timeout));
@@ -77,14 +82,22 @@ internal static class Program
         try
         {
             if (!host.StartAsync().Wait(TimeSpan.FromSeconds(60)))
-                throw new GlmmInputException($"no worker of cluster '{clusterId}' answered at {url} within 60 s; start workers with glmm serve --membership {url}");
+                throw new GlmmInputException($"no worker of cluster '{clusterId}' answered at {shown} within 60 s; start workers with glmm serve --membership {shown}");
         }
         catch (AggregateException e)
         {
-            throw new GlmmInputException($"cannot reach cluster '{clusterId}' at {url}: {e.InnerException?.Message.Split('\n')[0]}; start workers with glmm serve --membership {url}");
+            throw new GlmmInputException($"cannot reach cluster '{clusterId}' at {shown}: {e.InnerException?.Message.Split('\n')[0]}; start workers with glmm serve --membership {shown}");
         }
-        var client = host.Services.GetRequiredService<IClusterClient>();
-        var result = ClusterFitter.Fit(client, options.Require(CommonOptions.Data), options.Require(CommonOptions.Formula), fitOptions, timeout, stderr);
+        var fitted = FitWith(host.Services.GetRequiredService<IClusterClient>(), options, fitOptions, timeout, stderr, progress);
+        host.StopAsync().Wait(TimeSpan.FromSeconds(10));
+        return fitted;
+    }
+
+    /// <summary>The coordinator's work once it is connected: the fit, its report line on stderr and the JSON it adds.</summary>
+    internal static (GlmmFit, Action<System.Text.Json.Utf8JsonWriter>, string) FitWith(IClusterClient client, ParsedOptions options, GlmmOptions fitOptions,
+        TimeSpan timeout, TextWriter stderr, IProgress<FitEvaluation> progress)
+    {
+        var result = ClusterFitter.Fit(client, options.Require(CommonOptions.Data), options.Require(CommonOptions.Formula), fitOptions, timeout, stderr, progress: progress);
         int workers = result.Workers;
         try
         {
@@ -98,7 +111,6 @@ internal static class Program
         int evaluations = Math.Max(result.Criterion.Evaluations, 1);
         stderr.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"glmm: cluster fit: {result.Partitions} partitions on {workers} workers; {result.Criterion.Evaluations} distributed evaluations, {rt.RoundTrip / evaluations * 1000:F1} ms each at the coordinator, {rt.Compute / evaluations * 1000:F1} ms of it the slowest partition's compute; {result.Criterion.Retries} retries"));
-        host.StopAsync().Wait(TimeSpan.FromSeconds(10));
         int partitions = result.Partitions;
         return (result.Fit, w =>
         {

@@ -7,6 +7,7 @@ namespace Glmm.Cluster.Tests;
 /// Distributed fits on an Orleans test cluster (several silos in this process): the reduction equals the single-process
 /// fit, the result is the same bits whatever the number of workers, and a worker killed mid-fit only costs a reload.
 /// </summary>
+[Collection("Orleans test cluster")]
 public class DistributedFitTests
 {
     private sealed class FastFailureDetection : ISiloConfigurator
@@ -81,6 +82,8 @@ public class DistributedFitTests
     public void RefusesWhatTheClusterCannotFit()
     {
         Assert.Contains("--nagq 0", Assert.Throws<GlmmInputException>(() => ClusterFitter.Check(ClusterData.Formula, new GlmmOptions { NAgq = 0 })).Message);
+        Assert.Contains("--nagq 5", Assert.Throws<GlmmInputException>(() => ClusterFitter.Check(ClusterData.Formula, new GlmmOptions { NAgq = 5 })).Message);
+        Assert.Contains("--solver iterative", Assert.Throws<GlmmInputException>(() => ClusterFitter.Check(ClusterData.Formula, new GlmmOptions { Solver = LinearSolver.Iterative })).Message);
         Assert.Contains("crossed", Assert.Throws<GlmmInputException>(() => ClusterFitter.Check("y ~ x + (1 | a) + (1 | b)", new GlmmOptions())).Message);
         Assert.Contains("scale()", Assert.Throws<GlmmInputException>(() => ClusterFitter.Check("y ~ scale(x) + (1 | g)", new GlmmOptions())).Message);
     }

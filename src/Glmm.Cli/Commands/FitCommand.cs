@@ -194,8 +194,8 @@ internal sealed class FitCommand : Command
         if (nagq <= 1 && options.Has(MaxQuadratureWork))
             stderr.WriteLine("glmm: warning: --max-quadrature-work has no effect without --nagq K > 1 (adaptive quadrature)");
         bool onCluster = options.Has(Cluster);
-        if (onCluster && (options.Has(Confint) || options.Has(MarginalOutput.Marginal) || PredictionOutput.FitOptions.Any(options.Has)))
-            throw new GlmmInputException("--cluster fits print the fit only: --confint, --marginal, --predict, --residuals, --ranef-out and --save need the data in one process");
+        if (onCluster && ((options.Has(Confint) && confint != "wald") || options.Has(MarginalOutput.Marginal) || PredictionOutput.FitOptions.Any(options.Has)))
+            throw new GlmmInputException("--cluster fits print the fit (and --confint wald) only: --confint profile|boot, --marginal, --predict, --residuals, --ranef-out and --save need the data in one process");
         var fitOptions = CommonOptions.FitOptions(options, nagq, threads) with
         {
             MaxQuadratureWork = budget,
@@ -216,7 +216,11 @@ internal sealed class FitCommand : Command
         if (onCluster)
         {
             var run = ClusterHooks.Fit ?? throw new GlmmInputException($"--cluster needs the {ClusterHooks.Executable} executable beside glmm");
-            (fit, afterJson, afterText) = run(options, fitOptions, stderr);
+            // The same fit log and progress line as a local fit.
+            bool showClusterFit = !options.Has(Quiet) && (options.Has(Progress) || (!Console.IsErrorRedirected && ReferenceEquals(stderr, Console.Error)));
+            var clusterReporter = new FitProgressReporter(stderr, options.Has(Verbose), showClusterFit);
+            (fit, afterJson, afterText) = run(options, fitOptions, stderr, clusterReporter);
+            clusterReporter.Finish();
         }
         else
         {
