@@ -77,38 +77,6 @@ internal sealed class BlockJacobiPreconditioner : IPreconditioner, IBlockPrecond
         ForEachBlock(z, forward: true, backward: true);
     }
 
-    public void MultiplyFactor(ReadOnlySpan<double> z, Span<double> x)
-    {
-        for (int k = 0; k < _q.Length; k++)
-        {
-            int q = _q[k], qq = q * q;
-            var fk = _factor[k];
-            var ub = _uBase[k];
-            for (int l = 0; l < ub.Length; l++)
-            {
-                int o = ub[l];
-                for (int a = q - 1; a >= 0; a--)
-                {
-                    double s = 0;
-                    for (int b = 0; b <= a; b++) s += fk[l * qq + a * q + b] * z[o + b];
-                    x[o + a] = s;
-                }
-            }
-        }
-    }
-
-    public void SolveFactor(ReadOnlySpan<double> r, Span<double> x)
-    {
-        r.CopyTo(x);
-        ForEachBlock(x, forward: true, backward: false);
-    }
-
-    public void SolveFactorTranspose(ReadOnlySpan<double> z, Span<double> x)
-    {
-        z.CopyTo(x);
-        ForEachBlock(x, forward: false, backward: true);
-    }
-
     /// <summary>x ← L⁻¹x (forward) and/or L'⁻¹x (backward), block by block.</summary>
     private void ForEachBlock(Span<double> x, bool forward, bool backward)
     {

@@ -10,7 +10,7 @@ internal interface ISymmetricOperator
     void Apply(ReadOnlySpan<double> x, Span<double> y);
 }
 
-/// <summary>A symmetric positive-definite preconditioner P = LL' with its square-root factor applied blockwise.</summary>
+/// <summary>A symmetric positive-definite preconditioner P = LL' (its factor's products for blocks of vectors: <see cref="IBlockPreconditioner"/>).</summary>
 internal interface IPreconditioner
 {
     /// <summary>A short name for reports.</summary>
@@ -18,15 +18,6 @@ internal interface IPreconditioner
 
     /// <summary>z = P⁻¹ r.</summary>
     void Solve(ReadOnlySpan<double> r, Span<double> z);
-
-    /// <summary>x = L z̃.</summary>
-    void MultiplyFactor(ReadOnlySpan<double> z, Span<double> x);
-
-    /// <summary>x = L⁻¹ r.</summary>
-    void SolveFactor(ReadOnlySpan<double> r, Span<double> x);
-
-    /// <summary>x = L'⁻¹ z̃ (so that L'⁻¹ z̃ = P⁻¹ L z̃).</summary>
-    void SolveFactorTranspose(ReadOnlySpan<double> z, Span<double> x);
 
     /// <summary>log|P|, exact.</summary>
     double LogDeterminant { get; }
