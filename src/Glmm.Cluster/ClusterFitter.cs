@@ -160,6 +160,17 @@ internal static class ClusterFitter
                 throw new GlmmInputException(FitPreconditions.Prefix + "the Laplace deviance is not finite at the estimates (eta overflowing, or separated fixed effects)");
             criterion.SaveModes();
             var check = Stages.AssessConvergence(criterion, theta, beta, [], re, expensive: false);
+            double deviance = boundary.Deviance;
+            if (gradientStage)
+            {
+                // The Newton polish, as a local fit's: both end at the same optimum although their stage-2 starts differ.
+                var polished = Stages.Polish(criterion, theta, beta, deviance, [], check, criterion.SaveModes, re, control);
+                theta = polished.Theta;
+                beta = polished.Beta;
+                deviance = polished.Deviance;
+                check = polished.Check;
+                evaluations += polished.Evaluations;
+            }
             warnings.AddRange(check.Warnings);
             var covariance = check.BetaCovariance;
             if (covariance is null)
@@ -172,7 +183,7 @@ internal static class ClusterFitter
             // 5. The parts' residuals and conditional modes at the estimates.
             var x = theta.Concat(beta).ToArray();
             var finished = criterion.Gather(i => grains[i].Finish(x), "finishing");
-            var fit = Assemble(sample, fixedNames, scaling, options, theta, beta, covariance, boundary, descriptions, finished,
+            var fit = Assemble(sample, fixedNames, scaling, options, theta, beta, covariance, boundary with { Theta = theta, Deviance = deviance }, descriptions, finished,
                 warnings, check.Converged && warnings.Count == 0, evaluations, criterion.Sweeps + stage1.Sweeps, clock.Elapsed.TotalSeconds, solverReason);
             int workers = criterion.Workers.Distinct(StringComparer.Ordinal).Count();
             return new ClusterFitResult(fit, parts, workers, criterion);

@@ -16,8 +16,9 @@ internal sealed class ConvergenceCheck
     /// <summary>Predicted fall in deviance above which the fit is reported as not converged.</summary>
     public const double DecrementTolerance = 1e-3;
 
-    private ConvergenceCheck(bool converged, List<string> warnings, double[,]? betaCovariance, double decrement, double maxAbsGradient)
+    private ConvergenceCheck(bool converged, List<string> warnings, double[,]? betaCovariance, double decrement, double maxAbsGradient, double[]? newtonStep = null)
     {
+        NewtonStep = newtonStep;
         Converged = converged;
         Warnings = warnings;
         BetaCovariance = betaCovariance;
@@ -30,6 +31,12 @@ internal sealed class ConvergenceCheck
     public double[,]? BetaCovariance { get; }
     public double Decrement { get; }
     public double MaxAbsGradient { get; }
+
+    /// <summary>
+    /// H⁻¹g over all of (θ, β) (0 for the parameters on a bound): x − H⁻¹g is the Newton step's point; null when H is
+    /// not positive definite.
+    /// </summary>
+    public double[]? NewtonStep { get; }
 
     /// <summary>Checks the optimum x0 = (θ, β) of the deviance <paramref name="f"/> (finite-difference gradient and Hessian).</summary>
     public static ConvergenceCheck Run(Func<double[], double> f, double[] theta, double[] beta, RandomEffectsStructure re)
@@ -175,6 +182,8 @@ internal sealed class ConvergenceCheck
                 cov[ja, jb] = 2.0 * inv[a * nf + b];
             }
         }
-        return new ConvergenceCheck(converged, warnings, cov, decrement, maxGrad);
+        var newtonStep = new double[n];
+        for (int a = 0; a < nf; a++) newtonStep[free[a]] = step[a];
+        return new ConvergenceCheck(converged, warnings, cov, decrement, maxGrad, newtonStep);
     }
 }

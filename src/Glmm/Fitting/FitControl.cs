@@ -90,6 +90,18 @@ internal sealed record FitControl
     /// <summary>The step where the Laplace Hessian's diagonal is not positive.</summary>
     public double QuadratureFallbackStep { get; init; } = 1e-4;
 
+    // ---- The Newton polish of the gradient stage ----
+
+    /// <summary>
+    /// Newton decrement ½g'H⁻¹g (deviance units, absolute) above which the gradient stage's optimum is polished by Newton
+    /// steps with the convergence check's Hessian: L-BFGS-B stops on a relative fall of the deviance, which for millions
+    /// of rows leaves the optimum a few 1e-6 deviance units short — and where it stops depends on the start.
+    /// </summary>
+    public double PolishDecrement { get; init; } = 1e-9;
+
+    /// <summary>Newton steps of the polish at most.</summary>
+    public int PolishMaxSteps { get; init; } = 3;
+
     // ---- Boundary check and convergence assessment ----
 
     /// <summary>A diagonal θ below this is tried at 0, and the fit is singular when one stays below it.</summary>

@@ -142,6 +142,25 @@ internal static class Fitter
         if (final.IncludesBeta)
         {
             var check = Stages.AssessConvergence(final, theta, betaAndDispersion, modes.U, re, expensive: factory.Rule is not null);
+            if (final.HasGradient && withDispersion is null && penalized is null && factory.Rule is null)
+            {
+                // The gradient stage's optimum polished by Newton steps with the check's Hessian (as a cluster fit's is).
+                var polished = Stages.Polish(final, theta, beta, boundary.Deviance, modes.U, check, () =>
+                {
+                    modes = ModeState.Capture(final.System);
+                    return modes.U;
+                }, re, control);
+                if (polished.Evaluations > 0 && !ReferenceEquals(polished.Check, check))
+                {
+                    theta = polished.Theta;
+                    beta = polished.Beta;
+                    betaAndDispersion = beta;
+                    boundary = boundary with { Theta = theta, Deviance = polished.Deviance };
+                    covariance = FixedEffectsCovariance.AtEstimates(data, theta, beta, modes.U);
+                    check = polished.Check;
+                }
+                evaluations += polished.Evaluations;
+            }
             warnings.AddRange(check.Warnings);
             converged = check.Converged;
             var betaCovariance = check.BetaCovariance;

@@ -19,6 +19,15 @@ internal sealed record StageResult(double[] Theta, double[] Beta, double Devianc
 /// <param name="Singular">A diagonal θ is (near) 0: the random-effects covariance is singular.</param>
 internal sealed record BoundaryResult(double[] Theta, double Deviance, bool Singular);
 
+/// <summary>The Newton polish's outcome.</summary>
+/// <param name="Theta">θ.</param>
+/// <param name="Beta">β.</param>
+/// <param name="Deviance">The criterion at (θ, β).</param>
+/// <param name="Modes">The modes at (θ, β), as the polish's save function gave them.</param>
+/// <param name="Check">The convergence check at (θ, β).</param>
+/// <param name="Evaluations">The steps' evaluations (the checks' are not counted, as the first check's are not).</param>
+internal sealed record PolishResult(double[] Theta, double[] Beta, double Deviance, double[] Modes, ConvergenceCheck Check, int Evaluations);
+
 /// <summary>
 /// The stages of a maximum-likelihood fit, in the order a fit runs them (lme4's modular.R: mkGlmerDevfun →
 /// optimizeGlmer → updateGlmerDevfun → optimizeGlmer → check.boundary → checkConv):
@@ -295,6 +304,40 @@ internal static class Stages
             return criterion.Evaluate(x);
         };
         return expensive ? ConvergenceCheck.RunEconomical(atMode, theta, beta, re) : ConvergenceCheck.Run(atMode, theta, beta, re);
+    }
+
+    /// <summary>
+    /// The Newton polish of a gradient stage's optimum: while the convergence check's decrement ½g'H⁻¹g exceeds
+    /// <see cref="FitControl.PolishDecrement"/>, a full Newton step with its Hessian (the parameters on a bound left
+    /// where they are), kept when the deviance falls and no diagonal θ changes sign, then the check again at the new point.
+    /// Every fit of the same data then ends at the same optimum to the rounding of the deviance, whatever its start (a
+    /// cluster fit starts stage 2 from one part's stage 1). <paramref name="saveModes"/> captures the criterion's modes
+    /// after an accepted step; <paramref name="modes"/> are those at (θ, β). The criterion's state afterwards is the
+    /// check's last perturbed point, as after <see cref="AssessConvergence"/>.
+    /// </summary>
+    public static PolishResult Polish(ICriterion criterion, double[] theta, double[] beta, double deviance, double[] modes,
+        ConvergenceCheck check, Func<double[]> saveModes, RandomEffectsStructure re, FitControl control)
+    {
+        int nth = theta.Length, n = nth + beta.Length, steps = 0;
+        var x = new double[n];
+        while (steps < control.PolishMaxSteps && check.NewtonStep is { } step && check.Decrement > control.PolishDecrement)
+        {
+            for (int j = 0; j < n; j++) x[j] = (j < nth ? theta[j] : beta[j - nth]) - step[j];
+            bool crosses = false;
+            for (int j = 0; j < nth; j++)
+                if (re.IsDiagonal(j) && theta[j] != 0.0 && (x[j] <= 0.0) != (theta[j] <= 0.0)) crosses = true;
+            if (crosses) break;
+            criterion.RestoreModes(modes);
+            double d = criterion.Evaluate(x);
+            steps++;
+            if (!(d < deviance)) break;
+            theta = x[..nth];
+            beta = x[nth..];
+            deviance = d;
+            modes = saveModes();
+            check = AssessConvergence(criterion, theta, beta, modes, re, expensive: false);
+        }
+        return new PolishResult(theta, beta, deviance, modes, check, steps);
     }
 
     /// <summary>The criterion at θ (β solved inside) or at (θ, β).</summary>
