@@ -112,7 +112,20 @@ public class OutputEqualityTests
             // What needs the rows in one process is refused with one line.
             var stderr = new StringWriter(CultureInfo.InvariantCulture);
             Assert.Equal(2, CommandLine.Run(["fit", "--cluster", "localhost", "--data", parts, "--formula", ClusterData.Formula, "--confint", "profile"], new StringWriter(), stderr));
-            Assert.Contains("--confint profile|boot", stderr.ToString(), StringComparison.Ordinal);
+            Assert.Contains("--confint profile is not available with --cluster", stderr.ToString(), StringComparison.Ordinal);
+            Assert.Single(stderr.ToString().TrimEnd().Split('\n'));
+            foreach (var option in new[] { "--save", "--residuals", "--predict" })
+            {
+                stderr = new StringWriter(CultureInfo.InvariantCulture);
+                Assert.Equal(2, CommandLine.Run(["fit", "--cluster", "localhost", "--data", parts, "--formula", ClusterData.Formula, option, option == "--residuals" ? "pearson" : file], new StringWriter(), stderr));
+                Assert.StartsWith($"glmm: error: {option} is not available with --cluster", stderr.ToString(), StringComparison.Ordinal);
+            }
+
+            // --ranef-out: the same file as a local fit's.
+            string ranefLocal = Path.Combine(whole, "ranef-local.csv"), ranefCluster = Path.Combine(parts, "ranef-cluster.csv");
+            Run(["fit", "--data", file, "--formula", ClusterData.Formula, "--threads", "1", "--ranef-out", ranefLocal]);
+            Run(["fit", "--cluster", "localhost", "--data", parts, "--formula", ClusterData.Formula, "--threads", "1", "--ranef-out", ranefCluster]);
+            AssertTextEqual(File.ReadAllText(ranefLocal).Replace(',', ' '), File.ReadAllText(ranefCluster).Replace(',', ' '));
         }
         finally
         {

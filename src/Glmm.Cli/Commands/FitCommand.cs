@@ -181,6 +181,27 @@ internal sealed class FitCommand : Command
             .Concat(new[] { Cluster, Timeout, ServeCommand.ClusterId })
             .ToArray();
 
+    /// <summary>
+    /// The outputs a cluster fit cannot give, each refused with its reason: the fit, --confint wald and --ranef-out (the
+    /// conditional modes are gathered from the parts) are printed as a local fit prints them.
+    /// </summary>
+    private static void CheckClusterOutputs(ParsedOptions options, string? confint)
+    {
+        if (options.Has(Confint) && confint != "wald")
+            throw new GlmmInputException($"--confint {confint} is not available with --cluster: its refits need the data in one process; --confint wald is");
+        if (options.Has(MarginalOutput.Marginal))
+            throw new GlmmInputException("--marginal is not available with --cluster: it averages over the rows, which stay on the workers");
+        foreach (var o in PredictionOutput.FitOptions)
+        {
+            if (o == PredictionOutput.RanefOut || !options.Has(o)) continue;
+            string why = o == PredictionOutput.Save
+                ? "the saved model's conditional modes are not gathered by level on the coordinator"
+                : o == PredictionOutput.Residuals ? "the residuals are per row, and the rows stay on the workers"
+                : "predictions need the saved model, which a cluster fit does not make";
+            throw new GlmmInputException($"--{o.Name} is not available with --cluster: {why}; fit on one machine for it (--ranef-out is available)");
+        }
+    }
+
     public override int Execute(ParsedOptions options, TextWriter stdout, TextWriter stderr)
     {
         options.Require(CommonOptions.Data);
@@ -194,8 +215,7 @@ internal sealed class FitCommand : Command
         if (nagq <= 1 && options.Has(MaxQuadratureWork))
             stderr.WriteLine("glmm: warning: --max-quadrature-work has no effect without --nagq K > 1 (adaptive quadrature)");
         bool onCluster = options.Has(Cluster);
-        if (onCluster && ((options.Has(Confint) && confint != "wald") || options.Has(MarginalOutput.Marginal) || PredictionOutput.FitOptions.Any(options.Has)))
-            throw new GlmmInputException("--cluster fits print the fit (and --confint wald) only: --confint profile|boot, --marginal, --predict, --residuals, --ranef-out and --save need the data in one process");
+        if (onCluster) CheckClusterOutputs(options, confint);
         var fitOptions = CommonOptions.FitOptions(options, nagq, threads) with
         {
             MaxQuadratureWork = budget,
@@ -221,6 +241,8 @@ internal sealed class FitCommand : Command
             var clusterReporter = new FitProgressReporter(stderr, options.Has(Verbose), showClusterFit);
             (fit, afterJson, afterText) = run(options, fitOptions, stderr, clusterReporter);
             clusterReporter.Finish();
+            // --ranef-out, from the conditional modes gathered from the parts (the other per-row outputs are refused above).
+            PredictionOutput.AfterFit(options, fit, stderr);
         }
         else
         {
