@@ -46,7 +46,7 @@ if [ ! -f "$out/local.json" ]; then
   /usr/bin/time -f "%M" -o "$out/local.rss" "${glmm[@]}" fit --data "$out/data.csv" --formula "$formula" --format json --threads "$threads" >"$out/local.json"
   echo "$(echo "$(now) - $t0" | bc)" >"$out/local.seconds"
 fi
-log "single-process fit: $(cat "$out/local.seconds") s, peak $(($(cat "$out/local.rss") / 1024)) MB"
+log "single-process fit: $(cat "$out/local.seconds") s, peak $(($(tail -n 1 "$out/local.rss") / 1024)) MB"
 
 start_membership() {
   case "$membership" in
@@ -63,7 +63,7 @@ start_membership() {
 
 echo "| configuration | wall time (s) | peak memory per process (MB) | evaluations | per evaluation at the coordinator (ms) | of it the slowest part's compute (ms) | retries | logLik | equal to the single-process fit |"
 echo "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |"
-echo "| single process | $(cat "$out/local.seconds") | $(($(cat "$out/local.rss") / 1024)) | $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['evaluations'])" "$out/local.json") | | | | $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['logLik'])" "$out/local.json") | |"
+echo "| single process | $(cat "$out/local.seconds") | $(($(tail -n 1 "$out/local.rss") / 1024)) | $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['evaluations'])" "$out/local.json") | | | | $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['logLik'])" "$out/local.json") | |"
 for n in $counts; do
   start_membership
   cid="scale$n$RANDOM"
@@ -90,7 +90,7 @@ for n in $counts; do
   for k in $(seq 0 $((n - 1))); do
     if [ -n "$killed" ] && [ "$k" = $((n - 1)) ]; then mem="$mem $killed (killed);"; else mem="$mem worker$k: $(hwm "${pids[$k]}");"; fi
   done
-  mem="$mem coordinator: $(($(cat "$out/w$n-coordinator.rss") / 1024))"
+  mem="$mem coordinator: $(($(tail -n 1 "$out/w$n-coordinator.rss") / 1024))"
   for k in $(seq 0 $((n - 1))); do kill -TERM "${pids[$k]}" 2>/dev/null || true; done
   for k in $(seq 0 $((n - 1))); do wait "${pids[$k]}" 2>/dev/null || true; done
   pids=()

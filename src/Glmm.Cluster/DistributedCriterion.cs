@@ -20,6 +20,7 @@ internal sealed class DistributedCriterion : ICriterion
     private readonly TextWriter? _log;
     private readonly string[] _worker;
     private readonly int[] _sweeps;
+    private readonly bool[] _placing;
     private readonly int _nth;
     private bool _restoreNext;
 
@@ -40,6 +41,7 @@ internal sealed class DistributedCriterion : ICriterion
         _worker = new string[grains.Length];
         Array.Fill(_worker, "?");
         _sweeps = new int[grains.Length];
+        _placing = new bool[grains.Length];
     }
 
     /// <summary>
@@ -131,6 +133,9 @@ internal sealed class DistributedCriterion : ICriterion
     private async Task<PartialEvaluation> EvaluateOne(int i, EvaluationRequest request)
     {
         var r = await _grains[i].Evaluate(request).ConfigureAwait(false);
+        // Where it runs now (a reactivation after its worker died): the membership check follows that worker from here.
+        Volatile.Write(ref _worker[i], r.Worker);
+        Volatile.Write(ref _placing[i], false);
         if (!r.Loaded)
         {
             // A new activation (its worker left or died): load the part and ask again.
@@ -160,13 +165,21 @@ internal sealed class DistributedCriterion : ICriterion
             for (int k = 0; k < pending.Count; k++)
             {
                 int i = pending[k];
-                if (tasks[k].IsCompletedSuccessfully) { results[i] = tasks[k].Result; continue; }
+                if (tasks[k].IsCompletedSuccessfully)
+                {
+                    results[i] = tasks[k].Result;
+                    _placing[i] = false;
+                    continue;
+                }
                 failed.Add(i);
                 if (!tasks[k].IsCompleted)
                 {
                     // Its worker left the cluster: the late answer is dropped (it cannot come from a dead worker).
                     tasks[k].ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
                     reason = $"partition {i} (worker {_worker[i]}) lost its worker, which left the cluster, while {what}";
+                    // Until its new activation answers, its last worker is the dead one: the retry must not be judged lost by it
+                    // (reloading a large part takes longer than a membership poll); it waits for the answer or the timeout.
+                    _placing[i] = true;
                     _log?.WriteLine($"glmm: warning: {reason}; {(attempt < Attempts ? "retrying" : "giving up")}");
                     continue;
                 }
@@ -211,11 +224,16 @@ internal sealed class DistributedCriterion : ICriterion
             if (active is null || active.Count == 0) continue;
             bool lost = false;
             for (int k = 0; k < tasks.Length; k++)
-                if (!tasks[k].IsCompleted && _worker[pending[k]] != "?" && !active.Contains(_worker[pending[k]])) lost = true;
+            {
+                int i = pending[k];
+                string worker = Volatile.Read(ref _worker[i]);
+                if (!tasks[k].IsCompleted && !Volatile.Read(ref _placing[i]) && worker != "?" && !active.Contains(worker)) lost = true;
+            }
             if (!lost) continue;
             // Let the partitions on live workers finish this round; those on the lost worker are retried.
             for (int k = 0; k < tasks.Length; k++)
-                if (!tasks[k].IsCompleted && active.Contains(_worker[pending[k]])) WaitQuietly(tasks[k], Timeout.InfiniteTimeSpan);
+                if (!tasks[k].IsCompleted && (Volatile.Read(ref _placing[pending[k]]) || active.Contains(Volatile.Read(ref _worker[pending[k]]))))
+                    WaitQuietly(tasks[k], Timeout.InfiniteTimeSpan);
             return true;
         }
         return false;
