@@ -135,7 +135,8 @@ internal static class Fitter
         if (!double.IsFinite(boundary.Deviance) || beta.Any(b => !double.IsFinite(b)))
             throw new GlmmInputException(FitPreconditions.Diagnose(model, options.Family, final.System.Eta));
 
-        var covariance = FixedEffectsCovariance.AtEstimates(data, theta, beta, modes.U);
+        // β's covariance from the bordered PIRLS factor at the estimates, unless the Hessian's is used (computed below).
+        double[,]? covariance = null;
         var covarianceSource = CovarianceSource.Pirls;
         bool converged = true;
         double logDispersionVariance = double.NaN;
@@ -185,6 +186,7 @@ internal static class Fitter
             withDispersion.SetLogDispersion(logDispersion);
             withDispersion.RestoreModes(modes.U);
         }
+        covariance ??= FixedEffectsCovariance.AtEstimates(data, theta, beta, modes.U);
 
         return FitAssembler.Assemble(new FitState
         {

@@ -129,6 +129,12 @@ internal sealed class PenalizedSystem
     /// <summary>Passes over the data that built the system (μ, weights, factor) since construction.</summary>
     public int Sweeps { get; private set; }
 
+    /// <summary>Passes over the data by <see cref="Gradient"/> (the gradient only, the factor kept) since construction.</summary>
+    public int GradientPasses { get; private set; }
+
+    /// <summary>True when <see cref="Factor"/> holds the factor of the last successful <see cref="Build"/>.</summary>
+    public bool FactorValid { get; private set; }
+
     /// <summary>Σ deviance residuals at the last build.</summary>
     public double Deviance { get; private set; }
 
@@ -371,6 +377,7 @@ internal sealed class PenalizedSystem
     public double Build(bool computeEta = false)
     {
         Sweeps++;
+        FactorValid = false;
         var d = _d;
         var chol = _chol;
         int m = chol.DenseSize, chunks = _chunkStart.Length - 1;
@@ -417,7 +424,117 @@ internal sealed class PenalizedSystem
         Deviance = dev;
         SquaredLengthU = DenseCholesky.Dot(_u, _u);
         bool ok = chunks == 1 ? chol.Factor() : chol.Factor(_chunkStart, _chunkDense, _parallel);
+        FactorValid = ok;
         return ok ? dev + SquaredLengthU : double.PositiveInfinity;
+    }
+
+    /// <summary>
+    /// True when one factorisation costs far more than a pass over the rows (a dense or widely filled C, e.g. crossed
+    /// factors with many levels): then PIRLS reuses a factor for several steps (<see cref="Gradient"/>) rather than
+    /// refactoring after each step.
+    /// </summary>
+    public bool FactorIsExpensive => _chol.FactorFlops > ExpensiveFactorPerRow * _d.N && _chol.FactorFlops > ExpensiveFactor;
+
+    /// <summary>Multiply-adds per row above which a factorisation counts as expensive (with <see cref="ExpensiveFactor"/>).</summary>
+    private const double ExpensiveFactorPerRow = 50;
+
+    /// <summary>Multiply-adds of a factorisation below which it never counts as expensive.</summary>
+    private const double ExpensiveFactor = 1e7;
+
+    /// <summary>
+    /// One pass over the rows at the current u and β (η recomputed when <paramref name="computeEta"/>): μ, the scores
+    /// and the gradient of −½ × penalized deviance into the right-hand side, leaving the factor of the last
+    /// <see cref="Build"/> as it is, so that <see cref="NewtonIncrement"/> then gives a chord step (the last factor's
+    /// curvature with the current gradient). Returns the penalized deviance (+∞ when μ is invalid).
+    /// </summary>
+    public double Gradient(bool computeEta)
+    {
+        GradientPasses++;
+        var d = _d;
+        int m = _chol.DenseSize, chunks = _chunkStart.Length - 1;
+        if (computeEta && d.QRest > 0) DenseEffects(_u);
+        if (chunks == 1) _chunkDev[0] = GradientChunk(0, computeEta);
+        else Parallel.For(0, chunks, _parallel, c => _chunkDev[c] = GradientChunk(c, computeEta));
+        double dev = 0;
+        for (int c = 0; c < chunks; c++) dev += _chunkDev[c];
+        if (!double.IsFinite(dev)) return double.PositiveInfinity;
+        int q0Total = d.Q0Total;
+        var gDense = _grad.AsSpan(q0Total, m);
+        gDense.Clear();
+        for (int c = 0; c < chunks; c++)
+        {
+            var g = _chunkGrad.AsSpan(c * m, m);
+            for (int j = 0; j < m; j++) gDense[j] += g[j];
+        }
+        for (int j = 0; j < d.DenseRandom; j++) gDense[j] -= _u[q0Total + j];
+        return dev + DenseCholesky.Dot(_u, _u);
+    }
+
+    /// <summary>The rows of chunk c for <see cref="Gradient"/>: per level g_l = Λ₀'Σ r z − u_l, the dense part per chunk.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private double GradientChunk(int c, bool computeEta)
+    {
+        var d = _d;
+        var family = d.Family;
+        int q0 = d.QBlock, m = _chol.DenseSize, p = d.P, pin = _withFixed ? p : 0, qRest = d.QRest, denseRandom = d.DenseRandom;
+        int rowFrom = d.ClusterStart[_chunkStart[c]], rowTo = d.ClusterStart[_chunkStart[c + 1]], rows = rowTo - rowFrom;
+        if (computeEta) ComputeEtaChunk(c, _u, _beta, _eta);
+        double dev = family.IrlsRows(d.Y.Slice(rowFrom, rows), d.Weights.Slice(rowFrom, rows), _eta.AsSpan(rowFrom, rows),
+            _mu.AsSpan(rowFrom, rows), _w.AsSpan(rowFrom, rows), _r.AsSpan(rowFrom, rows));
+        var gDense = _chunkGrad.AsSpan(c * m, m);
+        gDense.Clear();
+        Span<double> rz = stackalloc double[q0];
+        Span<double> a = stackalloc double[q0 + qRest];
+        var zb = d.ZBlock;
+        var x = d.X;
+        var zAll = d.AllZ;
+        var clusterStart = d.ClusterStart;
+        var levelCellStart = d.LevelCellStart;
+        var cellStart = d.CellStart;
+        var cellDense = d.CellDense;
+        var v = d.Covariates;
+        int width = d.CovariateWidth;
+        var l0 = _l0;
+        for (int l = _chunkStart[c]; l < _chunkStart[c + 1]; l++)
+        {
+            rz.Clear();
+            if (qRest == 0)
+            {
+                for (int i = clusterStart[l]; i < clusterStart[l + 1]; i++)
+                {
+                    double ri = _r[i];
+                    var z = zb.Slice(i * q0, q0);
+                    for (int s = 0; s < q0; s++) rz[s] += ri * z[s];
+                    var xi = x.Slice(i * p, pin);
+                    for (int j = 0; j < xi.Length; j++) gDense[denseRandom + j] += ri * xi[j];
+                }
+            }
+            else
+            {
+                for (int cell = levelCellStart[l]; cell < levelCellStart[l + 1]; cell++)
+                {
+                    var dense = cellDense.Slice(cell * qRest, qRest);
+                    for (int i = cellStart[cell]; i < cellStart[cell + 1]; i++)
+                    {
+                        double ri = _r[i];
+                        var vi = v.Slice(i * width, width);
+                        for (int s = 0; s < q0; s++) rz[s] += ri * vi[s];
+                        for (int k = d.BlockTerms, o = q0; k < _q.Length; o += _q[k], k++) TermDesign(k, i, a.Slice(o, _q[k]), zAll);
+                        for (int e = 0; e < qRest; e++) gDense[dense[e]] += ri * a[q0 + e];
+                        var xi = vi.Slice(q0 + qRest, pin);
+                        for (int j = 0; j < xi.Length; j++) gDense[denseRandom + j] += ri * xi[j];
+                    }
+                }
+            }
+            var gl = _grad.AsSpan(l * q0, q0);
+            for (int s = 0; s < q0; s++)
+            {
+                double gs = 0;
+                for (int r = s; r < q0; r++) gs += l0[r * q0 + s] * rz[r];
+                gl[s] = gs - _u[l * q0 + s];
+            }
+        }
+        return dev;
     }
 
     /// <summary>

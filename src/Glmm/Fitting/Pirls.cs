@@ -47,9 +47,19 @@ internal sealed class Pirls
         ScoringOnly,
     }
 
+    /// <summary>Chord steps after one factorisation at most (each one pass over the rows and one solve).</summary>
+    private const int MaxChordSteps = 8;
+    /// <summary>A chord step continues while the decrement shrinks at least by this factor (the error by its square root).</summary>
+    private const double ChordContraction = 1e-2;
+    /// <summary>Relative decrement below which chord steps that stop shrinking it have reached the rounding floor.</summary>
+    private const double ChordFloor = 1e-20;
+
     private readonly PenalizedSystem _system;
     private readonly Curvature _laplaceCurvature;
     private readonly bool _canonical;
+    /// <summary>Reuse a factor for chord steps (a canonical link, where W is the Hessian, and an expensive factor).</summary>
+    private readonly bool _reuseFactor;
+    private readonly double[] _uSaved, _betaSaved;
 
     /// <param name="data">The engine layout.</param>
     /// <param name="withFixed">Solve for β with u (stage 1) rather than take it as given.</param>
@@ -57,11 +67,17 @@ internal sealed class Pirls
     /// <param name="observedInformation">The factor at the mode, whose log-determinant enters the Laplace deviance,
     /// carries the observed information (exact Laplace, glmmTMB) rather than the expected one (lme4); they differ for
     /// non-canonical links only.</param>
-    public Pirls(EngineLayout data, bool withFixed, int threads = 0, bool observedInformation = true)
+    /// <param name="reuseFactor">Reuse a factor for chord steps: by default when the link is canonical and a factorisation
+    /// costs far more than a pass over the rows (<see cref="PenalizedSystem.FactorIsExpensive"/>); false for plain Newton
+    /// steps, true to force it (canonical links only).</param>
+    public Pirls(EngineLayout data, bool withFixed, int threads = 0, bool observedInformation = true, bool? reuseFactor = null)
     {
         _system = new PenalizedSystem(data, withFixed, threads);
         _canonical = data.Family.IsCanonical;
         _laplaceCurvature = observedInformation && !_canonical ? Curvature.Observed : Curvature.Expected;
+        _reuseFactor = _canonical && (reuseFactor ?? _system.FactorIsExpensive);
+        _uSaved = _reuseFactor ? new double[data.TotalRandom] : [];
+        _betaSaved = _reuseFactor ? new double[data.P] : [];
     }
 
     /// <summary>The system at the last state (η, μ, weights, factor).</summary>
@@ -139,6 +155,8 @@ internal sealed class Pirls
         Iterations = 0;
         sys.Curvature = Curvature.Expected;
         sys.ComputeEta();
+        // An expensive factor: first chord steps with the factor of the last solve (a nearby point) as the curvature.
+        double previous = _reuseFactor && sys.FactorValid ? ChordSteps(etaCurrent: true) : double.PositiveInfinity;
         double pdev = sys.Build();
         if (!double.IsFinite(pdev))
         {
@@ -149,7 +167,6 @@ internal sealed class Pirls
             if (!double.IsFinite(pdev)) return double.PositiveInfinity;
         }
         var phase = _canonical ? Phase.Newton : Phase.Scoring;
-        double previous = double.PositiveInfinity;
         var fallback = FallbackModes;
         FallbackModes = null;
         while (true)
@@ -206,7 +223,14 @@ internal sealed class Pirls
                 Converged = decrement <= ConvergedAnyway * scale;
                 break;
             }
-            pdev = sys.Build(computeEta: smallStep);
+            if (_reuseFactor)
+            {
+                // Chord steps with the factor at hand to the rounding floor, so that the next factorisation confirms the mode.
+                double chord = ChordSteps(etaCurrent: !smallStep);
+                if (double.IsFinite(chord)) previous = chord;
+                pdev = sys.Build();
+            }
+            else pdev = sys.Build(computeEta: smallStep);
             if (!double.IsFinite(pdev))
             {
                 if (sys.Curvature != Curvature.Observed) return double.PositiveInfinity;
@@ -230,6 +254,44 @@ internal sealed class Pirls
         }
         LogDetL = sys.LogDetRandom();
         return LaplaceDeviance;
+    }
+
+    /// <summary>
+    /// Chord steps: the gradient at the current point (one pass over the rows) solved with the factor of the last build,
+    /// taken whole while the penalized deviance does not rise and the decrement shrinks by <see cref="ChordContraction"/>
+    /// per step (a step whose point raises it is undone). Leaves η at the current point. Returns the last decrement (its
+    /// estimate with the old factor) when it is at the rounding floor, which the next build's decrement is then compared
+    /// with, else +∞.
+    /// </summary>
+    private double ChordSteps(bool etaCurrent)
+    {
+        var sys = _system;
+        double pdev = sys.Gradient(computeEta: !etaCurrent);
+        if (!double.IsFinite(pdev)) return double.PositiveInfinity;
+        double scale = 1.0 + Math.Abs(pdev), last = double.PositiveInfinity;
+        for (int j = 0; ; j++)
+        {
+            double decrement = sys.NewtonIncrement();
+            if (!double.IsFinite(decrement)) { last = double.PositiveInfinity; break; }
+            bool stop = decrement <= Tolerance * scale || decrement > ChordContraction * last || j == MaxChordSteps;
+            last = decrement;
+            if (stop) break;
+            sys.U.CopyTo(_uSaved, 0);
+            sys.Beta.CopyTo(_betaSaved, 0);
+            sys.Trial(1.0, skipDeviance: true);
+            sys.AcceptTrial(withEta: false);
+            double next = sys.Gradient(computeEta: true);
+            if (!(next <= pdev + AcceptSlack * scale))
+            {
+                sys.SetModes(_uSaved);
+                sys.SetBeta(_betaSaved);
+                sys.ComputeEta();
+                break;
+            }
+            pdev = next;
+        }
+        // Chord steps shrink the error linearly: one that stalls above ChordFloor has a poor factor, not the rounding floor.
+        return last <= ChordFloor * scale ? last : double.PositiveInfinity;
     }
 
     /// <summary>
