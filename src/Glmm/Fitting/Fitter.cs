@@ -157,7 +157,6 @@ internal static class Fitter
                     beta = polished.Beta;
                     betaAndDispersion = beta;
                     boundary = boundary with { Theta = theta, Deviance = polished.Deviance };
-                    covariance = FixedEffectsCovariance.AtEstimates(data, theta, beta, modes.U);
                     check = polished.Check;
                 }
                 evaluations += polished.Evaluations;
