@@ -149,6 +149,30 @@ public class IterativeLaplaceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AutoChoosesTheIterativeSolverWhenTheDenseBlockDominates()
+    {
+        // 10,000 rows over 2,000 × 1,000 crossed levels: the dense block's 3.3e8 multiply-adds are 16,700 per
+        // non-zero of Z, above the ratio; with 100 levels of b, 17 per non-zero, below it.
+        DataTable Crossed(int levelsB)
+        {
+            var rng = new Random(5);
+            var sb = new System.Text.StringBuilder("y,x,a,b\n");
+            for (int i = 0; i < 10000; i++)
+                sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"{rng.Next(2)},{rng.NextDouble():R},a{i % 2000},b{rng.Next(levelsB)}\n");
+            string path = Path.Combine(Path.GetTempPath(), $"glmm_auto_{levelsB}_{Environment.ProcessId}.csv");
+            File.WriteAllText(path, sb.ToString());
+            try { return CsvTableReader.Read(path); }
+            finally { File.Delete(path); }
+        }
+        var options = new GlmmOptions();
+        var (large, why) = SolverChoice.Choose(Layout(Crossed(1000), "y ~ x + (1 | a) + (1 | b)"), options);
+        Assert.Equal(LinearSolver.Iterative, large);
+        Assert.Contains("at least 10000", why);
+        var (small, _) = SolverChoice.Choose(Layout(Crossed(100), "y ~ x + (1 | a) + (1 | b)"), options);
+        Assert.Equal(LinearSolver.Cholesky, small);
+    }
+
+    [Fact]
     public void LanczosQuadratureOfASmallMatrixIsExactWithAFullBasis()
     {
         // A tridiagonal T's e1' log(T) e1 against the dense eigen-decomposition.
