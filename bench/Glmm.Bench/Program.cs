@@ -61,6 +61,12 @@ internal static class Program
             SweepTime.Run(args[1], args[2], args[3], args.Length > 4 && args[4].Length > 0 ? args[4] : null, 21);
             return 0;
         }
+        if (args.Length >= 4 && args[0] == "preconditioners")
+        {
+            var theta = args[3].Split(',').Select(t => double.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+            PreconditionerStudy.Run(args[1], args[2], theta, args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 4);
+            return 0;
+        }
         if (args.Length == 3 && args[0] == "convert")
         {
             FormatConversion.Convert(args[1], args[2]);
@@ -71,7 +77,7 @@ internal static class Program
             FormatConversion.ReadTimes(args[1..]);
             return 0;
         }
-        Console.Error.WriteLine("usage: Glmm.Bench generate DIR | random-slopes OUT.csv CLUSTERS SIZE SEED | convert IN.csv OUT.{tsv,csv.gz,parquet,arrow} | read-time FILE... | reml-study OUTPUT.md [REPLICATES] | sweep DATA FORMULA FAMILY [LINK]");
+        Console.Error.WriteLine("usage: Glmm.Bench generate DIR | random-slopes OUT.csv CLUSTERS SIZE SEED | convert IN.csv OUT.{tsv,csv.gz,parquet,arrow} | read-time FILE... | reml-study OUTPUT.md [REPLICATES] | sweep DATA FORMULA FAMILY [LINK] | preconditioners DATA FORMULA THETA,... [SOLVES]");
         return 2;
     }
 }

@@ -96,6 +96,7 @@ internal static class IterativeFitter
         Model.RandomEffectsStructure re, FitControl control)
     {
         int evaluations = 0;
+        double[]? scale = null;
         if (criterion.Probes > SearchProbes)
         {
             criterion.ActiveProbes = SearchProbes;
@@ -106,10 +107,21 @@ internal static class IterativeFitter
             {
                 theta0 = search.Theta;
                 beta0 = search.Beta;
+                // The full criterion's units of (θ, β) at the search's optimum, from the search's probes (they change the
+                // curvature by their Monte Carlo error only): the θ curvature's evaluations at a quarter of the cost.
+                criterion.ActiveProbes = SearchProbes;
+                var y = theta0.Concat(beta0).ToArray();
+                var g = new double[y.Length];
+                if (double.IsFinite(criterion.Evaluate(y, g)))
+                {
+                    scale = Stages.CoordinateScale(criterion, y, g, GlmCurvature(data, beta0), theta0.Length, control);
+                    evaluations += theta0.Length + 1;
+                }
+                criterion.ActiveProbes = criterion.Probes;
             }
-            evaluations = search.Evaluations;
+            evaluations += search.Evaluations;
         }
-        var estimate = Stages.Stage2Gradient(criterion, theta0, beta0, GlmCurvature(data, beta0), re, control);
+        var estimate = Stages.Stage2Gradient(criterion, theta0, beta0, GlmCurvature(data, beta0), re, control, scale);
         return estimate with { Evaluations = estimate.Evaluations + evaluations };
     }
 

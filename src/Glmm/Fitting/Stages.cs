@@ -70,10 +70,11 @@ internal static class Stages
     /// forward differences of the gradient — and each iteration's step at most <see cref="FitControl.Stage2MaxStep"/>
     /// long in those units, without bounds: the deviance is unchanged when a column of a factor T
     /// changes sign, and for a scalar term its gradient vanishes at θ = 0, so a bound at 0 would stall the search;
-    /// signs are normalised afterwards.
+    /// signs are normalised afterwards. With <paramref name="scale"/> (<see cref="CoordinateScale"/> from elsewhere) those
+    /// units are taken as given and the θ curvature's evaluations are skipped.
     /// </summary>
     public static StageResult Stage2Gradient(ICriterion criterion, double[] theta0, double[] beta0, double[] betaHessianDiagonal,
-        RandomEffectsStructure re, FitControl control)
+        RandomEffectsStructure re, FitControl control, double[]? scale = null)
     {
         int nth = theta0.Length, p = beta0.Length, n = nth + p;
         var y0 = theta0.Concat(beta0).ToArray();
@@ -84,26 +85,14 @@ internal static class Stages
         for (int j = 0; j < nth; j++)
             if (re.IsDiagonal(j) && Math.Abs(y0[j]) < control.GradientStartInside) y0[j] = control.GradientStartInsideValue;
         var g0 = new double[n];
-        var gh = new double[n];
         double f0 = criterion.Evaluate(y0, g0);
-        var scale = new double[n];
-        for (int j = 0; j < n; j++)
+        int evaluations = 1;
+        if (scale is not null && scale.Length != n) throw new ArgumentException("one scale per coordinate", nameof(scale));
+        if (scale is null)
         {
-            double hjj;
-            if (j < nth)
-            {
-                double h = control.ThetaCurvatureStep;
-                var yh = (double[])y0.Clone();
-                yh[j] += h;
-                double f = criterion.Evaluate(yh, gh);
-                hjj = double.IsFinite(f) ? (gh[j] - g0[j]) / h : double.NaN;
-            }
-            else hjj = betaHessianDiagonal[j - nth];
-            // Where the deviance is concave at the start (a variance far above its estimate: D grows like log σ²),
-            // the magnitude of the curvature still gives the coordinate's natural unit.
-            scale[j] = hjj != 0 && double.IsFinite(hjj) ? 1.0 / Math.Sqrt(Math.Abs(hjj)) : 1.0;
+            scale = CoordinateScale(criterion, y0, g0, betaHessianDiagonal, nth, control);
+            evaluations += nth;
         }
-        int evaluations = nth + 1;
         var x = new double[n];
         var gx = new double[n];
         bool first = true;
@@ -135,6 +124,35 @@ internal static class Stages
         for (int j = 0; j < p; j++) beta[j] = y0[nth + j] + scale[nth + j] * result.X[nth + j];
         re.NormalizeThetaSigns(theta);
         return new StageResult(theta, beta, result.Value, result.Converged, evaluations, result.Message);
+    }
+
+    /// <summary>
+    /// Stage 2's units of (θ, β) at <paramref name="y0"/> (where the criterion's gradient is <paramref name="g0"/>):
+    /// 1/√|diagonal Hessian entry|, θ's by forward differences of the gradient (one evaluation each), β's from
+    /// <paramref name="betaHessianDiagonal"/>.
+    /// </summary>
+    public static double[] CoordinateScale(ICriterion criterion, double[] y0, double[] g0, double[] betaHessianDiagonal, int nth, FitControl control)
+    {
+        int n = y0.Length;
+        var scale = new double[n];
+        var gh = new double[n];
+        for (int j = 0; j < n; j++)
+        {
+            double hjj;
+            if (j < nth)
+            {
+                double h = control.ThetaCurvatureStep;
+                var yh = (double[])y0.Clone();
+                yh[j] += h;
+                double f = criterion.Evaluate(yh, gh);
+                hjj = double.IsFinite(f) ? (gh[j] - g0[j]) / h : double.NaN;
+            }
+            else hjj = betaHessianDiagonal[j - nth];
+            // Where the deviance is concave at the start (a variance far above its estimate: D grows like log σ²),
+            // the magnitude of the curvature still gives the coordinate's natural unit.
+            scale[j] = hjj != 0 && double.IsFinite(hjj) ? 1.0 / Math.Sqrt(Math.Abs(hjj)) : 1.0;
+        }
+        return scale;
     }
 
     /// <summary>

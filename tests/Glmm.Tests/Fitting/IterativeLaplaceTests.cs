@@ -106,14 +106,15 @@ public class IterativeLaplaceTests(ITestOutputHelper output)
     public void SameResultWhateverTheThreadCount()
     {
         var table = Fixture("crossed_slopes.csv");
-        var one = GlmmModel.Fit(Slopes, table, new GlmmOptions { Solver = LinearSolver.Iterative, Threads = 1, Probes = 16 });
-        var two = GlmmModel.Fit(Slopes, table, new GlmmOptions { Solver = LinearSolver.Iterative, Threads = 2, Probes = 16 });
+        // 32 probes: the 16-probe search, its scale at the search's optimum, then the full criterion.
+        var one = GlmmModel.Fit(Slopes, table, new GlmmOptions { Solver = LinearSolver.Iterative, Threads = 1, Probes = 32 });
+        var two = GlmmModel.Fit(Slopes, table, new GlmmOptions { Solver = LinearSolver.Iterative, Threads = 2, Probes = 32 });
         Assert.Equal(one.LogLik, two.LogLik);
         Assert.Equal(one.Beta, two.Beta);
         Assert.Equal(one.Theta, two.Theta);
         Assert.Equal(one.Iterative!.LogLikMonteCarloError, two.Iterative!.LogLikMonteCarloError);
         // Another seed, other probes: a different (but close) estimate.
-        var other = GlmmModel.Fit(Slopes, table, new GlmmOptions { Solver = LinearSolver.Iterative, Threads = 1, Probes = 16, ProbeSeed = 7 });
+        var other = GlmmModel.Fit(Slopes, table, new GlmmOptions { Solver = LinearSolver.Iterative, Threads = 1, Probes = 32, ProbeSeed = 7 });
         Assert.NotEqual(one.LogLik, other.LogLik);
         Assert.True(Math.Abs(one.LogLik - other.LogLik) < 0.5);
     }
@@ -146,6 +147,30 @@ public class IterativeLaplaceTests(ITestOutputHelper output)
         Assert.Equal(LinearSolver.Cholesky, fit.Solver);
         Assert.Contains("auto: the exact factor's dense block is", fit.SolverReason);
         Assert.Null(fit.Iterative);
+    }
+
+    [Fact]
+    public void AutoChoosesTheIterativeSolverWhenTheDenseBlockDominates()
+    {
+        // 10,000 rows over 2,000 × 1,000 crossed levels: the dense block's 3.3e8 multiply-adds are 16,700 per
+        // non-zero of Z, above the ratio; with 100 levels of b, 17 per non-zero, below it.
+        DataTable Crossed(int levelsB)
+        {
+            var rng = new Random(5);
+            var sb = new System.Text.StringBuilder("y,x,a,b\n");
+            for (int i = 0; i < 10000; i++)
+                sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"{rng.Next(2)},{rng.NextDouble():R},a{i % 2000},b{rng.Next(levelsB)}\n");
+            string path = Path.Combine(Path.GetTempPath(), $"glmm_auto_{levelsB}_{Environment.ProcessId}.csv");
+            File.WriteAllText(path, sb.ToString());
+            try { return CsvTableReader.Read(path); }
+            finally { File.Delete(path); }
+        }
+        var options = new GlmmOptions();
+        var (large, why) = SolverChoice.Choose(Layout(Crossed(1000), "y ~ x + (1 | a) + (1 | b)"), options);
+        Assert.Equal(LinearSolver.Iterative, large);
+        Assert.Contains("at least 10000", why);
+        var (small, _) = SolverChoice.Choose(Layout(Crossed(100), "y ~ x + (1 | a) + (1 | b)"), options);
+        Assert.Equal(LinearSolver.Cholesky, small);
     }
 
     [Fact]

@@ -43,6 +43,8 @@ internal sealed class IterativeLaplaceCriterion : ICriterion
         _n = layout.N;
         Dimension = _nth + _p;
         _lower = new double[Dimension];
+        _lastX = new double[Dimension];
+        _lastGradient = new double[Dimension];
         for (int j = 0; j < Dimension; j++) _lower[j] = j < _nth ? layout.Random.LowerBounds[j] : double.NegativeInfinity;
         Probes = probes;
         _activeProbes = probes;
@@ -101,7 +103,11 @@ internal sealed class IterativeLaplaceCriterion : ICriterion
     public int ActiveProbes
     {
         get => _activeProbes;
-        set => _activeProbes = value >= 2 && value <= Probes ? value : throw new ArgumentOutOfRangeException(nameof(value));
+        set
+        {
+            _activeProbes = value >= 2 && value <= Probes ? value : throw new ArgumentOutOfRangeException(nameof(value));
+            _hasLast = false;
+        }
     }
 
     private int _activeProbes;
@@ -138,11 +144,40 @@ internal sealed class IterativeLaplaceCriterion : ICriterion
 
     public double[] SaveModes() => (double[])_sys.U.Clone();
 
-    public void RestoreModes(ReadOnlySpan<double> u) => _sys.SetModes(u);
+    public void RestoreModes(ReadOnlySpan<double> u)
+    {
+        // Modes other than those of the last evaluation make its cached value stale.
+        if (!u.SequenceEqual(_sys.U)) _hasLast = false;
+        _sys.SetModes(u);
+    }
 
-    public double Evaluate(ReadOnlySpan<double> x) => Observed(x, Run(x, default, withGradient: false));
+    public double Evaluate(ReadOnlySpan<double> x) => Cached(x, default, withGradient: false) ?? Observed(x, Remember(x, Run(x, default, withGradient: false), default));
 
-    public double Evaluate(ReadOnlySpan<double> x, Span<double> gradient) => Observed(x, Run(x, gradient, withGradient: true));
+    public double Evaluate(ReadOnlySpan<double> x, Span<double> gradient) => Cached(x, gradient, withGradient: true) ?? Observed(x, Remember(x, Run(x, gradient, withGradient: true), gradient));
+
+    // The last evaluation: asked again at the same (θ, β) from the same modes (the boundary check's final evaluation, then
+    // the convergence check's first, both at the optimum L-BFGS-B has just evaluated), it is returned as it was instead of
+    // repeating the probes' solves — a repeat would differ only by a Newton step at the rounding floor.
+    private readonly double[] _lastX, _lastGradient;
+    private double _lastValue;
+    private bool _hasLast, _lastHasGradient;
+
+    private double? Cached(ReadOnlySpan<double> x, Span<double> gradient, bool withGradient)
+    {
+        if (!_hasLast || (withGradient && !_lastHasGradient) || !x.SequenceEqual(_lastX)) return null;
+        if (withGradient) _lastGradient.AsSpan().CopyTo(gradient);
+        return _lastValue;
+    }
+
+    private double Remember(ReadOnlySpan<double> x, double value, ReadOnlySpan<double> gradient)
+    {
+        x.CopyTo(_lastX);
+        _lastValue = value;
+        _lastHasGradient = !gradient.IsEmpty && double.IsFinite(value);
+        if (_lastHasGradient) gradient[..Dimension].CopyTo(_lastGradient);
+        _hasLast = true;
+        return value;
+    }
 
     private double Observed(ReadOnlySpan<double> x, double f)
     {
