@@ -20,6 +20,7 @@ internal sealed partial class LinearMixedModel
 {
     private SelectedInversion? _gradInv;      // of the augmented factor (REML) or of _randomFactor (ML)
     private BlockedCholesky? _randomFactor;   // the random-effects block's factor, copied from the augmented one (ML)
+    private int[] _gradChunks = [];
     private double[] _gradSolution = [], _gradB = [], _gradZr = [], _gradW = [], _gradBlock = [], _gradTerm = [], _gradCol = [], _gradRow = [];
 
     /// <summary>
@@ -43,6 +44,7 @@ internal sealed partial class LinearMixedModel
         int q0 = _q0, m = _m, nr = _nr, p = _p, levels = _levels, offset = levels * q0, size = _chol.Size;
         if (_gradSolution.Length == 0)
         {
+            _gradChunks = d.ChunkLevels(Reml ? m : nr);
             _gradSolution = new double[size];
             _gradB = new double[offset + nr];
             _gradZr = new double[offset + nr];
@@ -72,11 +74,12 @@ internal sealed partial class LinearMixedModel
         SelectedInversion inv;
         if (Reml)
         {
-            inv = _gradInv ??= new SelectedInversion(_chol);
+            inv = _gradInv ??= new SelectedInversion(_chol, _gradChunks.Length - 1);
         }
         else
         {
             var rf = _randomFactor ??= d.CreateFactor(withFixed: false);
+            rf.Parallelism = _parallel;
             for (int l = 0; l < levels; l++)
             {
                 _chol.DiagonalBlock(l).CopyTo(rf.DiagonalBlock(l));
@@ -85,9 +88,10 @@ internal sealed partial class LinearMixedModel
             }
             var dense = rf.Dense;
             for (int i = 0; i < nr; i++) _chol.Dense.Slice(i * m, i + 1).CopyTo(dense.Slice(i * nr, i + 1));
-            inv = _gradInv ??= new SelectedInversion(rf);
+            inv = _gradInv ??= new SelectedInversion(rf, _gradChunks.Length - 1);
         }
-        inv.Compute();
+        if (_gradChunks.Length > 2) inv.Compute(_gradChunks, _parallel);
+        else inv.Compute();
         Traces(inv, Reml ? m : nr);
 
         // Assemble: 2 tr(…) + coefficient × ∂r²/∂θ.
