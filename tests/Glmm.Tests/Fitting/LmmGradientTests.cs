@@ -95,4 +95,15 @@ public class LmmGradientTests
         }
         Console.WriteLine($"{formula} {(reml ? "REML" : "ML")}: largest relative error {worst:E2}");
     }
+
+    [Fact]
+    public void BobyqaTakesOverWhenTheGradientSearchDoesNotConverge()
+    {
+        var table = CsvTableReader.Read(Data("sleepstudy.csv"));
+        var fit = GlmmModel.Fit("Reaction ~ Days + (Days | Subject)", table, new GlmmOptions { Family = new Gaussian(), MaxEvaluations = 12 });
+        Assert.Contains(fit.Warnings, w => w.Contains("BOBYQA after L-BFGS-B", StringComparison.Ordinal));
+        var full = GlmmModel.Fit("Reaction ~ Days + (Days | Subject)", table, new GlmmOptions { Family = new Gaussian() });
+        Assert.True(full.Converged);
+        Assert.DoesNotContain(full.Warnings, w => w.Contains("BOBYQA", StringComparison.Ordinal));
+    }
 }
