@@ -17,7 +17,7 @@ namespace Glmm.Fitting;
 /// y'Wy) is accumulated once, in the factor's own block layout, by the constructor; an evaluation only scales the
 /// blocks by Λ(θ) and factors: its cost does not depend on the number of rows.</para>
 /// </summary>
-internal sealed class LinearMixedModel
+internal sealed partial class LinearMixedModel
 {
     private readonly EngineLayout _d;
     private readonly int _p, _f, _m, _q0, _levels, _nr;

@@ -48,14 +48,7 @@ internal static class LmmFitter
         var warnings = new List<string>();
 
         int nth = re.ThetaLength;
-        var opt = new Bobyqa().Minimize(x => lmm.Evaluate(x), (double[])re.InitialTheta.Clone(), re.LowerBounds,
-            Enumerable.Repeat(double.PositiveInfinity, nth).ToArray(),
-            new OptimizerOptions
-            {
-                InitialTrustRadius = control.Stage1InitialRadius,
-                FinalTrustRadius = FinalRadiusFactor * control.Tolerance,
-                MaxEvaluations = control.MaxEvaluations,
-            });
+        var opt = Optimize(lmm, re, control);
         if (!opt.Converged) warnings.Add($"optimiser did not converge: {opt.Message}");
         var theta = (double[])opt.X.Clone();
         double criterion = lmm.Evaluate(theta);
@@ -126,6 +119,79 @@ internal static class LmmFitter
             Ddf = options.Ddf,
             AdjustedCovariance = kr?.AdjustedCovariance,
         });
+    }
+
+    /// <summary>
+    /// θ̂: L-BFGS-B with the exact gradient (<see cref="LinearMixedModel.EvaluateWithGradient"/>) from lmer's start, as the
+    /// GLMM's gradient stage: each θ in units of 1/√|its curvature at the start| (forward differences of the gradient), each
+    /// step at most <see cref="FitControl.Stage2MaxStep"/> long in those units, and without bounds — the criterion is
+    /// unchanged when a column of a factor T changes sign, and at a diagonal θ of exactly 0 its derivative in that
+    /// coordinate vanishes, so a bound at 0 would be a false stationary point — the signs normalised afterwards. When it
+    /// does not report convergence, BOBYQA (lmer's optimiser, without derivatives, within the bounds) from the best point
+    /// L-BFGS-B reached, or from the start when that is not finite.
+    /// </summary>
+    internal static OptimizationResult Optimize(LinearMixedModel lmm, RandomEffectsStructure re, FitControl control)
+    {
+        int n = re.ThetaLength;
+        var y0 = (double[])re.InitialTheta.Clone();
+        var upper = Enumerable.Repeat(double.PositiveInfinity, n).ToArray();
+        var g0 = new double[n];
+        var gh = new double[n];
+        double f0 = lmm.EvaluateWithGradient(y0, g0);
+        var scale = new double[n];
+        for (int j = 0; j < n && double.IsFinite(f0); j++)
+        {
+            double h = control.ThetaCurvatureStep;
+            var yh = (double[])y0.Clone();
+            yh[j] += h;
+            double fh = lmm.EvaluateWithGradient(yh, gh);
+            double hjj = double.IsFinite(fh) ? (gh[j] - g0[j]) / h : double.NaN;
+            scale[j] = hjj != 0 && double.IsFinite(hjj) ? 1.0 / Math.Sqrt(Math.Abs(hjj)) : 1.0;
+        }
+        OptimizationResult? grad = null;
+        if (double.IsFinite(f0))
+        {
+            var x = new double[n];
+            bool first = true;
+            var result = new LbfgsB().Minimize((z, g) =>
+            {
+                double f;
+                if (first && z.All(zj => zj == 0.0))
+                {
+                    f = f0;
+                    g0.CopyTo(g, 0);
+                }
+                else
+                {
+                    for (int j = 0; j < n; j++) x[j] = y0[j] + scale[j] * z[j];
+                    f = lmm.EvaluateWithGradient(x, g);
+                }
+                first = false;
+                for (int j = 0; j < n; j++) g[j] *= scale[j];
+                return f;
+            }, new double[n], Enumerable.Repeat(double.NegativeInfinity, n).ToArray(), upper,
+                new LbfgsBOptions
+                {
+                    ProjectedGradientTolerance = control.GradientTolerance,
+                    FunctionTolerance = control.GradientFunctionTolerance,
+                    MaxEvaluations = control.MaxEvaluations,
+                    MaxStepNorm = control.Stage2MaxStep,
+                });
+            var theta = new double[n];
+            for (int j = 0; j < n; j++) theta[j] = y0[j] + scale[j] * result.X[j];
+            re.NormalizeThetaSigns(theta);
+            grad = result with { X = theta };
+            if (grad.Converged && double.IsFinite(grad.Value)) return grad;
+        }
+        var start = grad is not null && double.IsFinite(grad.Value) ? grad.X : (double[])re.InitialTheta.Clone();
+        var opt = new Bobyqa().Minimize(t => lmm.Evaluate(t), start, re.LowerBounds, upper,
+            new OptimizerOptions
+            {
+                InitialTrustRadius = control.Stage1InitialRadius,
+                FinalTrustRadius = FinalRadiusFactor * control.Tolerance,
+                MaxEvaluations = control.MaxEvaluations,
+            });
+        return opt with { Message = $"{opt.Message} (BOBYQA after L-BFGS-B: {grad?.Message ?? "not finite at the start"})" };
     }
 
     /// <summary>BOBYQA's final trust radius as a fraction of the tolerance: an evaluation is cheap, and lmer's estimates are matched to 1e-6.</summary>
