@@ -1,5 +1,5 @@
 # Reference values for the extension issues, from lme4 1.1-31 / glmmTMB 1.1.5:
-#   agq   (issue 4): cbpp with nAGQ = 5, 9, 25           -> cbpp_agq5.json, cbpp_agq9.json, cbpp_agq25.json
+#   agq   (issue 4): cbpp with nAGQ = 3, 5, 9, 25        -> cbpp_agq3.json, cbpp_agq5.json, cbpp_agq9.json, cbpp_agq25.json
 #   reml  (issue 5): glmmTMB REML = TRUE                  -> cbpp_reml_tmb.json, contraception_reml_tmb.json
 #   after (issue 6): ranef, predict, confint, anova, boot -> cbpp_after.json, contraception_after.json,
 #                                                            grouseticks_after.json
@@ -44,7 +44,7 @@ if ("agq" %in% parts) {
   # sum_i [ log choose(n_i, y_i) + y_i log(y_i/n_i) + (n_i - y_i) log(1 - y_i/n_i) ].
   lchoose_sum <- sum(lchoose(cbpp$size, cbpp$incidence))
   saturated <- sum(dbinom(cbpp$incidence, cbpp$size, cbpp$incidence / cbpp$size, log = TRUE))
-  for (k in c(5L, 9L, 25L)) {
+  for (k in c(3L, 5L, 9L, 25L)) {
     message("== cbpp nAGQ = ", k)
     tf <- timed_fit(function() glmer(as.formula(cbpp_formula), data = cbpp, family = binomial, nAGQ = k))
     res <- lme4_result(tf)

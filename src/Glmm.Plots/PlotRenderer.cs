@@ -53,11 +53,17 @@ public static class PlotRenderer
     private static void Draw(PlotFigure figure, SKCanvas canvas)
     {
         canvas.Clear(SKColors.White);
-        using (var font = new SKFont(SKTypeface.Default, 18))
+        using (var font = new SKFont(EmbeddedFonts.Regular, 18))
         using (var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true })
         {
             float w = font.MeasureText(figure.Title);
-            canvas.DrawText(figure.Title, Math.Max(4, (figure.Width - w) / 2), 24, SKTextAlign.Left, font, paint);
+            // A title wider than the figure is drawn smaller (down to 10/18 of its size) rather than cut off.
+            float f = w > figure.Width - 12 ? Math.Max(10f / 18, (figure.Width - 12) / w) : 1f;
+            canvas.Save();
+            canvas.Translate(Math.Max(4, (figure.Width - f * w) / 2), 24);
+            canvas.Scale(f);
+            canvas.DrawText(figure.Title, 0, 0, SKTextAlign.Left, font, paint);
+            canvas.Restore();
         }
         for (int k = 0; k < figure.Panels.Count; k++)
         {
@@ -74,10 +80,15 @@ public static class PlotRenderer
 
     private static Plot Build(PlotPanel panel)
     {
+        EmbeddedFonts.Register();
         var plot = new Plot();
         plot.Title(panel.Title, size: 15);
         plot.XLabel(panel.XLabel, size: 13);
         plot.YLabel(panel.YLabel, size: 13);
+        // Every text in the embedded typeface (set label by label: Font.Set would also change ScottPlot's process-wide default).
+        foreach (var label in new[] { plot.Axes.Title.Label, plot.Axes.Bottom.Label, plot.Axes.Left.Label, plot.Axes.Bottom.TickLabelStyle, plot.Axes.Left.TickLabelStyle })
+            label.FontName = EmbeddedFonts.Name;
+        plot.Legend.FontName = EmbeddedFonts.Name;
         int colour = 0;
         bool legend = false;
         foreach (var s in panel.Series)

@@ -63,7 +63,7 @@ public sealed record GlmmOptions
 
     /// <summary>
     /// The budget of an adaptive-quadrature fit (nAGQ &gt; 1) in row-node evaluations: nodes per cluster × rows ×
-    /// the deviance evaluations a fit is expected to need, (n + 1)·4 + 1 + 2n + n(n − 1)/2 for n = |θ| + |β| (the
+    /// the deviance evaluations a fit is expected to need, 7n + 3 + 2n + n(n − 1)/2 for n = |θ| + |β| (the
     /// quadrature stage's Newton steps and the economical Hessian). A fit above it is refused before it starts, with the
     /// numbers (10⁹ is about 10 s on one core of this 2-core machine: 10⁸ row-node evaluations a second for three random effects); 0 or less means no limit.
     /// </summary>

@@ -33,6 +33,53 @@ public static class Profile
         Wald.CheckLevel(level);
         if (fit.Reml is not null && fit.Family is Families.Gaussian { IsLinearMixedModel: true })
             return OfMaximumLikelihoodRefit(fit, level, threads, progress, cancellationToken);
+        var setup = Prepare(fit);
+        var re = fit.Model.Random;
+        int nth = setup.Nth, p = setup.P, m = setup.Xhat.Length;
+        bool dispersion = setup.Dispersion, lmm = setup.Lmm;
+        var names = setup.Names;
+        var xhat = setup.Xhat;
+        var scale = setup.Scale;
+        var lower = setup.Lower;
+        var upper = setup.Upper;
+        Func<double[], double> NewCriterion() => setup.NewCriterion();
+        double dev0 = setup.Dev0;
+        double z = Wald.NormalQuantile(0.5 + level / 2);
+        var limits = new double[2 * m];
+        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : -1, CancellationToken = cancellationToken };
+        int done = 0;
+        Parallel.For(0, 2 * m, po, t =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int k = t / 2;
+            int dir = t % 2 == 0 ? -1 : 1;
+            var side = new Side(NewCriterion(), re, nth, k, xhat, scale, lower, upper, dev0, fit.Options);
+            limits[t] = side.Limit(dir, z);
+            progress?.Report(Interlocked.Increment(ref done));
+        });
+        var result = new List<ConfidenceInterval>(m);
+        for (int k = 0; k < nth; k++) result.Add(new ConfidenceInterval(names[k], xhat[k], limits[2 * k], limits[2 * k + 1]));
+        if (dispersion)
+        {
+            // sigma is a monotone function of φ: its limits are those of log φ carried over (swapped if it decreases).
+            double a = SigmaAt(fit, lmm, limits[2 * (m - 1)]), b = SigmaAt(fit, lmm, limits[2 * (m - 1) + 1]);
+            result.Add(new ConfidenceInterval("sigma", fit.Sigma, Math.Min(a, b), Math.Max(a, b)));
+        }
+        for (int k = nth; k < nth + p; k++) result.Add(new ConfidenceInterval(names[k], xhat[k], limits[2 * k], limits[2 * k + 1]));
+        return result;
+    }
+
+    /// <summary>
+    /// What a profile needs: the parameters' names (SDs and correlations, then β), the estimates in the profile's
+    /// coordinates (with log φ last when the model has a dispersion parameter), their scales and bounds, the deviance at
+    /// the estimates and a factory of single-threaded criteria (each side gets its own).
+    /// </summary>
+    internal sealed record Setup(string[] Names, double[] Xhat, double[] Scale, double[] Lower, double[] Upper, int Nth, int P,
+        bool Dispersion, bool Lmm, double Dev0, Func<Func<double[], double>> NewCriterion);
+
+    /// <summary>The profile's setup for a maximum-likelihood fit (see <see cref="Setup"/>).</summary>
+    internal static Setup Prepare(GlmmFit fit)
+    {
         Refits.CheckFit(fit, "the profile likelihood", carriesDispersion: true);
         var re = fit.Model.Random;
         // A family with a dispersion parameter profiles log φ too (sigma's interval); the linear mixed model is profiled
@@ -81,29 +128,7 @@ public static class Profile
             };
         }
         double dev0 = Deviance(NewCriterion(), re, xhat, nth);
-        double z = Wald.NormalQuantile(0.5 + level / 2);
-        var limits = new double[2 * m];
-        var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : -1, CancellationToken = cancellationToken };
-        int done = 0;
-        Parallel.For(0, 2 * m, po, t =>
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            int k = t / 2;
-            int dir = t % 2 == 0 ? -1 : 1;
-            var side = new Side(NewCriterion(), re, nth, k, xhat, scale, lower, upper, dev0, fit.Options);
-            limits[t] = side.Limit(dir, z);
-            progress?.Report(Interlocked.Increment(ref done));
-        });
-        var result = new List<ConfidenceInterval>(m);
-        for (int k = 0; k < nth; k++) result.Add(new ConfidenceInterval(names[k], xhat[k], limits[2 * k], limits[2 * k + 1]));
-        if (dispersion)
-        {
-            // sigma is a monotone function of φ: its limits are those of log φ carried over (swapped if it decreases).
-            double a = SigmaAt(fit, lmm, limits[2 * (m - 1)]), b = SigmaAt(fit, lmm, limits[2 * (m - 1) + 1]);
-            result.Add(new ConfidenceInterval("sigma", fit.Sigma, Math.Min(a, b), Math.Max(a, b)));
-        }
-        for (int k = nth; k < nth + p; k++) result.Add(new ConfidenceInterval(names[k], xhat[k], limits[2 * k], limits[2 * k + 1]));
-        return result;
+        return new Setup(names, xhat, scale, lower, upper, nth, p, dispersion, lmm, dev0, NewCriterion);
     }
 
     /// <summary>
@@ -126,7 +151,7 @@ public static class Profile
     }
 
     /// <summary>sigma at log φ = <paramref name="logDispersion"/> (σ = √φ for the linear mixed model); NaN stays NaN.</summary>
-    private static double SigmaAt(GlmmFit fit, bool lmm, double logDispersion) =>
+    internal static double SigmaAt(GlmmFit fit, bool lmm, double logDispersion) =>
         double.IsNaN(logDispersion) ? double.NaN : lmm ? Math.Exp(0.5 * logDispersion) : fit.Family.SigmaOf(Math.Exp(logDispersion));
 
     /// <summary>

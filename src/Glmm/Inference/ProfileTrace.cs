@@ -11,7 +11,12 @@ namespace Glmm.Inference;
 /// <param name="Zeta">ζ at each value.</param>
 public sealed record ProfileTrace(string Name, double Estimate, IReadOnlyList<double> Values, IReadOnlyList<double> Zeta);
 
-/// <summary>Profile traces of every parameter of a fit (the SDs and correlations of the random effects, then β).</summary>
+/// <summary>
+/// Profile traces of every parameter of a fit (the SDs and correlations of the random effects, then <c>sigma</c> when the
+/// model has a dispersion parameter or is a linear mixed model, then β), on the coordinates of
+/// <see cref="Profile.Intervals"/>: a linear mixed model's SDs on the response scale and a REML fit's profile that of its
+/// maximum-likelihood refit, as lme4's <c>profile()</c>; sigma profiled as log φ and reported on sigma's scale.
+/// </summary>
 public static class ProfileTraces
 {
     /// <summary>
@@ -23,31 +28,22 @@ public static class ProfileTraces
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(fit);
-        Refits.CheckFit(fit, "the profile likelihood");
+        // lme4 profiles a REML linear mixed model by the ML deviance of its ML refit.
+        if (fit.Reml is not null && fit.Family is Families.Gaussian { IsLinearMixedModel: true })
+            fit = Fitting.LmmFitter.Fit(fit.Model, fit.Options with { Reml = null, Ddf = DenominatorDf.Satterthwaite });
+        var setup = Profile.Prepare(fit);
         var re = fit.Model.Random;
-        var data = new Fitting.EngineLayout(fit.Model, fit.Family);
-        int nth = re.ThetaLength, p = fit.Beta.Count, m = nth + p;
-        var names = CovarianceParameterization.Names(re).Concat(fit.FixedEffects.Select(b => b.Name)).ToArray();
-        var xhat = CovarianceParameterization.FromTheta(re, fit.Theta.ToArray()).Concat(fit.Beta).ToArray();
-        var scale = new double[m];
-        var lower = new double[m];
-        var upper = new double[m];
-        var lb = CovarianceParameterization.LowerBounds(re);
-        var ub = CovarianceParameterization.UpperBounds(re);
-        var betaScale = Refits.BetaScale(fit);
-        for (int k = 0; k < m; k++)
-        {
-            scale[k] = k < nth ? 1.0 : betaScale[k - nth];
-            lower[k] = k < nth ? lb[k] : double.NegativeInfinity;
-            upper[k] = k < nth ? ub[k] : double.PositiveInfinity;
-        }
-        double dev0 = Profile.Deviance(Refits.Criterion(data, fit.Options), re, xhat, nth);
+        int nth = setup.Nth, p = setup.P, m = setup.Xhat.Length;
+        var xhat = setup.Xhat;
+        var scale = setup.Scale;
+        var lower = setup.Lower;
+        var upper = setup.Upper;
         var sides = new (double V, double Z)[2 * m][];
         var po = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : -1, CancellationToken = cancellationToken };
         Parallel.For(0, 2 * m, po, t =>
         {
             int k = t / 2, dir = t % 2 == 0 ? -1 : 1;
-            var side = new Profile.Side(Refits.Criterion(data, fit.Options), re, nth, k, xhat, scale, lower, upper, dev0, fit.Options);
+            var side = new Profile.Side(setup.NewCriterion(), re, nth, k, xhat, scale, lower, upper, setup.Dev0, fit.Options);
             var points = new List<(double, double)>();
             double v0 = xhat[k], bound = dir < 0 ? lower[k] : upper[k];
             double h = k >= nth ? 0.4 * scale[k] : re.IsDiagonal(k) ? Math.Max(0.1 * Math.Abs(v0), 0.02) : 0.08;
@@ -69,12 +65,29 @@ public static class ProfileTraces
             }
             sides[t] = points.ToArray();
         });
-        var result = new ProfileTrace[m];
-        for (int k = 0; k < m; k++)
+        ProfileTrace Trace(int k, string name)
         {
             var all = sides[2 * k].Reverse().Append((xhat[k], 0.0)).Concat(sides[2 * k + 1]).ToArray();
-            result[k] = new ProfileTrace(names[k], xhat[k], all.Select(a => a.Item1).ToArray(), all.Select(a => a.Item2).ToArray());
+            return new ProfileTrace(name, xhat[k], all.Select(a => a.Item1).ToArray(), all.Select(a => a.Item2).ToArray());
         }
+        var result = new List<ProfileTrace>(m);
+        for (int k = 0; k < nth; k++) result.Add(Trace(k, setup.Names[k]));
+        if (setup.Dispersion)
+        {
+            // log φ's trace on sigma's scale (a monotone function of φ: decreasing for some families, then the
+            // order and the sign of ζ turn round so that ζ still increases with sigma).
+            var t = Trace(m - 1, "sigma");
+            var sigma = t.Values.Select(v => Profile.SigmaAt(fit, setup.Lmm, v)).ToArray();
+            var zeta = t.Zeta.ToArray();
+            if (sigma.Length > 1 && sigma[^1] < sigma[0])
+            {
+                Array.Reverse(sigma);
+                Array.Reverse(zeta);
+                for (int i = 0; i < zeta.Length; i++) zeta[i] = -zeta[i];
+            }
+            result.Add(new ProfileTrace("sigma", fit.Sigma, sigma, zeta));
+        }
+        for (int k = nth; k < nth + p; k++) result.Add(Trace(k, setup.Names[k]));
         return result;
     }
 }

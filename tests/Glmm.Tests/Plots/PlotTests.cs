@@ -128,10 +128,9 @@ public class PlotTests
         AssertRenders(ResidualPlot.Build(a, fit.Fitted.ToArray(), [Ks(a)], fit.Formula));
     }
 
-    [Fact]
-    public void ProfileTracesCrossTheirIntervalLimits()
+    /// <summary>The fit's traces; each crosses ±1.96 where its profile interval has its limits (within 2% of the width).</summary>
+    private static IReadOnlyList<ProfileTrace> AssertTracesCrossIntervals(GlmmFit fit)
     {
-        var fit = FitCbpp();
         var traces = ProfileTraces.Compute(fit);
         var intervals = Profile.Intervals(fit);
         Assert.Equal(intervals.Select(i => i.Name), traces.Select(t => t.Name));
@@ -156,6 +155,52 @@ public class PlotTests
             Assert.Equal(intervals[k].Lower, Cross(-1.96), 0.02 * width);
             Assert.Equal(intervals[k].Upper, Cross(1.96), 0.02 * width);
         }
+        return traces;
+    }
+
+    /// <summary>
+    /// Profile plots of the families with a dispersion parameter and of the linear mixed model (REML: lme4 profiles its
+    /// ML refit): a sigma panel after the random-effect panels, every trace crossing its interval limits.
+    /// </summary>
+    [Theory]
+    [InlineData("sleepstudy.csv", "Reaction ~ Days + (Days | Subject)", "gaussian", null)]
+    [InlineData("gamma_slope.csv", "y ~ x + (1 | g)", "Gamma", "log")]
+    [InlineData("nbinom1_slope.csv", "y ~ x + (1 | g)", "nbinom1", null)]
+    public void ProfilePlotsCoverDispersionFamiliesAndTheLinearMixedModel(string file, string formula, string family, string? link)
+    {
+        var fam = Glmm.Families.Family.Create(family, link);
+        var fit = GlmmModel.Fit(formula, CsvTableReader.Read(Path.Combine(Data, file)), new GlmmOptions { Family = fam });
+        var traces = AssertTracesCrossIntervals(fit);
+        int sigma = traces.Select(t => t.Name).ToList().IndexOf("sigma");
+        Assert.Equal(fit.Model.Random.ThetaLength, sigma);
+        Assert.InRange(fit.Sigma, traces[sigma].Values.Min(), traces[sigma].Values.Max());
+        var figure = ProfilePlot.Build(traces, fit.Formula, fit.FixedEffects.ToDictionary(f => f.Name, f => f.StdError));
+        Assert.Equal(traces.Count, figure.Panels.Count);
+        Assert.Equal("sigma", figure.Panels[sigma].Title);
+        AssertRenders(figure);
+    }
+
+    /// <summary>
+    /// The plots' text needs no system font: DejaVu Sans is embedded (on a machine without font files the Skia build
+    /// without dependencies drew every label as nothing), with the glyphs the plots use, bold for titles.
+    /// </summary>
+    [Fact]
+    public void TheTypefaceIsEmbeddedWithThePlotsGlyphs()
+    {
+        Assert.Equal("DejaVu Sans", EmbeddedFonts.Regular.FamilyName);
+        Assert.True(EmbeddedFonts.Regular.ContainsGlyphs("ζ ± θ σ β̂ (Intercept)|herd −0.5"));
+        EmbeddedFonts.Register();
+        var bold = ScottPlot.Fonts.GetTypeface(EmbeddedFonts.Name, bold: true, italic: false);
+        Assert.Equal("DejaVu Sans", bold.FamilyName);
+        Assert.True(bold.FontStyle.Weight >= (int)SkiaSharp.SKFontStyleWeight.Bold);
+        Assert.Null(new EmbeddedFonts().CreateTypeface("Some Other Font", false, false));
+    }
+
+    [Fact]
+    public void ProfileTracesCrossTheirIntervalLimits()
+    {
+        var fit = FitCbpp();
+        var traces = AssertTracesCrossIntervals(fit);
         var figure = ProfilePlot.Build(traces, fit.Formula, fit.FixedEffects.ToDictionary(f => f.Name, f => f.StdError));
         Assert.Equal(traces.Select(t => t.Name), figure.Panels.Select(p => p.Title));
         AssertRenders(figure);

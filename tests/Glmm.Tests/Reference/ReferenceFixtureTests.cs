@@ -6,7 +6,7 @@ public class ReferenceFixtureTests
     private static readonly string[] Expected =
     [
         "cbpp", "contraception", "verbagg", "grouseticks", "contraception_probit", "cbpp_cloglog", "poisson_offset",
-        "cbpp_agq5", "cbpp_agq9", "cbpp_agq25", "cbpp_reml_tmb", "contraception_reml_tmb",
+        "cbpp_agq3", "cbpp_agq5", "cbpp_agq9", "cbpp_agq25", "cbpp_reml_tmb", "contraception_reml_tmb",
         "cbpp_after", "contraception_after", "grouseticks_after",
         "nested2", "nested3_slope", "hospital_doctor", "crossed_slopes",
     ];
