@@ -139,7 +139,24 @@ internal sealed class ConvergenceCheck
         return (g, h);
     }
 
+    /// <summary>The Hessian this check was assessed with (its n × n matrix over (θ, β)).</summary>
+    private double[,]? _hessian;
+
+    /// <summary>
+    /// The check at a nearby point (θ, β) with its gradient <paramref name="g"/> and this check's Hessian: after a Newton
+    /// step of a small decrement the Hessian changes by far less than the step itself, so it needs no new differences.
+    /// </summary>
+    public ConvergenceCheck WithGradient(double[] g, double[] theta, double[] beta, RandomEffectsStructure re) =>
+        _hessian is null ? throw new InvalidOperationException("the check has no Hessian") : Assess(g, _hessian, theta, beta, re);
+
     private static ConvergenceCheck Assess(double[] g, double[,] h, double[] theta, double[] beta, RandomEffectsStructure re)
+    {
+        var check = AssessWith(g, h, theta, beta, re);
+        check._hessian = h;
+        return check;
+    }
+
+    private static ConvergenceCheck AssessWith(double[] g, double[,] h, double[] theta, double[] beta, RandomEffectsStructure re)
     {
         int nth = theta.Length, p = beta.Length, n = nth + p;
         // Free parameters: everything not sitting on its bound.

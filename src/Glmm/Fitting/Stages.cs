@@ -350,11 +350,12 @@ internal static class Stages
     /// <summary>
     /// The Newton polish of a gradient stage's optimum: while the convergence check's decrement ½g'H⁻¹g exceeds
     /// <see cref="FitControl.PolishDecrement"/>, a full Newton step with its Hessian (the parameters on a bound left
-    /// where they are), kept when the deviance falls and no diagonal θ changes sign, then the check again at the new point.
+    /// where they are), kept when the deviance falls and no diagonal θ changes sign, then the check again at the new point
+    /// (with an exact gradient: the new gradient and the same Hessian).
     /// Every fit of the same data then ends at the same optimum to the rounding of the deviance, whatever its start (a
     /// cluster fit starts stage 2 from one part's stage 1). <paramref name="saveModes"/> captures the criterion's modes
-    /// after an accepted step; <paramref name="modes"/> are those at (θ, β). The criterion's state afterwards is the
-    /// check's last perturbed point, as after <see cref="AssessConvergence"/>.
+    /// after an accepted step; <paramref name="modes"/> are those at (θ, β). The criterion's state afterwards is that of
+    /// its last evaluation (a perturbed point of the check, or the last trial point).
     /// </summary>
     public static PolishResult Polish(ICriterion criterion, double[] theta, double[] beta, double deviance, double[] modes,
         ConvergenceCheck check, Func<double[]> saveModes, RandomEffectsStructure re, FitControl control)
@@ -369,14 +370,17 @@ internal static class Stages
                 if (re.IsDiagonal(j) && theta[j] != 0.0 && (x[j] <= 0.0) != (theta[j] <= 0.0)) crosses = true;
             if (crosses) break;
             criterion.RestoreModes(modes);
-            double d = criterion.Evaluate(x);
+            var g = criterion.HasGradient ? new double[n] : null;
+            double d = g is null ? criterion.Evaluate(x) : criterion.Evaluate(x, g);
             steps++;
             if (!(d < deviance)) break;
             theta = x[..nth];
             beta = x[nth..];
             deviance = d;
             modes = saveModes();
-            check = AssessConvergence(criterion, theta, beta, modes, re, expensive: false);
+            // The new point's gradient with the Hessian just used (a step of a decrement below 1e-3 barely changes it);
+            // the differences are only taken anew without a gradient.
+            check = g is not null ? check.WithGradient(g, theta, beta, re) : AssessConvergence(criterion, theta, beta, modes, re, expensive: false);
         }
         return new PolishResult(theta, beta, deviance, modes, check, steps);
     }
