@@ -16,8 +16,10 @@ internal sealed class ConvergenceCheck
     /// <summary>Predicted fall in deviance above which the fit is reported as not converged.</summary>
     public const double DecrementTolerance = 1e-3;
 
-    private ConvergenceCheck(bool converged, List<string> warnings, double[,]? betaCovariance, double decrement, double maxAbsGradient, double[]? newtonStep = null)
+    private ConvergenceCheck(bool converged, List<string> warnings, double[,]? betaCovariance, double decrement, double maxAbsGradient,
+        double[,] hessian, double[]? newtonStep = null)
     {
+        _hessian = hessian;
         NewtonStep = newtonStep;
         Converged = converged;
         Warnings = warnings;
@@ -140,23 +142,16 @@ internal sealed class ConvergenceCheck
     }
 
     /// <summary>The Hessian this check was assessed with (its n × n matrix over (θ, β)).</summary>
-    private double[,]? _hessian;
+    private readonly double[,] _hessian;
 
     /// <summary>
     /// The check at a nearby point (θ, β) with its gradient <paramref name="g"/> and this check's Hessian: after a Newton
     /// step of a small decrement the Hessian changes by far less than the step itself, so it needs no new differences.
     /// </summary>
     public ConvergenceCheck WithGradient(double[] g, double[] theta, double[] beta, RandomEffectsStructure re) =>
-        _hessian is null ? throw new InvalidOperationException("the check has no Hessian") : Assess(g, _hessian, theta, beta, re);
+        Assess(g, _hessian, theta, beta, re);
 
     private static ConvergenceCheck Assess(double[] g, double[,] h, double[] theta, double[] beta, RandomEffectsStructure re)
-    {
-        var check = AssessWith(g, h, theta, beta, re);
-        check._hessian = h;
-        return check;
-    }
-
-    private static ConvergenceCheck AssessWith(double[] g, double[,] h, double[] theta, double[] beta, RandomEffectsStructure re)
     {
         int nth = theta.Length, p = beta.Length, n = nth + p;
         // Free parameters: everything not sitting on its bound.
@@ -174,7 +169,7 @@ internal sealed class ConvergenceCheck
         if (!DenseCholesky.Factor(hf, nf))
         {
             warnings.Add("the Hessian of the deviance is not positive definite at the optimum: the fit may not be at a minimum");
-            return new ConvergenceCheck(false, warnings, null, double.NaN, maxGrad);
+            return new ConvergenceCheck(false, warnings, null, double.NaN, maxGrad, h);
         }
         var step = (double[])gf.Clone();
         DenseCholesky.SolveLower(hf, nf, step);
@@ -201,6 +196,6 @@ internal sealed class ConvergenceCheck
         }
         var newtonStep = new double[n];
         for (int a = 0; a < nf; a++) newtonStep[free[a]] = step[a];
-        return new ConvergenceCheck(converged, warnings, cov, decrement, maxGrad, newtonStep);
+        return new ConvergenceCheck(converged, warnings, cov, decrement, maxGrad, h, newtonStep);
     }
 }

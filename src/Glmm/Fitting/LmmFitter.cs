@@ -136,49 +136,12 @@ internal static class LmmFitter
         var y0 = (double[])re.InitialTheta.Clone();
         var upper = Enumerable.Repeat(double.PositiveInfinity, n).ToArray();
         var g0 = new double[n];
-        var gh = new double[n];
         double f0 = lmm.EvaluateWithGradient(y0, g0);
-        var scale = new double[n];
-        for (int j = 0; j < n && double.IsFinite(f0); j++)
-        {
-            double h = control.ThetaCurvatureStep;
-            var yh = (double[])y0.Clone();
-            yh[j] += h;
-            double fh = lmm.EvaluateWithGradient(yh, gh);
-            double hjj = double.IsFinite(fh) ? (gh[j] - g0[j]) / h : double.NaN;
-            scale[j] = hjj != 0 && double.IsFinite(hjj) ? 1.0 / Math.Sqrt(Math.Abs(hjj)) : 1.0;
-        }
         OptimizationResult? grad = null;
         if (double.IsFinite(f0))
         {
-            var x = new double[n];
-            bool first = true;
-            var result = new LbfgsB().Minimize((z, g) =>
-            {
-                double f;
-                if (first && z.All(zj => zj == 0.0))
-                {
-                    f = f0;
-                    g0.CopyTo(g, 0);
-                }
-                else
-                {
-                    for (int j = 0; j < n; j++) x[j] = y0[j] + scale[j] * z[j];
-                    f = lmm.EvaluateWithGradient(x, g);
-                }
-                first = false;
-                for (int j = 0; j < n; j++) g[j] *= scale[j];
-                return f;
-            }, new double[n], Enumerable.Repeat(double.NegativeInfinity, n).ToArray(), upper,
-                new LbfgsBOptions
-                {
-                    ProjectedGradientTolerance = control.GradientTolerance,
-                    FunctionTolerance = control.GradientFunctionTolerance,
-                    MaxEvaluations = control.MaxEvaluations,
-                    MaxStepNorm = control.Stage2MaxStep,
-                });
-            var theta = new double[n];
-            for (int j = 0; j < n; j++) theta[j] = y0[j] + scale[j] * result.X[j];
+            var scale = Stages.CoordinateScale((x, g) => lmm.EvaluateWithGradient(x, g), y0, g0, [], n, control);
+            var (result, theta, _) = Stages.ScaledLbfgs((x, g) => lmm.EvaluateWithGradient(x, g), y0, f0, g0, scale, control);
             re.NormalizeThetaSigns(theta);
             grad = result with { X = theta };
             if (grad.Converged && double.IsFinite(grad.Value)) return grad;

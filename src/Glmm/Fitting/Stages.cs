@@ -70,7 +70,7 @@ internal static class Stages
     /// forward differences of the gradient — and each iteration's step at most <see cref="FitControl.Stage2MaxStep"/>
     /// long in those units, without bounds: the deviance is unchanged when a column of a factor T
     /// changes sign, and for a scalar term its gradient vanishes at θ = 0, so a bound at 0 would stall the search;
-    /// signs are normalised afterwards. With <paramref name="scale"/> (<see cref="CoordinateScale"/> from elsewhere) those
+    /// signs are normalised afterwards. With <paramref name="scale"/> (<see cref="CoordinateScale(ICriterion, double[], double[], double[], int, FitControl)"/> from elsewhere) those
     /// units are taken as given and the θ curvature's evaluations are skipped.
     /// </summary>
     public static StageResult Stage2Gradient(ICriterion criterion, double[] theta0, double[] beta0, double[] betaHessianDiagonal,
@@ -93,35 +93,10 @@ internal static class Stages
             scale = CoordinateScale(criterion, y0, g0, betaHessianDiagonal, nth, control);
             evaluations += nth;
         }
-        var x = new double[n];
-        var gx = new double[n];
-        bool first = true;
-        int reused = 0;
-        var result = new LbfgsB().Minimize((z, g) =>
-        {
-            double f;
-            if (first && z.All(zj => zj == 0.0))
-            {
-                // The start, evaluated above (the mode state has moved since, but the next solve warm-starts anyway).
-                f = f0;
-                g0.CopyTo(gx, 0);
-                reused++;
-            }
-            else
-            {
-                for (int j = 0; j < n; j++) x[j] = y0[j] + scale[j] * z[j];
-                f = criterion.Evaluate(x, gx);
-            }
-            first = false;
-            for (int j = 0; j < n; j++) g[j] = gx[j] * scale[j];
-            return f;
-        }, new double[n], Enumerable.Repeat(double.NegativeInfinity, n).ToArray(), Enumerable.Repeat(double.PositiveInfinity, n).ToArray(),
-            new LbfgsBOptions { ProjectedGradientTolerance = control.GradientTolerance, FunctionTolerance = control.GradientFunctionTolerance, MaxEvaluations = control.MaxEvaluations, MaxStepNorm = control.Stage2MaxStep });
+        var (result, y, reused) = ScaledLbfgs((z, g) => criterion.Evaluate(z, g), y0, f0, g0, scale, control);
         evaluations += result.Evaluations - reused;
-        var theta = new double[nth];
-        var beta = new double[p];
-        for (int j = 0; j < nth; j++) theta[j] = y0[j] + scale[j] * result.X[j];
-        for (int j = 0; j < p; j++) beta[j] = y0[nth + j] + scale[nth + j] * result.X[nth + j];
+        var theta = y[..nth];
+        var beta = y[nth..];
         re.NormalizeThetaSigns(theta);
         return new StageResult(theta, beta, result.Value, result.Converged, evaluations, result.Message);
     }
@@ -131,7 +106,12 @@ internal static class Stages
     /// 1/√|diagonal Hessian entry|, θ's by forward differences of the gradient (one evaluation each), β's from
     /// <paramref name="betaHessianDiagonal"/>.
     /// </summary>
-    public static double[] CoordinateScale(ICriterion criterion, double[] y0, double[] g0, double[] betaHessianDiagonal, int nth, FitControl control)
+    public static double[] CoordinateScale(ICriterion criterion, double[] y0, double[] g0, double[] betaHessianDiagonal, int nth, FitControl control) =>
+        CoordinateScale((x, g) => criterion.Evaluate(x, g), y0, g0, betaHessianDiagonal, nth, control);
+
+    /// <summary><see cref="CoordinateScale(ICriterion, double[], double[], double[], int, FitControl)"/> of any value-and-gradient function.</summary>
+    public static double[] CoordinateScale(Func<double[], double[], double> valueAndGradient, double[] y0, double[] g0, double[] betaHessianDiagonal,
+        int nth, FitControl control)
     {
         int n = y0.Length;
         var scale = new double[n];
@@ -144,7 +124,7 @@ internal static class Stages
                 double h = control.ThetaCurvatureStep;
                 var yh = (double[])y0.Clone();
                 yh[j] += h;
-                double f = criterion.Evaluate(yh, gh);
+                double f = valueAndGradient(yh, gh);
                 hjj = double.IsFinite(f) ? (gh[j] - g0[j]) / h : double.NaN;
             }
             else hjj = betaHessianDiagonal[j - nth];
@@ -153,6 +133,45 @@ internal static class Stages
             scale[j] = hjj != 0 && double.IsFinite(hjj) ? 1.0 / Math.Sqrt(Math.Abs(hjj)) : 1.0;
         }
         return scale;
+    }
+
+    /// <summary>
+    /// L-BFGS-B over y = y0 + scale ∘ z from z = 0, unbounded, each iteration's step at most
+    /// <see cref="FitControl.Stage2MaxStep"/> long in z, with the value <paramref name="f0"/> and gradient
+    /// <paramref name="g0"/> at y0 already known (reused for the optimiser's first call). Returns the optimiser's result,
+    /// its point in y, and how many of its evaluations were that reuse.
+    /// </summary>
+    public static (OptimizationResult Result, double[] Y, int Reused) ScaledLbfgs(Func<double[], double[], double> valueAndGradient,
+        double[] y0, double f0, double[] g0, double[] scale, FitControl control)
+    {
+        int n = y0.Length;
+        var x = new double[n];
+        var gx = new double[n];
+        bool first = true;
+        int reused = 0;
+        var result = new LbfgsB().Minimize((z, g) =>
+        {
+            double f;
+            if (first && z.All(zj => zj == 0.0))
+            {
+                // The start, evaluated before (the mode state may have moved since, but the next solve warm-starts anyway).
+                f = f0;
+                g0.CopyTo(gx, 0);
+                reused++;
+            }
+            else
+            {
+                for (int j = 0; j < n; j++) x[j] = y0[j] + scale[j] * z[j];
+                f = valueAndGradient(x, gx);
+            }
+            first = false;
+            for (int j = 0; j < n; j++) g[j] = gx[j] * scale[j];
+            return f;
+        }, new double[n], Enumerable.Repeat(double.NegativeInfinity, n).ToArray(), Enumerable.Repeat(double.PositiveInfinity, n).ToArray(),
+            new LbfgsBOptions { ProjectedGradientTolerance = control.GradientTolerance, FunctionTolerance = control.GradientFunctionTolerance, MaxEvaluations = control.MaxEvaluations, MaxStepNorm = control.Stage2MaxStep });
+        var y = new double[n];
+        for (int j = 0; j < n; j++) y[j] = y0[j] + scale[j] * result.X[j];
+        return (result, y, reused);
     }
 
     /// <summary>
