@@ -67,6 +67,11 @@ internal static class Program
             PreconditionerStudy.Run(args[1], args[2], theta, args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 4);
             return 0;
         }
+        if (args.Length >= 2 && args[0] == "dense")
+        {
+            DenseKernelTime.Run(int.Parse(args[1], CultureInfo.InvariantCulture), args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 11);
+            return 0;
+        }
         if (args.Length == 3 && args[0] == "convert")
         {
             FormatConversion.Convert(args[1], args[2]);
@@ -77,7 +82,7 @@ internal static class Program
             FormatConversion.ReadTimes(args[1..]);
             return 0;
         }
-        Console.Error.WriteLine("usage: Glmm.Bench generate DIR | random-slopes OUT.csv CLUSTERS SIZE SEED | convert IN.csv OUT.{tsv,csv.gz,parquet,arrow} | read-time FILE... | reml-study OUTPUT.md [REPLICATES] | sweep DATA FORMULA FAMILY [LINK] | preconditioners DATA FORMULA THETA,... [SOLVES]");
+        Console.Error.WriteLine("usage: Glmm.Bench generate DIR | random-slopes OUT.csv CLUSTERS SIZE SEED | convert IN.csv OUT.{tsv,csv.gz,parquet,arrow} | read-time FILE... | reml-study OUTPUT.md [REPLICATES] | sweep DATA FORMULA FAMILY [LINK] | dense N [REPETITIONS] | preconditioners DATA FORMULA THETA,... [SOLVES]");
         return 2;
     }
 }

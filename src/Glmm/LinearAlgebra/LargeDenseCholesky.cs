@@ -35,7 +35,7 @@ internal static class LargeDenseCholesky
     public static bool Applies(int n) => n >= MinimumOrder && IsSupported;
 
     /// <summary>Scratch length <see cref="Factor"/> needs for order n (the packed panel).</summary>
-    public static int FactorScratchLength(int n) => PanelWidth * (n + 8);
+    public static int FactorScratchLength(int n) => PanelWidth * (n + 8) + PanelWidth * PanelWidth;
 
     /// <summary>
     /// Factors the n × n matrix in <paramref name="a"/> in place (lower triangle; the strict upper triangle is not
@@ -55,6 +55,7 @@ internal static class LargeDenseCholesky
             int jb = Math.Min(PanelWidth, n - j0), r0 = j0 + jb, r = n - r0;
             if (!FactorDiagonalBlock(a, n, j0, jb)) return false;
             if (r == 0) break;
+            PackDiagonalBlock(a, n, j0, jb, panel.AsSpan(PanelWidth * (n + 8)));
             Run(parallel, g =>
             {
                 int i = r0 + g;
@@ -174,65 +175,65 @@ internal static class LargeDenseCholesky
     }
 
     /// <summary>
-    /// <see cref="PanelRow"/> for the four rows i, i + d, i + 2d, i + 3d at once, sharing the loads of the panel's rows; each
-    /// row's dot products are summed in exactly <see cref="DenseCholesky.Dot"/>'s order, so the results are bit-identical.
+    /// The panel's diagonal factor L_JJ packed for <see cref="PanelRows"/>: for each group of 8 columns c0 .. c0 + 7, the
+    /// entries L_(j0 + c0 + t), (j0 + k) for k &lt; c0 as rows of 8 (t = 0..7), k-major, so that a register tile reads them as
+    /// the 8 columns of its right-hand operand.
+    /// </summary>
+    private static void PackDiagonalBlock(double[] a, int n, int j0, int jb, Span<double> pack)
+    {
+        for (int c0 = 8; c0 + 8 <= jb; c0 += 8)
+        {
+            var group = pack.Slice(PackOffset(c0), 8 * c0);
+            for (int k = 0; k < c0; k++)
+                for (int t = 0; t < 8; t++) group[8 * k + t] = a[(j0 + c0 + t) * n + j0 + k];
+        }
+    }
+
+    /// <summary>Where the pack of the column group starting at c0 begins (Σ_{g &lt; c0/8} 64 g).</summary>
+    private static int PackOffset(int c0) => 4 * c0 * (c0 / 8 - 1);
+
+    /// <summary>
+    /// <see cref="PanelRow"/> for the four rows i, i + d, i + 2d, i + 3d at once, by groups of 8 columns: the group's
+    /// columns first lose the product of the rows' entries left of the group with L_JJ's rows of the group (one register
+    /// tile, <see cref="Tile"/>, over the packed L_JJ), then the group's own triangle is solved entry by entry.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PanelRows(double[] a, int n, int j0, int jb, int i, int d, double[] panel, int r0)
     {
-        int o0 = i * n + j0, o1 = o0 + d * n, o2 = o1 + d * n, o3 = o2 + d * n;
-        for (int c = 0; c < jb; c++)
+        ref double pa = ref MemoryMarshal.GetArrayDataReference(a);
+        ref double pack = ref MemoryMarshal.GetArrayDataReference(panel);
+        int packBase = PanelWidth * (n + 8);
+        int stride = d * n;
+        int c0 = 0;
+        for (; c0 + 8 <= jb; c0 += 8)
         {
-            int col = j0 + c;
-            var y = a.AsSpan(col * n + j0, c);
-            Dot4(y, a.AsSpan(o0, c), a.AsSpan(o1, c), a.AsSpan(o2, c), a.AsSpan(o3, c), out double s0, out double s1, out double s2, out double s3);
-            double diag = a[col * n + col];
-            double v0 = (a[o0 + c] - s0) / diag, v1 = (a[o1 + c] - s1) / diag, v2 = (a[o2 + c] - s2) / diag, v3 = (a[o3 + c] - s3) / diag;
-            a[o0 + c] = v0;
-            a[o1 + c] = v1;
-            a[o2 + c] = v2;
-            a[o3 + c] = v3;
-            panel[PanelIndex(c, i - r0, jb)] = v0;
-            panel[PanelIndex(c, i + d - r0, jb)] = v1;
-            panel[PanelIndex(c, i + 2 * d - r0, jb)] = v2;
-            panel[PanelIndex(c, i + 3 * d - r0, jb)] = v3;
-        }
-    }
-
-    /// <summary><see cref="DenseCholesky.Dot"/>(xₜ, y) for four vectors xₜ, in its order of summation for each.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot4(ReadOnlySpan<double> y, ReadOnlySpan<double> x0, ReadOnlySpan<double> x1, ReadOnlySpan<double> x2, ReadOnlySpan<double> x3,
-        out double d0, out double d1, out double d2, out double d3)
-    {
-        int n = y.Length, k = 0;
-        double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        if (System.Numerics.Vector.IsHardwareAccelerated && n >= 4 * System.Numerics.Vector<double>.Count)
-        {
-            int w = System.Numerics.Vector<double>.Count;
-            var p0 = System.Numerics.Vector<double>.Zero;
-            var q0 = p0; var p1 = p0; var q1 = p0; var p2 = p0; var q2 = p0; var p3 = p0; var q3 = p0;
-            for (; k + 2 * w <= n; k += 2 * w)
+            if (c0 > 0)
+                Tile(ref Unsafe.Add(ref pa, i * n + j0), stride, 1, ref Unsafe.Add(ref pack, packBase + PackOffset(c0)), 8, c0,
+                    ref Unsafe.Add(ref pa, i * n + j0 + c0), stride, TileMode.Subtract);
+            for (int t = 0; t < 4; t++)
             {
-                var ya = new System.Numerics.Vector<double>(y.Slice(k, w));
-                var yb = new System.Numerics.Vector<double>(y.Slice(k + w, w));
-                p0 += new System.Numerics.Vector<double>(x0.Slice(k, w)) * ya;
-                q0 += new System.Numerics.Vector<double>(x0.Slice(k + w, w)) * yb;
-                p1 += new System.Numerics.Vector<double>(x1.Slice(k, w)) * ya;
-                q1 += new System.Numerics.Vector<double>(x1.Slice(k + w, w)) * yb;
-                p2 += new System.Numerics.Vector<double>(x2.Slice(k, w)) * ya;
-                q2 += new System.Numerics.Vector<double>(x2.Slice(k + w, w)) * yb;
-                p3 += new System.Numerics.Vector<double>(x3.Slice(k, w)) * ya;
-                q3 += new System.Numerics.Vector<double>(x3.Slice(k + w, w)) * yb;
+                int row = (i + t * d) * n;
+                for (int c = c0; c < c0 + 8; c++)
+                {
+                    int col = j0 + c;
+                    double v = a[row + col];
+                    for (int k = j0 + c0; k < col; k++) v -= a[row + k] * a[col * n + k];
+                    a[row + col] = v / a[col * n + col];
+                }
             }
-            a0 = System.Numerics.Vector.Dot(p0 + q0, System.Numerics.Vector<double>.One);
-            a1 = System.Numerics.Vector.Dot(p1 + q1, System.Numerics.Vector<double>.One);
-            a2 = System.Numerics.Vector.Dot(p2 + q2, System.Numerics.Vector<double>.One);
-            a3 = System.Numerics.Vector.Dot(p3 + q3, System.Numerics.Vector<double>.One);
         }
-        d0 = DenseCholesky.DotTail(x0, y, k, a0);
-        d1 = DenseCholesky.DotTail(x1, y, k, a1);
-        d2 = DenseCholesky.DotTail(x2, y, k, a2);
-        d3 = DenseCholesky.DotTail(x3, y, k, a3);
+        for (int t = 0; t < 4; t++)
+        {
+            int rowIndex = i + t * d, row = rowIndex * n;
+            // A last group of fewer than 8 columns (a panel narrower than 8 columns' multiple: the matrix's last).
+            for (int c = c0; c < jb; c++)
+            {
+                int col = j0 + c;
+                double v = a[row + col] - DenseCholesky.Dot(a.AsSpan(row + j0, c), a.AsSpan(col * n + j0, c));
+                a[row + col] = v / a[col * n + col];
+            }
+            for (int c = 0; c < jb; c++) panel[PanelIndex(c, rowIndex - r0, jb)] = a[row + j0 + c];
+        }
     }
 
     /// <summary>Where L_(r0 + jj), j0 + c sits in the packed panel: by tiles of 8 columns, each tile c-major ([c][8] contiguous), so a tile's loads run sequentially.</summary>
