@@ -67,4 +67,26 @@ public class LaplaceCriterionCacheTests
         Assert.Equal(fy, fresh.Evaluate(y, gFresh), 9);
         for (int j = 0; j < 3; j++) Assert.Equal(gFresh[j], gy[j], 6);
     }
+
+    [Fact]
+    public void ANewDispersionIsANewPoint()
+    {
+        var rng = new Random(5);
+        var sb = new StringBuilder("y,x,g\n");
+        for (int i = 0; i < 300; i++)
+        {
+            double x = rng.NextDouble() - 0.5;
+            sb.Append(CultureInfo.InvariantCulture, $"{rng.Next(0, 6) + (x > 0 ? 2 : 0)},{x:R},g{i % 25}\n");
+        }
+        var family = Family.Create("nbinom2");
+        var data = new EngineLayout(ModelBuilder.Build("y ~ x + (1 | g)", CsvTableReader.Read(new StringReader(sb.ToString()), "nb.csv")), family);
+        var laplace = new LaplaceCriterion(data, threads: 1, observedInformation: true, withGradient: true);
+        var criterion = new DispersionCriterion(laplace);
+        double f1 = criterion.Evaluate([0.5, 1.2, 0.3, 0.0]);
+        laplace.RestoreModes(laplace.SaveModes()); // the same (θ, β) from the same modes, a new dispersion
+        double f2 = criterion.Evaluate([0.5, 1.2, 0.3, 0.7]);
+        Assert.NotEqual(f1, f2);
+        var fresh = new DispersionCriterion(new LaplaceCriterion(data, threads: 1, observedInformation: true, withGradient: true));
+        Assert.Equal(fresh.Evaluate([0.5, 1.2, 0.3, 0.7]), f2, 9);
+    }
 }

@@ -18,7 +18,7 @@ internal sealed class LaplaceCriterion : PirlsCriterion
     private readonly double[] _xLast, _uLast, _dx;
     private bool _hasLast;
     private readonly double[] _cacheX, _cacheU, _cacheGradient;
-    private double _cacheValue;
+    private double _cacheValue, _cacheDispersion;
     private bool _cacheValid, _cacheHasGradient;
 
     public LaplaceCriterion(EngineLayout layout, int threads, bool observedInformation, bool withGradient)
@@ -54,13 +54,17 @@ internal sealed class LaplaceCriterion : PirlsCriterion
             x.CopyTo(_cacheX);
             Pirls.U.CopyTo(_cacheU, 0);
             _cacheValue = f;
+            _cacheDispersion = System.Layout.Family.Dispersion;
         }
         return f;
     }
 
-    /// <summary>x is the last evaluation's point and the modes are the ones it left (no one has set others since).</summary>
+    /// <summary>
+    /// x is the last evaluation's point, the modes are the ones it left (no one has set others since) and the family's
+    /// dispersion is the one it had (a dispersion criterion sets it between evaluations at the same (θ, β)).
+    /// </summary>
     private bool AtCachedPoint(ReadOnlySpan<double> x) =>
-        _cacheValid && x.SequenceEqual(_cacheX) && Pirls.U.AsSpan().SequenceEqual(_cacheU);
+        _cacheValid && System.Layout.Family.Dispersion == _cacheDispersion && x.SequenceEqual(_cacheX) && Pirls.U.AsSpan().SequenceEqual(_cacheU);
 
     /// <summary>The deviance and its exact gradient in (θ, β), PIRLS warm-started at the predicted modes.</summary>
     public override double Evaluate(ReadOnlySpan<double> x, Span<double> gradient)
