@@ -88,6 +88,38 @@ internal sealed class PenalizedSystem
         _chunkDev = new double[chunks];
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = threads > 0 ? threads : Environment.ProcessorCount };
         _chol.Parallelism = _parallel;
+        if (_chol.UsesLevelPairs) SetDataPairs();
+    }
+
+    /// <summary>
+    /// The level pairs the rows reach (<see cref="BlockedCholesky.SetDataPairs"/>): per level, the pairs of the dense
+    /// entries of each of its cells (the other terms' effects and, with β inside, the fixed effects).
+    /// </summary>
+    private void SetDataPairs()
+    {
+        var d = _d;
+        int levels = _chol.Levels, qRest = d.QRest, pin = _withFixed ? d.P : 0, n = qRest + pin;
+        var start = new int[levels + 1];
+        var index = new List<int>();
+        var set = new SortedSet<int>();
+        var slots = new int[n];
+        var cellSlot = d.CellSlot;
+        for (int l = 0; l < levels; l++)
+        {
+            set.Clear();
+            int nzRandom = d.PatternStart[l + 1] - d.PatternStart[l];
+            int cellFrom = qRest > 0 ? d.LevelCellStart[l] : 0, cellTo = qRest > 0 ? d.LevelCellStart[l + 1] : 1;
+            for (int cell = cellFrom; cell < cellTo; cell++)
+            {
+                if (qRest > 0 && d.CellStart[cell + 1] == d.CellStart[cell]) continue;
+                for (int e = 0; e < n; e++) slots[e] = e < qRest ? cellSlot[cell * qRest + e] : nzRandom + e - qRest;
+                for (int e1 = 0; e1 < n; e1++)
+                    for (int e2 = 0; e2 <= e1; e2++) set.Add(BlockedCholesky.PairIndex(slots[e1], slots[e2]));
+            }
+            index.AddRange(set);
+            start[l + 1] = index.Count;
+        }
+        _chol.SetDataPairs(start, [.. index]);
     }
 
     /// <summary>The engine layout of the data.</summary>
@@ -395,7 +427,7 @@ internal sealed class PenalizedSystem
         if (levelPairs)
         {
             dense.Clear();
-            chol.AddLevelPairs();
+            chol.AddDataPairs();
         }
         else if (chunks > 1)
         {
@@ -592,7 +624,7 @@ internal sealed class PenalizedSystem
         for (int l = _chunkStart[c]; l < _chunkStart[c + 1]; l++)
         {
             var pairs = levelPairs ? chol.LevelPairs(l) : default;
-            pairs.Clear();
+            if (levelPairs) chol.ClearDataPairs(l);
             var dl = chol.DiagonalBlock(l);
             var bl = chol.OffDiagonalBlock(l);
             dl.Clear();

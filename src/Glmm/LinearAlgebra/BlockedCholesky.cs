@@ -123,6 +123,108 @@ internal sealed class BlockedCholesky
     /// <summary>Per range of C's rows (16) and level, the first of the level's pattern entries in the range.</summary>
     private int[]? _rangeFirst;
 
+    private int[] _dataPairStart = [], _dataPairIndex = [];
+    private int[]? _dataRangeFirst;
+
+    /// <summary>
+    /// The level pairs the data can make non-zero (<see cref="LevelPairs"/> positions, per level ascending: level l's at
+    /// <c>dataPairIndex[dataPairStart[l] .. dataPairStart[l+1]]</c>): with them <see cref="ClearDataPairs"/> and
+    /// <see cref="AddDataPairs()"/> touch only those, the others holding exact zeros before the factorisation. A level's
+    /// pattern pairs two effects that share the level but not always a row (two lecturers of one student): those pairs
+    /// fill only through the Schur update.
+    /// </summary>
+    public void SetDataPairs(int[] dataPairStart, int[] dataPairIndex)
+    {
+        if (!UsesLevelPairs) throw new InvalidOperationException("data pairs need level pairs");
+        if (dataPairStart.Length != Levels + 1) throw new ArgumentException("one start per level and one more", nameof(dataPairStart));
+        for (int l = 0; l < Levels; l++)
+            for (int k = dataPairStart[l]; k < dataPairStart[l + 1]; k++)
+                if (dataPairIndex[k] < 0 || dataPairIndex[k] >= _pairStart[l + 1] - _pairStart[l] || (k > dataPairStart[l] && dataPairIndex[k] <= dataPairIndex[k - 1]))
+                    throw new ArgumentException("data pairs must be ascending positions among the level's pairs", nameof(dataPairIndex));
+        _dataPairStart = dataPairStart;
+        _dataPairIndex = dataPairIndex;
+        _dataRangeFirst = null;
+    }
+
+    /// <summary>True when <see cref="SetDataPairs"/> was given the data's pairs.</summary>
+    public bool HasDataPairs => _dataPairStart.Length > 0;
+
+    /// <summary>Sets level l's data pairs (all its pairs without <see cref="SetDataPairs"/>) to 0.</summary>
+    public void ClearDataPairs(int level)
+    {
+        var pairs = LevelPairs(level);
+        if (!HasDataPairs)
+        {
+            pairs.Clear();
+            return;
+        }
+        for (int k = _dataPairStart[level]; k < _dataPairStart[level + 1]; k++) pairs[_dataPairIndex[k]] = 0.0;
+    }
+
+    /// <summary>
+    /// Adds every level's data pairs (all its pairs without <see cref="SetDataPairs"/>) to C's lower triangle, in level
+    /// order as <see cref="AddLevelPairs()"/>: the same sums, without adding the zeros.
+    /// </summary>
+    public void AddDataPairs()
+    {
+        if (!HasDataPairs)
+        {
+            AddLevelPairs();
+            return;
+        }
+        const int ranges = 16;
+        int m = DenseSize;
+        if (Parallelism is null || Parallelism.MaxDegreeOfParallelism == 1 || _dataPairIndex.Length < 1 << 16)
+        {
+            AddDataPairs(m, default);
+            return;
+        }
+        if (_dataRangeFirst is null)
+        {
+            var first = new int[ranges * Levels];
+            for (int r = 0; r < ranges; r++)
+            {
+                int from = (int)((long)m * r / ranges);
+                for (int l = 0; l < Levels; l++)
+                {
+                    var pat = Pattern(l);
+                    int k = _dataPairStart[l];
+                    while (k < _dataPairStart[l + 1] && pat[PairRow(_dataPairIndex[k])] < from) k++;
+                    first[r * Levels + l] = k;
+                }
+            }
+            _dataRangeFirst = first;
+        }
+        System.Threading.Tasks.Parallel.For(0, ranges, Parallelism, r =>
+            AddDataPairs((int)((long)m * (r + 1) / ranges), _dataRangeFirst.AsSpan(r * Levels, Levels)));
+    }
+
+    /// <summary>The data pairs whose row of C lies below <paramref name="rowTo"/>, from each level's entry <paramref name="first"/>[l] on (empty: all).</summary>
+    private void AddDataPairs(int rowTo, ReadOnlySpan<int> first)
+    {
+        int m = DenseSize;
+        for (int l = 0; l < Levels; l++)
+        {
+            var pat = Pattern(l);
+            var pairs = LevelPairs(l);
+            for (int k = first.IsEmpty ? _dataPairStart[l] : first[l]; k < _dataPairStart[l + 1]; k++)
+            {
+                int index = _dataPairIndex[k], a = PairRow(index), row = pat[a];
+                if (row >= rowTo) break;
+                _c[row * m + pat[index - a * (a + 1) / 2]] += pairs[index];
+            }
+        }
+    }
+
+    /// <summary>The pattern row a of the pair at <paramref name="index"/> (a(a + 1)/2 ≤ index &lt; (a + 1)(a + 2)/2).</summary>
+    private static int PairRow(int index)
+    {
+        int a = (int)((Math.Sqrt(8.0 * index + 1) - 1) / 2);
+        while (a * (a + 1) / 2 > index) a--;
+        while ((a + 1) * (a + 2) / 2 <= index) a++;
+        return a;
+    }
+
     /// <summary>The pairs whose row of C lies below <paramref name="rowTo"/>, from each level's pattern entry <paramref name="first"/>[l] on (empty: all), level after level.</summary>
     private void AddLevelPairs(int rowTo, ReadOnlySpan<int> first)
     {
