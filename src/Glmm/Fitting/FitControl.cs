@@ -57,6 +57,14 @@ internal sealed record FitControl
     /// <summary>L-BFGS-B's relative function-change tolerance.</summary>
     public double GradientFunctionTolerance { get; init; } = 1e-13;
 
+    /// <summary>
+    /// <see cref="GradientFunctionTolerance"/> when each evaluation factors an expensive matrix
+    /// (<see cref="PenalizedSystem.FactorIsExpensive"/>: a dense block of crossed factors): L-BFGS-B's last iterations
+    /// creep by linear convergence, and the Newton polish (<see cref="PolishDecrement"/>) with the convergence check's
+    /// Hessian, computed anyway, finishes the optimum in one or two steps instead.
+    /// </summary>
+    public double ExpensiveGradientFunctionTolerance { get; init; } = 1e-10;
+
     /// <summary>L-BFGS-B's projected-gradient tolerance: <see cref="GradientToleranceFactor"/> × <see cref="Tolerance"/>.</summary>
     public double GradientTolerance => GradientToleranceFactor * Tolerance;
 

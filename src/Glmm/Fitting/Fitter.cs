@@ -14,7 +14,8 @@ namespace Glmm.Fitting;
 /// </summary>
 internal static class Fitter
 {
-    public static GlmmFit Fit(ModelStructure original, GlmmOptions options)
+    /// <summary>Fits the model; <paramref name="fitControl"/> replaces the settings the options imply (tests).</summary>
+    public static GlmmFit Fit(ModelStructure original, GlmmOptions options, FitControl? fitControl = null)
     {
         var clock = Stopwatch.StartNew();
         // The fit's own family: the dispersion's working value is per fit, never set on the caller's instance.
@@ -28,7 +29,7 @@ internal static class Fitter
         if (solver == LinearSolver.Iterative) return IterativeFitter.Fit(original, options, start, factory, solverReason, clock);
         var data = factory.Layout;
         var re = model.Random;
-        var control = FitControl.From(options);
+        var control = fitControl ?? FitControl.From(options);
         var warnings = new List<string>();
 
         bool gradientStage = factory.LaplaceHasGradient && options.NAgq != 0;
@@ -102,8 +103,11 @@ internal static class Fitter
                 var laplace = factory.Laplace();
                 criteria.Add(laplace);
                 laplace.RestoreModes(stage1.System.U);
+                var stage2Control = laplace.System.FactorIsExpensive && penalized is null && factory.Rule is null
+                    ? control with { GradientFunctionTolerance = control.ExpensiveGradientFunctionTolerance }
+                    : control;
                 estimate = gradientStage
-                    ? Stages.Stage2Gradient(laplace, s1.Theta, s1.Beta, FixedEffectsCovariance.BetaHessianDiagonal(stage1.System), re, control)
+                    ? Stages.Stage2Gradient(laplace, s1.Theta, s1.Beta, FixedEffectsCovariance.BetaHessianDiagonal(stage1.System), re, stage2Control)
                     : Stages.Stage2DerivativeFree(x => laplace.Evaluate(x), s1.Theta, s1.Beta,
                         FixedEffectsCovariance.StandardErrors(FixedEffectsCovariance.FromBorderedFactor(stage1.System)), re, control);
                 evaluations += estimate.Evaluations;
