@@ -65,6 +65,12 @@ internal sealed record FitControl
     /// </summary>
     public double ExpensiveGradientFunctionTolerance { get; init; } = 1e-10;
 
+    /// <summary>
+    /// With an expensive factor the gradient stage starts at lme4's start θ, after one evaluation of the profiled
+    /// deviance there (<see cref="Stages.Stage1AtStart"/>), instead of after stage 1's quadratic-model steps.
+    /// </summary>
+    public bool ExpensiveFactorSkipsStage1 { get; init; } = true;
+
     /// <summary>L-BFGS-B's projected-gradient tolerance: <see cref="GradientToleranceFactor"/> × <see cref="Tolerance"/>.</summary>
     public double GradientTolerance => GradientToleranceFactor * Tolerance;
 

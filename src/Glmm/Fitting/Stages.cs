@@ -65,6 +65,21 @@ internal static class Stages
     }
 
     /// <summary>
+    /// Stage 1 reduced to its start: the profiled deviance at lme4's start θ (each factor the identity) at full PIRLS
+    /// precision, whose β̃ and bordered factor start the gradient stage there. For an expensive factor, where the
+    /// gradient stage's evaluations are worth more than stage 1's quadratic-model steps.
+    /// </summary>
+    public static StageResult Stage1AtStart(ProfiledLaplaceCriterion criterion, RandomEffectsStructure re, FitControl control)
+    {
+        criterion.PirlsTolerance = control.PirlsTolerance;
+        var theta = (double[])re.InitialTheta.Clone();
+        double deviance = criterion.Evaluate(theta);
+        if (!double.IsFinite(deviance))
+            throw new GlmmInputException(FitPreconditions.Diagnose(criterion.System.Layout.Model, criterion.System.Layout.Family, criterion.System.Eta));
+        return new StageResult(theta, (double[])criterion.Beta.Clone(), deviance, true, criterion.Evaluations, "the start (an expensive factor)");
+    }
+
+    /// <summary>
     /// Stage 2 with the exact gradient: L-BFGS-B over (θ, β) from stage 1's solution, each coordinate scaled by
     /// 1/√|its diagonal Hessian entry| — β's from stage 1's factor (<paramref name="betaHessianDiagonal"/>), θ's by
     /// forward differences of the gradient — and each iteration's step at most <see cref="FitControl.Stage2MaxStep"/>
