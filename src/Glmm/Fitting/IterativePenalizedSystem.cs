@@ -523,6 +523,11 @@ internal sealed partial class IterativePenalizedSystem : ISymmetricOperator, IBl
             if (decrement <= 1e-20 * scale) break;
             if (decrement <= 1e-11 * scale && decrement > 0.25 * previous) break;
             if (NewtonIterations >= MaxNewton) break;
+            // Near the mode Newton converges quadratically, dₖ₊₁ ≈ c dₖ² in units of the deviance's scale (c measured
+            // from this solve's last two decrements, at least 1): when the decrement after a full step is predicted
+            // at the floor above, the step is the last one and the solve that would only confirm it is skipped.
+            double relative = decrement / scale, growth = Math.Max(1.0, previous < double.PositiveInfinity ? relative / (previous / scale * (previous / scale)) : 1.0);
+            bool last = growth * relative * relative <= 1e-20;
             previous = decrement;
             double step = 1.0;
             bool accepted = false;
@@ -534,6 +539,7 @@ internal sealed partial class IterativePenalizedSystem : ISymmetricOperator, IBl
                 if (double.IsFinite(trial) && trial <= pdev + 1e-12 * scale)
                 {
                     accepted = true;
+                    last &= h == 0;
                     Array.Copy(_uTrial, _u, _m);
                     Array.Copy(_etaTrial, _eta, _n);
                 }
@@ -542,6 +548,12 @@ internal sealed partial class IterativePenalizedSystem : ISymmetricOperator, IBl
             dev = Rows();
             if (!double.IsFinite(dev)) return double.PositiveInfinity;
             pdev = dev + ConjugateGradient.Dot(_u, _u);
+            if (last)
+            {
+                // The preconditioner (and the Gram blocks) at the final weights, as the loop's next pass would build them.
+                if (!UpdatePreconditioner()) return double.PositiveInfinity;
+                break;
+            }
         }
         SquaredLengthU = ConjugateGradient.Dot(_u, _u);
         MinusTwoLogLikConditional = dev - 2.0 * _saturated;
