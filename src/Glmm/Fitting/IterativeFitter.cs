@@ -6,9 +6,10 @@ namespace Glmm.Fitting;
 /// <summary>
 /// Maximum likelihood on the <see cref="IterativeLaplaceCriterion"/> (crossed designs whose exact factor fills in):
 /// stage 1 is skipped — (θ, β) start at lme4's θ and the starting GLM's β, β scaled by the GLM's curvature 2X'WX —
-/// and L-BFGS-B runs on the (θ, β) deviance with the stochastic-trace gradient; then the boundary check, the
-/// conditional variances by stochastic estimation of the diagonal blocks of H⁻¹, and the convergence check and
-/// standard errors from forward differences of the gradient, as the exact path does.
+/// and L-BFGS-B runs on the (θ, β) deviance with the stochastic-trace gradient (on the first
+/// <see cref="SearchProbes"/> probes, then Newton steps on all of them: <see cref="Search"/>); then the boundary check,
+/// the conditional variances by stochastic estimation of the diagonal blocks of H⁻¹, and the convergence check and
+/// standard errors from forward differences of the gradient (the Newton finish's, when it converged).
 /// </summary>
 internal static class IterativeFitter
 {

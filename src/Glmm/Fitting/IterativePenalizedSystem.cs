@@ -526,8 +526,8 @@ internal sealed partial class IterativePenalizedSystem : ISymmetricOperator, IBl
     }
 
     /// <summary>
-    /// The conditional modes ũ at (θ, β) by damped Newton steps from the current u (restarting at u = 0 when that start
-    /// is hopeless); after it the weights, scores and preconditioner are those at ũ. Returns the penalized part
+    /// The conditional modes ũ at (θ, β) by damped, inexact Newton steps from the current u or the previous solve's modes
+    /// carried to the new θ, whichever is better (restarting at u = 0 when both are hopeless); after it the weights, scores and preconditioner are those at ũ. Returns the penalized part
     /// −2 log p(y | ũ) + ‖ũ‖² of the Laplace deviance, +∞ on failure.
     /// </summary>
     public double SolveMode(ReadOnlySpan<double> theta, ReadOnlySpan<double> beta)
