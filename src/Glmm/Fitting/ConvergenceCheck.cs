@@ -144,6 +144,9 @@ internal sealed class ConvergenceCheck
     /// <summary>The Hessian this check was assessed with (its n × n matrix over (θ, β)).</summary>
     private readonly double[,] _hessian;
 
+    /// <summary>The Hessian this check was assessed with (its n × n matrix over (θ, β); not to be modified).</summary>
+    public double[,] Hessian => _hessian;
+
     /// <summary>
     /// The check at a nearby point (θ, β) with its gradient <paramref name="g"/> and this check's Hessian: after a Newton
     /// step of a small decrement the Hessian changes by far less than the step itself, so it needs no new differences.

@@ -6,9 +6,10 @@ namespace Glmm.Fitting;
 /// <summary>
 /// Maximum likelihood on the <see cref="IterativeLaplaceCriterion"/> (crossed designs whose exact factor fills in):
 /// stage 1 is skipped — (θ, β) start at lme4's θ and the starting GLM's β, β scaled by the GLM's curvature 2X'WX —
-/// and L-BFGS-B runs on the (θ, β) deviance with the stochastic-trace gradient; then the boundary check, the
-/// conditional variances by stochastic estimation of the diagonal blocks of H⁻¹, and the convergence check and
-/// standard errors from forward differences of the gradient, as the exact path does.
+/// and L-BFGS-B runs on the (θ, β) deviance with the stochastic-trace gradient (on the first
+/// <see cref="SearchProbes"/> probes, then Newton steps on all of them: <see cref="Search"/>); then the boundary check,
+/// the conditional variances by stochastic estimation of the diagonal blocks of H⁻¹, and the convergence check and
+/// standard errors from forward differences of the gradient (the Newton finish's, when it converged).
 /// </summary>
 internal static class IterativeFitter
 {
@@ -28,7 +29,7 @@ internal static class IterativeFitter
         var glm = start.RequireGlm;
         var beta0 = glm.Coefficients.ToArray();
         var theta0 = (double[])re.InitialTheta.Clone();
-        var estimate = Search(criterion, theta0, beta0, data, re, control);
+        var estimate = Search(criterion, theta0, beta0, data, re, control, out var polished);
         if (!estimate.Converged && !estimate.Message.Contains("ABNORMAL", StringComparison.Ordinal))
             warnings.Add($"stage 2 optimiser did not converge: {estimate.Message}");
         var boundary = Stages.BoundaryCheck(criterion, estimate.Theta, estimate.Beta, estimate.Deviance, re, control);
@@ -42,7 +43,11 @@ internal static class IterativeFitter
         var modes = new ModeState((double[])sys.U.Clone(), (double[])sys.Eta.Clone(), (double[])sys.Mu.Clone(), criterion.ConditionalVariances());
         var fallback = WorkingCovariance(data, sys.Weights);
 
-        var check = Stages.AssessConvergence(criterion, theta, beta, modes.U, re, expensive: false);
+        // After the Newton finish the check is at hand (the full criterion's gradient at the estimate, the search
+        // criterion's Hessian); it is taken anew only when the boundary check moved θ or the finish was not used.
+        var check = polished is not null && theta.AsSpan().SequenceEqual(estimate.Theta)
+            ? polished
+            : Stages.AssessConvergence(criterion, theta, beta, modes.U, re, expensive: false);
         warnings.AddRange(check.Warnings);
         double[,] covariance;
         var source = CovarianceSource.Hessian;
@@ -86,15 +91,26 @@ internal static class IterativeFitter
     /// <summary>Relative reduction of the criterion at which the search for a start stops.</summary>
     public const double SearchFunctionTolerance = 1e-8;
 
+    /// <summary>Newton decrement (deviance units) at which the full criterion's Newton finish stops.</summary>
+    public const double FinishDecrement = 1e-5;
+
+    /// <summary>Newton steps of the finish at most.</summary>
+    public const int FinishMaxSteps = 4;
+
     /// <summary>
     /// L-BFGS-B on the criterion with the full probes. With more than <see cref="SearchProbes"/> probes, first a search
     /// with only the first <see cref="SearchProbes"/> (a quarter of the work per evaluation at the default 64) to a
-    /// looser tolerance, then the full criterion from there: the estimate is the full criterion's optimum either way,
-    /// the first phase only shortens the path to it.
+    /// looser tolerance; then, at the search's optimum, the search criterion's Hessian by forward differences of its
+    /// gradient (the probes move the curvature by their Monte Carlo error only) and Newton steps on the full criterion
+    /// with it (<see cref="Stages.Polish"/>) until the decrement is below <see cref="FinishDecrement"/>: the full
+    /// criterion's optimum, its check (<paramref name="check"/>) and Hessian at no further cost. Where that finish does
+    /// not converge, L-BFGS-B on the full criterion from there in the units of that Hessian's diagonal. The estimate is
+    /// the full criterion's optimum either way; the search only shortens the path to it.
     /// </summary>
     private static StageResult Search(IterativeLaplaceCriterion criterion, double[] theta0, double[] beta0, EngineLayout data,
-        Model.RandomEffectsStructure re, FitControl control)
+        Model.RandomEffectsStructure re, FitControl control, out ConvergenceCheck? check)
     {
+        check = null;
         int evaluations = 0;
         double[]? scale = null;
         if (criterion.Probes > SearchProbes)
@@ -102,24 +118,55 @@ internal static class IterativeFitter
             criterion.ActiveProbes = SearchProbes;
             var search = Stages.Stage2Gradient(criterion, theta0, beta0, GlmCurvature(data, beta0), re,
                 control with { GradientFunctionTolerance = SearchFunctionTolerance });
-            criterion.ActiveProbes = criterion.Probes;
+            evaluations += search.Evaluations;
             if (search.Theta.All(double.IsFinite) && search.Beta.All(double.IsFinite) && double.IsFinite(search.Deviance))
             {
                 theta0 = search.Theta;
                 beta0 = search.Beta;
-                // The full criterion's units of (θ, β) at the search's optimum, from the search's probes (they change the
-                // curvature by their Monte Carlo error only): the θ curvature's evaluations at a quarter of the cost.
-                criterion.ActiveProbes = SearchProbes;
+                int nth = theta0.Length, n = nth + beta0.Length;
                 var y = theta0.Concat(beta0).ToArray();
-                var g = new double[y.Length];
-                if (double.IsFinite(criterion.Evaluate(y, g)))
+                // The search's θ has its signs normalised: its modes come from this evaluation (the check's first, cached).
+                criterion.Evaluate(y, new double[n]);
+                var modes = criterion.SaveModes();
+                var searchCheck = ConvergenceCheck.Run((x, g) =>
                 {
-                    scale = Stages.CoordinateScale(criterion, y, g, GlmCurvature(data, beta0), theta0.Length, control);
-                    evaluations += theta0.Length + 1;
-                }
+                    criterion.RestoreModes(modes);
+                    return criterion.Evaluate(x, g);
+                }, theta0, beta0, re);
+                evaluations += n + 1;
                 criterion.ActiveProbes = criterion.Probes;
+                criterion.RestoreModes(modes);
+                var g0 = new double[n];
+                double f0 = criterion.Evaluate(y, g0);
+                evaluations++;
+                if (double.IsFinite(f0) && searchCheck.NewtonStep is not null)
+                {
+                    var finish = Stages.Polish(criterion, theta0, beta0, f0, modes, searchCheck.WithGradient(g0, theta0, beta0, re),
+                        criterion.SaveModes, re, control with { PolishDecrement = FinishDecrement, PolishMaxSteps = FinishMaxSteps });
+                    evaluations += finish.Evaluations;
+                    if (finish.Check.Converged)
+                    {
+                        // The estimate's own evaluation last (the boundary check's evaluation there is then the cached one).
+                        criterion.RestoreModes(finish.Modes);
+                        var x = finish.Theta.Concat(finish.Beta).ToArray();
+                        criterion.Evaluate(x, new double[n]);
+                        check = finish.Check;
+                        return new StageResult(finish.Theta, finish.Beta, finish.Deviance, true, evaluations, "Newton finish on the search's Hessian");
+                    }
+                    theta0 = finish.Theta;
+                    beta0 = finish.Beta;
+                }
+                scale = new double[n];
+                var h = searchCheck.Hessian;
+                var curvature = GlmCurvature(data, beta0);
+                for (int j = 0; j < n; j++)
+                {
+                    double hjj = h[j, j];
+                    if (!(hjj > 0) || !double.IsFinite(hjj)) hjj = j < nth ? 0 : curvature[j - nth];
+                    scale[j] = hjj > 0 ? 1.0 / Math.Sqrt(hjj) : 1.0;
+                }
             }
-            evaluations += search.Evaluations;
+            criterion.ActiveProbes = criterion.Probes;
         }
         var estimate = Stages.Stage2Gradient(criterion, theta0, beta0, GlmCurvature(data, beta0), re, control, scale);
         return estimate with { Evaluations = estimate.Evaluations + evaluations };

@@ -48,6 +48,7 @@ internal sealed partial class IterativePenalizedSystem : ISymmetricOperator, IBl
         _levelStart = new int[_k][];
         _levelRows = new int[_k][];
         _t = new double[_k][];
+        _tPrevious = new double[_k][];
         _gram = new double[_k][];
         for (int k = 0; k < _k; k++)
         {
@@ -65,6 +66,7 @@ internal sealed partial class IterativePenalizedSystem : ISymmetricOperator, IBl
             _levelStart[k] = start;
             _levelRows[k] = rows;
             _t[k] = new double[q * q];
+            _tPrevious[k] = new double[q * q];
             _gram[k] = new double[levels * q * q];
         }
         _eta = new double[_n];
@@ -263,8 +265,45 @@ internal sealed partial class IterativePenalizedSystem : ISymmetricOperator, IBl
     /// <summary>Passes over the data that built a state (weights and preconditioner), since construction.</summary>
     public int Sweeps { get; private set; }
 
-    /// <summary>Sets u.</summary>
-    public void SetModes(ReadOnlySpan<double> u) => u.CopyTo(_u);
+    /// <summary>Sets u (modes of any θ: the next solve starts from them as they are).</summary>
+    public void SetModes(ReadOnlySpan<double> u)
+    {
+        u.CopyTo(_u);
+        _uFromPrevious = false;
+    }
+
+    // The factors T of the previous solve, and whether u is that solve's modes.
+    private readonly double[][] _tPrevious;
+    private bool _uFromPrevious;
+
+    /// <summary>
+    /// <paramref name="result"/> = Λ⁻¹Λ_previous u level by level (the same b = Λu at the new θ); false when the new Λ is
+    /// singular or the result not finite.
+    /// </summary>
+    private bool TransportModes(double[] result)
+    {
+        for (int k = 0; k < _k; k++)
+        {
+            int q = _q[k];
+            var t = _t[k];
+            var tp = _tPrevious[k];
+            for (int a = 0; a < q; a++) if (!(Math.Abs(t[a * q + a]) > 0)) return false;
+            var ub = _uBase[k];
+            for (int l = 0; l < ub.Length; l++)
+            {
+                int o = ub[l];
+                for (int a = 0; a < q; a++)
+                {
+                    double b = 0;
+                    for (int c = 0; c <= a; c++) b += tp[a * q + c] * _u[o + c];
+                    for (int c = 0; c < a; c++) b -= t[a * q + c] * result[o + c];
+                    result[o + a] = b / t[a * q + a];
+                }
+            }
+        }
+        for (int j = 0; j < _m; j++) if (!double.IsFinite(result[j])) return false;
+        return true;
+    }
 
     /// <summary>Sets θ (structure order) into the engine terms' factors.</summary>
     public void SetTheta(ReadOnlySpan<double> theta)
@@ -487,18 +526,35 @@ internal sealed partial class IterativePenalizedSystem : ISymmetricOperator, IBl
     }
 
     /// <summary>
-    /// The conditional modes ũ at (θ, β) by damped Newton steps from the current u (restarting at u = 0 when that start
-    /// is hopeless); after it the weights, scores and preconditioner are those at ũ. Returns the penalized part
+    /// The conditional modes ũ at (θ, β) by damped, inexact Newton steps from the current u or the previous solve's modes
+    /// carried to the new θ, whichever is better (restarting at u = 0 when both are hopeless); after it the weights, scores and preconditioner are those at ũ. Returns the penalized part
     /// −2 log p(y | ũ) + ‖ũ‖² of the Laplace deviance, +∞ on failure.
     /// </summary>
     public double SolveMode(ReadOnlySpan<double> theta, ReadOnlySpan<double> beta)
     {
+        for (int k = 0; k < _k; k++) Array.Copy(_t[k], _tPrevious[k], _t[k].Length);
+        bool transport = _uFromPrevious;
         SetTheta(theta);
         SetBeta(beta);
+        _uFromPrevious = true;
         NewtonIterations = 0;
         NewtonCgIterations = 0;
         ComputeEta(_u, _eta);
         double dev = Rows();
+        // The other start: the previous modes carried to the new θ with b = Λu held fixed (u ← Λ⁻¹Λ_previous u, exact
+        // where only a column's sign changed, closer where a level's data outweigh its prior); the better of the two
+        // by the penalized deviance.
+        if (transport && TransportModes(_uTrial))
+        {
+            ComputeEta(_uTrial, _etaTrial);
+            double alternative = DevianceAt(_etaTrial) + ConjugateGradient.Dot(_uTrial, _uTrial);
+            if (alternative < dev + ConjugateGradient.Dot(_u, _u) || !double.IsFinite(dev))
+            {
+                Array.Copy(_uTrial, _u, _m);
+                Array.Copy(_etaTrial, _eta, _n);
+                dev = Rows();
+            }
+        }
         if (!double.IsFinite(dev))
         {
             Array.Clear(_u);
@@ -514,15 +570,26 @@ internal sealed partial class IterativePenalizedSystem : ISymmetricOperator, IBl
             Transpose(_score, _grad);
             for (int j = 0; j < _m; j++) _grad[j] -= _u[j];
             if (!UpdatePreconditioner()) return double.PositiveInfinity;
-            NewtonCgIterations += Solver.Solve(this, Preconditioner, _grad, _delta, Tolerance);
-            double decrement = ConjugateGradient.Dot(_delta, _grad);
             double scale = 1.0 + Math.Abs(pdev);
+            // An inexact Newton step: solved to a relative residual τ, the step leaves a decrement of about
+            // τ²d + c d² (d its own, estimated by g'P⁻¹g before the solve), so τ need only keep τ²d below the 1e-20
+            // floor (1e-21 here) and below the quadratic term (0.1√d): loose where d is already small or still large.
+            Preconditioner.Solve(_grad, _delta);
+            double estimate = Math.Max(ConjugateGradient.Dot(_delta, _grad) / scale, 1e-300);
+            double tau = Math.Clamp(Math.Max(3e-11 / Math.Sqrt(estimate), 0.1 * Math.Sqrt(estimate)), Tolerance, 1e-2);
+            NewtonCgIterations += Solver.Solve(this, Preconditioner, _grad, _delta, tau);
+            double decrement = ConjugateGradient.Dot(_delta, _grad);
             if (!double.IsFinite(decrement)) return double.PositiveInfinity;
             // The log-determinant is first-order sensitive to errors in ũ: iterate until the decrement is at the
             // solves' rounding floor (it stops shrinking) or tiny.
             if (decrement <= 1e-20 * scale) break;
             if (decrement <= 1e-11 * scale && decrement > 0.25 * previous) break;
             if (NewtonIterations >= MaxNewton) break;
+            // Near the mode Newton converges quadratically, dₖ₊₁ ≈ c dₖ² in units of the deviance's scale (c measured
+            // from this solve's last two decrements, at least 1): when the decrement after a full step is predicted
+            // at the floor above, the step is the last one and the solve that would only confirm it is skipped.
+            double relative = decrement / scale, growth = Math.Max(1.0, previous < double.PositiveInfinity ? relative / (previous / scale * (previous / scale)) : 1.0);
+            bool last = growth * relative * relative + tau * tau * relative <= 1e-20;
             previous = decrement;
             double step = 1.0;
             bool accepted = false;
@@ -534,6 +601,7 @@ internal sealed partial class IterativePenalizedSystem : ISymmetricOperator, IBl
                 if (double.IsFinite(trial) && trial <= pdev + 1e-12 * scale)
                 {
                     accepted = true;
+                    last &= h == 0;
                     Array.Copy(_uTrial, _u, _m);
                     Array.Copy(_etaTrial, _eta, _n);
                 }
@@ -542,6 +610,12 @@ internal sealed partial class IterativePenalizedSystem : ISymmetricOperator, IBl
             dev = Rows();
             if (!double.IsFinite(dev)) return double.PositiveInfinity;
             pdev = dev + ConjugateGradient.Dot(_u, _u);
+            if (last)
+            {
+                // The preconditioner (and the Gram blocks) at the final weights, as the loop's next pass would build them.
+                if (!UpdatePreconditioner()) return double.PositiveInfinity;
+                break;
+            }
         }
         SquaredLengthU = ConjugateGradient.Dot(_u, _u);
         MinusTwoLogLikConditional = dev - 2.0 * _saturated;
