@@ -69,9 +69,11 @@ internal static class Fitter
             // the start of stage 2: then, before the gradient stage, a few quadratic-model steps are start enough.
             var glm = start.RequireGlm;
             stage1 = factory.ProfiledLaplace(glm.Coefficients.ToArray());
-            // With an expensive factor (a dense block of crossed factors) every evaluation counts: the gradient stage
-            // starts from lme4's start itself, where stage 1 would spend 2n + 1 evaluations on its quadratic model first.
-            var s1 = control.ExpensiveFactorSkipsStage1 && gradientStage && options.NAgq == 1 && !data.Family.HasDispersion && stage1.System.FactorIsExpensive
+            // Where the factor makes the cost (a dense block of crossed factors, far more multiply-adds than rows) every
+            // evaluation counts: the gradient stage starts from lme4's start itself, where stage 1 would spend 2n + 1
+            // evaluations on its quadratic model first.
+            var s1 = gradientStage && options.NAgq == 1 && !data.Family.HasDispersion && stage1.System.FactorIsExpensive
+                && stage1.System.FactorFlopsPerRow >= control.Stage1SkipFactorPerRow
                 ? Stages.Stage1AtStart(stage1, re, control)
                 : Stages.Stage1(stage1, re, control, startForGradient: gradientStage, lastStage: options.NAgq == 0);
             if (!s1.Converged && !gradientStage) warnings.Add($"stage 1 optimiser did not converge: {s1.Message}");

@@ -467,6 +467,9 @@ internal sealed class PenalizedSystem
     /// </summary>
     public bool FactorIsExpensive => _chol.FactorFlops > ExpensiveFactorPerRow * _d.N && _chol.FactorFlops > ExpensiveFactor;
 
+    /// <summary>Multiply-adds of one factorisation per row of the data.</summary>
+    public double FactorFlopsPerRow => _chol.FactorFlops / Math.Max(1, _d.N);
+
     /// <summary>Multiply-adds per row above which a factorisation counts as expensive (with <see cref="ExpensiveFactor"/>).</summary>
     private const double ExpensiveFactorPerRow = 50;
 
