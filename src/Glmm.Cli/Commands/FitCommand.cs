@@ -36,7 +36,7 @@ internal sealed class FitCommand : Command
 
     // ---- The solver of the penalized system (issue 17): --solver, --probes (and --seed for the probes) ----
     private static readonly OptionSpec Solver = new("solver", "SOLVER",
-        "the Laplace approximation's linear algebra: cholesky (the exact factor), iterative (conjugate gradients and stochastic Lanczos quadrature, for crossed factors with many levels; binomial/poisson with canonical links) or auto (iterative when the exact factor's dense block would cost 10,000 or more multiply-adds per non-zero of Z, or more than 2 GB)")
+        "the Laplace approximation's linear algebra: cholesky (the exact factor), iterative (conjugate gradients and stochastic Lanczos quadrature, for crossed factors with many levels; binomial/poisson with canonical links) or auto (iterative when the exact factor's dense block would cost 3,000 or more multiply-adds per non-zero of Z, or more than 2 GB)")
     { Default = "auto", Allowed = new[] { "auto", "cholesky", "iterative" } };
 
     private static readonly OptionSpec Probes = new("probes", "N", "probe vectors of --solver iterative (the Monte Carlo error of logLik falls as 1/sqrt(N))") { Default = "64" };

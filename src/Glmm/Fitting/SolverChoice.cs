@@ -15,14 +15,14 @@ internal static class SolverChoice
 {
     /// <summary>
     /// The ratio of the exact factorisation's multiply-adds (m³/3) to the non-zeros of Z (rows × random effects per row)
-    /// from which auto chooses the iterative solver. Measured (docs/benchmarks.md, "Issue 17"; 2 shared cores, CPU
-    /// seconds under the same load): an iterative evaluation costs about 2.8 µs per row (random intercepts, 64 probes,
-    /// 11–12 CG iterations per solve) and an exact sweep about m³/3 multiply-adds at 8 GFlop/s, so the ratio decides: at
-    /// 100,000 rows with 10,000 × 2,000 crossed levels (ratio 13,000) the iterative fit is 1.8× faster; at 200,000 rows
-    /// with 20,000 × 2,000 (6,700) the exact one is 1.6× faster, at 30,000 rows with 3,000 × 600 (1,200) the two tie,
-    /// at 10,000 rows with 1,000 × 200 (130) the exact one is 3× faster. The crossing lies near 10,000.
+    /// from which auto chooses the iterative solver. Measured (docs/benchmarks.md, "Issue 17" and "Issue 12, stop 25";
+    /// native tool, idle machine, after the iterative Newton finish and the exact path's stage shortcuts): at 200,000 rows
+    /// with 20,000 × 2,000 crossed levels (ratio 6,700) the iterative fit takes 4.7–4.9 s against the exact 10.6–12.4 s;
+    /// at 30,000 rows with 3,000 × 600 (1,200) the two tie (0.60–0.64 s against 0.65–0.79 s); InstEval binary (2,250, a
+    /// third factor the iterative path also carries) and crossed200k (104) stay exact. The crossing lies between 1,200
+    /// and 6,700: 3,000.
     /// </summary>
-    public const double AutoCostRatio = 10000;
+    public const double AutoCostRatio = 3000;
 
     /// <summary>Bytes of the dense block above which the exact factor is never chosen by auto.</summary>
     public const double AutoMemoryLimit = 2e9;

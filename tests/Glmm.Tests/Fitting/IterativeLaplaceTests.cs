@@ -202,7 +202,7 @@ public class IterativeLaplaceTests(ITestOutputHelper output)
         var options = new GlmmOptions();
         var (large, why) = SolverChoice.Choose(Layout(Crossed(1000), "y ~ x + (1 | a) + (1 | b)"), options);
         Assert.Equal(LinearSolver.Iterative, large);
-        Assert.Contains("at least 10000", why);
+        Assert.Contains($"at least {SolverChoice.AutoCostRatio}", why);
         var (small, _) = SolverChoice.Choose(Layout(Crossed(100), "y ~ x + (1 | a) + (1 | b)"), options);
         Assert.Equal(LinearSolver.Cholesky, small);
     }
