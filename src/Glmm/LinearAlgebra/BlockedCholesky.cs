@@ -92,12 +92,18 @@ internal sealed class BlockedCholesky
     /// rows are split into a fixed number of ranges, each visiting every level's pattern entries in its range: every
     /// entry still receives its levels' contributions in level order, so the sums do not depend on the threads.
     /// </summary>
-    public void AddLevelPairs()
+    public void AddLevelPairs() => AddLevelPairs(schur: false);
+
+    /// <summary>
+    /// <see cref="AddLevelPairs()"/>, or with <paramref name="schur"/> and scalar blocks the levels' Schur updates
+    /// −L_B,a L_B,b computed as they are added (the same values in the same order, without storing them as pairs first).
+    /// </summary>
+    private void AddLevelPairs(bool schur)
     {
         const int ranges = 16;
         if (Parallelism is null || Parallelism.MaxDegreeOfParallelism == 1 || _pairs.Length < 1 << 16)
         {
-            AddLevelPairs(DenseSize, default);
+            AddLevelPairs(DenseSize, default, schur);
             return;
         }
         int m = DenseSize;
@@ -117,7 +123,7 @@ internal sealed class BlockedCholesky
             _rangeFirst = first;
         }
         System.Threading.Tasks.Parallel.For(0, ranges, Parallelism, r =>
-            AddLevelPairs((int)((long)m * (r + 1) / ranges), _rangeFirst.AsSpan(r * Levels, Levels)));
+            AddLevelPairs((int)((long)m * (r + 1) / ranges), _rangeFirst.AsSpan(r * Levels, Levels), schur));
     }
 
     /// <summary>Per range of C's rows (16) and level, the first of the level's pattern entries in the range.</summary>
@@ -226,7 +232,7 @@ internal sealed class BlockedCholesky
     }
 
     /// <summary>The pairs whose row of C lies below <paramref name="rowTo"/>, from each level's pattern entry <paramref name="first"/>[l] on (empty: all), level after level.</summary>
-    private void AddLevelPairs(int rowTo, ReadOnlySpan<int> first)
+    private void AddLevelPairs(int rowTo, ReadOnlySpan<int> first, bool schur)
     {
         int m = DenseSize;
         for (int l = 0; l < Levels; l++)
@@ -234,6 +240,18 @@ internal sealed class BlockedCholesky
             int start = _patternStart[l], s = _patternStart[l + 1] - start;
             var pat = _patternIndex.AsSpan(start, s);
             int a0 = first.IsEmpty ? 0 : first[l];
+            if (schur)
+            {
+                // Scalar blocks: the pair (a, b) is −L_B,a L_B,b (FactorScalarLevels' values, unstored).
+                var bl = _b.AsSpan(start, s);
+                for (int a = a0; a < s && pat[a] < rowTo; a++)
+                {
+                    var crow = _c.AsSpan(pat[a] * m, m);
+                    double ra = bl[a];
+                    for (int b = 0; b <= a; b++) crow[pat[b]] += -(ra * bl[b]);
+                }
+                continue;
+            }
             var pairs = LevelPairs(l);
             for (int a = a0; a < s && pat[a] < rowTo; a++)
             {
@@ -299,7 +317,7 @@ internal sealed class BlockedCholesky
         if (UsesLevelPairs)
         {
             if (!FactorLevels(0, Levels, default)) return false;
-            AddLevelPairs();
+            AddLevelPairs(schur: BlockSize == 1);
             return FactorDense();
         }
         if (!FactorLevels(0, Levels, _c)) return false;
@@ -345,7 +363,7 @@ internal sealed class BlockedCholesky
                 if (!FactorLevels(chunkStart[c], chunkStart[c + 1], default)) Interlocked.Exchange(ref failed, 1);
             });
             if (failed != 0) return false;
-            AddLevelPairs();
+            AddLevelPairs(schur: BlockSize == 1);
             return FactorDense();
         }
         Parallel.For(0, chunks, parallel, c =>
@@ -424,13 +442,8 @@ internal sealed class BlockedCholesky
             double inv = 1.0 / ljj;
             for (int a = 0; a < s; a++) bl[a] *= inv;
             var pat = _patternIndex.AsSpan(start, s);
-            if (UsesLevelPairs)
-            {
-                var pairs = LevelPairs(l);
-                for (int a = 0; a < s; a++)
-                    for (int b = 0; b <= a; b++) pairs[a * (a + 1) / 2 + b] = -(bl[a] * bl[b]);
-                continue;
-            }
+            // With level pairs C receives −L_B,a L_B,b as the pairs are added (AddLevelPairs with schur).
+            if (UsesLevelPairs) continue;
             for (int a = 0; a < s; a++)
             {
                 double ra = bl[a];
