@@ -128,11 +128,7 @@ internal static class IterativeFitter
                 // The search's θ has its signs normalised: its modes come from this evaluation (the check's first, cached).
                 criterion.Evaluate(y, new double[n]);
                 var modes = criterion.SaveModes();
-                var searchCheck = ConvergenceCheck.Run((x, g) =>
-                {
-                    criterion.RestoreModes(modes);
-                    return criterion.Evaluate(x, g);
-                }, theta0, beta0, re);
+                var searchCheck = Stages.AssessConvergence(criterion, theta0, beta0, modes, re, expensive: false);
                 evaluations += n + 1;
                 criterion.ActiveProbes = criterion.Probes;
                 criterion.RestoreModes(modes);

@@ -56,12 +56,17 @@ internal static class Stages
                     : Math.Max(control.Tolerance, startForGradient ? control.Stage1GradientStartRadius : control.Stage1StartRadius),
                 MaxEvaluations = startForGradient ? 2 * nth + control.Stage1GradientStartExtraEvaluations : control.MaxEvaluations,
             });
-        var theta = opt.X;
+        return AtFullPrecision(criterion, opt.X, control, opt.Converged, opt.Message);
+    }
+
+    /// <summary>Stage 1's end: the profiled deviance at θ at full PIRLS precision, whose β̃ is returned.</summary>
+    private static StageResult AtFullPrecision(ProfiledLaplaceCriterion criterion, double[] theta, FitControl control, bool converged, string message)
+    {
         criterion.PirlsTolerance = control.PirlsTolerance;
         double deviance = criterion.Evaluate(theta);
         if (!double.IsFinite(deviance))
             throw new GlmmInputException(FitPreconditions.Diagnose(criterion.System.Layout.Model, criterion.System.Layout.Family, criterion.System.Eta));
-        return new StageResult(theta, (double[])criterion.Beta.Clone(), deviance, opt.Converged, criterion.Evaluations, opt.Message);
+        return new StageResult(theta, (double[])criterion.Beta.Clone(), deviance, converged, criterion.Evaluations, message);
     }
 
     /// <summary>
@@ -69,15 +74,8 @@ internal static class Stages
     /// precision, whose β̃ and bordered factor start the gradient stage there. For an expensive factor, where the
     /// gradient stage's evaluations are worth more than stage 1's quadratic-model steps.
     /// </summary>
-    public static StageResult Stage1AtStart(ProfiledLaplaceCriterion criterion, RandomEffectsStructure re, FitControl control)
-    {
-        criterion.PirlsTolerance = control.PirlsTolerance;
-        var theta = (double[])re.InitialTheta.Clone();
-        double deviance = criterion.Evaluate(theta);
-        if (!double.IsFinite(deviance))
-            throw new GlmmInputException(FitPreconditions.Diagnose(criterion.System.Layout.Model, criterion.System.Layout.Family, criterion.System.Eta));
-        return new StageResult(theta, (double[])criterion.Beta.Clone(), deviance, true, criterion.Evaluations, "the start (an expensive factor)");
-    }
+    public static StageResult Stage1AtStart(ProfiledLaplaceCriterion criterion, RandomEffectsStructure re, FitControl control) =>
+        AtFullPrecision(criterion, (double[])re.InitialTheta.Clone(), control, true, "the start (an expensive factor)");
 
     /// <summary>
     /// Stage 2 with the exact gradient: L-BFGS-B over (θ, β) from stage 1's solution, each coordinate scaled by

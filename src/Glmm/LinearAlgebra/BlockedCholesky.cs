@@ -100,36 +100,47 @@ internal sealed class BlockedCholesky
     /// </summary>
     private void AddLevelPairs(bool schur)
     {
-        const int ranges = 16;
-        if (Parallelism is null || Parallelism.MaxDegreeOfParallelism == 1 || _pairs.Length < 1 << 16)
+        if (!RunsInRowRanges(_pairs.Length))
         {
             AddLevelPairs(DenseSize, default, schur);
             return;
         }
-        int m = DenseSize;
-        if (_rangeFirst is null)
+        // Where each level's pattern enters each range (the pattern is fixed, so once per model).
+        _rangeFirst ??= RangeFirst((l, from) =>
         {
-            // Where each level's pattern enters each range (the pattern is fixed, so once per model).
-            var first = new int[ranges * Levels];
-            for (int r = 0; r < ranges; r++)
-            {
-                int from = (int)((long)m * r / ranges);
-                for (int l = 0; l < Levels; l++)
-                {
-                    int a0 = Pattern(l).BinarySearch(from);
-                    first[r * Levels + l] = a0 < 0 ? ~a0 : a0;
-                }
-            }
-            _rangeFirst = first;
+            int a0 = Pattern(l).BinarySearch(from);
+            return a0 < 0 ? ~a0 : a0;
+        });
+        var first = _rangeFirst;
+        System.Threading.Tasks.Parallel.For(0, RowRanges, Parallelism!, r =>
+            AddLevelPairs(RangeEnd(r), first.AsSpan(r * Levels, Levels), schur));
+    }
+
+    /// <summary>Ranges of C's rows that the level pairs are added over in parallel.</summary>
+    private const int RowRanges = 16;
+
+    /// <summary>True when <paramref name="pairs"/> additions are worth splitting into <see cref="RowRanges"/> in parallel.</summary>
+    private bool RunsInRowRanges(long pairs) => Parallelism is { MaxDegreeOfParallelism: not 1 } && pairs >= 1 << 16;
+
+    /// <summary>The first row after range r.</summary>
+    private int RangeEnd(int r) => (int)((long)DenseSize * (r + 1) / RowRanges);
+
+    /// <summary>Per range r and level l, <paramref name="firstAt"/>(l, the range's first row), at r·Levels + l.</summary>
+    private int[] RangeFirst(Func<int, int, int> firstAt)
+    {
+        var first = new int[RowRanges * Levels];
+        for (int r = 0; r < RowRanges; r++)
+        {
+            int from = r == 0 ? 0 : RangeEnd(r - 1);
+            for (int l = 0; l < Levels; l++) first[r * Levels + l] = firstAt(l, from);
         }
-        System.Threading.Tasks.Parallel.For(0, ranges, Parallelism, r =>
-            AddLevelPairs((int)((long)m * (r + 1) / ranges), _rangeFirst.AsSpan(r * Levels, Levels), schur));
+        return first;
     }
 
     /// <summary>Per range of C's rows (16) and level, the first of the level's pattern entries in the range.</summary>
     private int[]? _rangeFirst;
 
-    private int[] _dataPairStart = [], _dataPairIndex = [];
+    private int[] _dataPairStart = [], _dataPairIndex = [], _dataPairTarget = [];
     private int[]? _dataRangeFirst;
 
     /// <summary>
@@ -143,12 +154,23 @@ internal sealed class BlockedCholesky
     {
         if (!UsesLevelPairs) throw new InvalidOperationException("data pairs need level pairs");
         if (dataPairStart.Length != Levels + 1) throw new ArgumentException("one start per level and one more", nameof(dataPairStart));
+        var target = new int[dataPairIndex.Length];
         for (int l = 0; l < Levels; l++)
-            for (int k = dataPairStart[l]; k < dataPairStart[l + 1]; k++)
-                if (dataPairIndex[k] < 0 || dataPairIndex[k] >= _pairStart[l + 1] - _pairStart[l] || (k > dataPairStart[l] && dataPairIndex[k] <= dataPairIndex[k - 1]))
+        {
+            var pat = Pattern(l);
+            for (int k = dataPairStart[l], a = 0; k < dataPairStart[l + 1]; k++)
+            {
+                int index = dataPairIndex[k];
+                if (index < 0 || index >= _pairStart[l + 1] - _pairStart[l] || (k > dataPairStart[l] && index <= dataPairIndex[k - 1]))
                     throw new ArgumentException("data pairs must be ascending positions among the level's pairs", nameof(dataPairIndex));
+                while ((a + 1) * (a + 2) / 2 <= index) a++;
+                // Where the pair (a, b) lands in C (lower triangle, row-major): ascending within the level.
+                target[k] = pat[a] * DenseSize + pat[index - a * (a + 1) / 2];
+            }
+        }
         _dataPairStart = dataPairStart;
         _dataPairIndex = dataPairIndex;
+        _dataPairTarget = target;
         _dataRangeFirst = null;
     }
 
@@ -178,57 +200,36 @@ internal sealed class BlockedCholesky
             AddLevelPairs();
             return;
         }
-        const int ranges = 16;
-        int m = DenseSize;
-        if (Parallelism is null || Parallelism.MaxDegreeOfParallelism == 1 || _dataPairIndex.Length < 1 << 16)
+        if (!RunsInRowRanges(_dataPairTarget.Length))
         {
-            AddDataPairs(m, default);
+            AddDataPairs(long.MaxValue, default);
             return;
         }
-        if (_dataRangeFirst is null)
+        _dataRangeFirst ??= RangeFirst((l, from) =>
         {
-            var first = new int[ranges * Levels];
-            for (int r = 0; r < ranges; r++)
-            {
-                int from = (int)((long)m * r / ranges);
-                for (int l = 0; l < Levels; l++)
-                {
-                    var pat = Pattern(l);
-                    int k = _dataPairStart[l];
-                    while (k < _dataPairStart[l + 1] && pat[PairRow(_dataPairIndex[k])] < from) k++;
-                    first[r * Levels + l] = k;
-                }
-            }
-            _dataRangeFirst = first;
-        }
-        System.Threading.Tasks.Parallel.For(0, ranges, Parallelism, r =>
-            AddDataPairs((int)((long)m * (r + 1) / ranges), _dataRangeFirst.AsSpan(r * Levels, Levels)));
+            long at = (long)from * DenseSize;
+            int k = _dataPairStart[l];
+            while (k < _dataPairStart[l + 1] && _dataPairTarget[k] < at) k++;
+            return k;
+        });
+        var first = _dataRangeFirst;
+        System.Threading.Tasks.Parallel.For(0, RowRanges, Parallelism!, r =>
+            AddDataPairs((long)RangeEnd(r) * DenseSize, first.AsSpan(r * Levels, Levels)));
     }
 
-    /// <summary>The data pairs whose row of C lies below <paramref name="rowTo"/>, from each level's entry <paramref name="first"/>[l] on (empty: all).</summary>
-    private void AddDataPairs(int rowTo, ReadOnlySpan<int> first)
+    /// <summary>The data pairs whose place in C lies below <paramref name="targetTo"/>, from each level's entry <paramref name="first"/>[l] on (empty: all).</summary>
+    private void AddDataPairs(long targetTo, ReadOnlySpan<int> first)
     {
-        int m = DenseSize;
         for (int l = 0; l < Levels; l++)
         {
-            var pat = Pattern(l);
             var pairs = LevelPairs(l);
             for (int k = first.IsEmpty ? _dataPairStart[l] : first[l]; k < _dataPairStart[l + 1]; k++)
             {
-                int index = _dataPairIndex[k], a = PairRow(index), row = pat[a];
-                if (row >= rowTo) break;
-                _c[row * m + pat[index - a * (a + 1) / 2]] += pairs[index];
+                int t = _dataPairTarget[k];
+                if (t >= targetTo) break;
+                _c[t] += pairs[_dataPairIndex[k]];
             }
         }
-    }
-
-    /// <summary>The pattern row a of the pair at <paramref name="index"/> (a(a + 1)/2 ≤ index &lt; (a + 1)(a + 2)/2).</summary>
-    private static int PairRow(int index)
-    {
-        int a = (int)((Math.Sqrt(8.0 * index + 1) - 1) / 2);
-        while (a * (a + 1) / 2 > index) a--;
-        while ((a + 1) * (a + 2) / 2 <= index) a++;
-        return a;
     }
 
     /// <summary>The pairs whose row of C lies below <paramref name="rowTo"/>, from each level's pattern entry <paramref name="first"/>[l] on (empty: all), level after level.</summary>
