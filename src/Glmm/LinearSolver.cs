@@ -34,5 +34,7 @@ public static class IterativeDefaults
 /// <param name="LogLikMonteCarloError">Standard error of the log-likelihood from the probes' spread (stochastic Lanczos quadrature).</param>
 /// <param name="MeanIterations">Mean conjugate-gradient iterations per solve at the estimates.</param>
 /// <param name="Reason">Why this solver was used (the user's choice, or auto's prediction).</param>
+/// <param name="LogLikProbes">Probes of the log-likelihood at the estimate: <paramref name="Probes"/>, or more where their
+/// Monte Carlo error was above 0.02.</param>
 public sealed record IterativeSolverReport(int Probes, ulong Seed, string Preconditioner, double Tolerance,
-    double LogLikMonteCarloError, double MeanIterations, string Reason);
+    double LogLikMonteCarloError, double MeanIterations, string Reason, int LogLikProbes);

@@ -58,8 +58,10 @@ internal static class IterativeFitter
             source = CovarianceSource.Pirls;
             if (options.UseHessian) warnings.Add("standard errors from X'WX at the modes: the Hessian of the deviance was not positive definite");
         }
+        var x = theta.Concat(beta).ToArray();
+        var (deviance, logLikProbes) = RefineLogLik(criterion, x, modes.U, boundary.Deviance, ref monteCarloError);
         var report = new IterativeSolverReport(options.Probes, options.ProbeSeed, sys.Preconditioner.Name, sys.Tolerance,
-            monteCarloError, meanIterations, reason);
+            monteCarloError, meanIterations, reason, logLikProbes);
         return FitAssembler.Assemble(new FitState
         {
             Layout = data,
@@ -71,7 +73,7 @@ internal static class IterativeFitter
             Beta = beta,
             Covariance = covariance,
             CovarianceSource = source,
-            Deviance = boundary.Deviance,
+            Deviance = deviance,
             Modes = modes,
             Converged = check.Converged && warnings.Count == 0,
             Singular = boundary.Singular,
@@ -83,6 +85,54 @@ internal static class IterativeFitter
             SolverReason = reason,
             Iterative = report,
         });
+    }
+
+    /// <summary>Monte Carlo error of the log-likelihood above which the estimate's log-likelihood takes more probes.</summary>
+    public const double LogLikErrorTarget = 0.02;
+
+    /// <summary>Probes of the log-likelihood at the estimate at most.</summary>
+    public const int MaxLogLikProbes = 1024;
+
+    /// <summary>
+    /// The log-likelihood at the estimate to a Monte Carlo error of <see cref="LogLikErrorTarget"/>: where the fit's probes
+    /// leave more, log|H| at the estimate's modes is re-estimated on more probes of the same seeded sequence (the fit's
+    /// own estimates kept, <see cref="IterativeLaplaceCriterion.ExtendProbes"/>) — as many as the error's square predicts,
+    /// at most <see cref="MaxLogLikProbes"/>, and no more conjugate-gradient iterations than the fit took so far (counted,
+    /// not timed, so that the count is the same on every machine and thread count; the iterations per probe are those of
+    /// a first extension by <see cref="IterativeLaplaceCriterion.Probes"/> more). Only the reported log-likelihood
+    /// changes; the estimates are the fit's.
+    /// </summary>
+    private static (double Deviance, int Probes) RefineLogLik(IterativeLaplaceCriterion criterion, double[] x, double[] modes,
+        double deviance, ref double monteCarloError)
+    {
+        int probes = criterion.Probes;
+        if (!(monteCarloError > LogLikErrorTarget) || !double.IsFinite(deviance)) return (deviance, probes);
+        double ratio = monteCarloError / LogLikErrorTarget;
+        int wanted = (int)Math.Min(MaxLogLikProbes, Math.Ceiling(probes * ratio * ratio / 16.0) * 16);
+        if (wanted <= probes) return (deviance, probes);
+        long budget = criterion.TotalCgIterations;
+        criterion.RestoreModes(modes);
+        double f = criterion.Evaluate(x);
+        if (!double.IsFinite(f)) return (deviance, probes);
+        int first = Math.Min(wanted, 2 * probes);
+        double extended = criterion.ExtendProbes(first);
+        if (!double.IsFinite(extended)) return (deviance, probes);
+        int total = first;
+        double perProbe = Math.Max(1.0, criterion.MeanProbeIterations);
+        long spent = (long)Math.Round(perProbe * (first - probes));
+        int affordable = first + (int)(Math.Max(0, budget - spent) / perProbe / 16) * 16;
+        int last = Math.Min(wanted, affordable);
+        if (last > total)
+        {
+            double more = criterion.ExtendProbes(last);
+            if (double.IsFinite(more))
+            {
+                extended = more;
+                total = last;
+            }
+        }
+        monteCarloError = 0.5 * criterion.LogDeterminantStandardError;
+        return (extended, total);
     }
 
     /// <summary>Probes of the search for a start (one block of solves); the full count then finishes the fit.</summary>

@@ -153,6 +153,7 @@ public static class JsonWriter
                 Number(w, "logLikMonteCarloError", it.LogLikMonteCarloError);
                 w.WriteStartObject("iterative");
                 w.WriteNumber("probes", it.Probes);
+                w.WriteNumber("logLikProbes", it.LogLikProbes);
                 w.WriteNumber("seed", it.Seed);
                 w.WriteString("preconditioner", it.Preconditioner);
                 Number(w, "tolerance", it.Tolerance);

@@ -38,7 +38,7 @@ public static partial class SummaryWriter
         AppendResidualsAndRandomEffects(sb, fit, residualRow: false);
         if (fit.Iterative is { } it)
             sb.AppendLine(string.Create(Inv,
-                $"Solver: iterative ({it.Reason}): conjugate gradients ({it.Preconditioner} preconditioner, tolerance {it.Tolerance:G2}, {it.MeanIterations:0.#} iterations per solve), log-determinant by stochastic Lanczos quadrature with {it.Probes} probes (seed {it.Seed}); Monte Carlo error of logLik {it.LogLikMonteCarloError:G2}"));
+                $"Solver: iterative ({it.Reason}): conjugate gradients ({it.Preconditioner} preconditioner, tolerance {it.Tolerance:G2}, {it.MeanIterations:0.#} iterations per solve), log-determinant by stochastic Lanczos quadrature with {it.Probes} probes (seed {it.Seed}){(it.LogLikProbes > it.Probes ? $", logLik on {it.LogLikProbes}" : "")}; Monte Carlo error of logLik {it.LogLikMonteCarloError:G2}"));
         sb.AppendLine();
         if (fit.Family.HasDispersion)
         {

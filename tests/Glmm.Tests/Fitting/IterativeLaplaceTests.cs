@@ -59,6 +59,32 @@ public class IterativeLaplaceTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Designs))]
+    public void MoreProbesAtTheEstimateAreThoseOfALargerCriterion(string file, string formula, string family)
+    {
+        // ExtendProbes keeps the evaluation's 16 probes and adds the next 32 of the same sequence at the same modes: the
+        // value and its standard error are those of a criterion with all 48 evaluated from the same modes.
+        var data = Layout(Fixture(file), formula, family);
+        var glm = GlmIrls.Fit(data.Family, data.Model.X, data.Model.Y, data.Model.Weights, data.Model.Offset);
+        var theta = data.Random.InitialTheta.Select(t => t == 1 ? 0.7 : 0.1).ToArray();
+        var x = theta.Concat(glm.Coefficients.ToArray()).ToArray();
+        var small = new IterativeLaplaceCriterion(data, 1, 16, 1);
+        double f16 = small.Evaluate(x);
+        double se16 = small.LogDeterminantStandardError;
+        double f32 = small.ExtendProbes(32);
+        double f48 = small.ExtendProbes(48);
+        double se48 = small.LogDeterminantStandardError;
+        var large = new IterativeLaplaceCriterion(data, 1, 48, 1);
+        double fl = large.Evaluate(x);
+        output.WriteLine($"{file}: 16 probes {f16:R} (se {se16:G3}), 32 {f32:R}, 48 {f48:R} (se {se48:G3}), 48 at once {fl:R} (se {large.LogDeterminantStandardError:G3})");
+        Assert.True(Math.Abs(f48 - fl) <= 1e-9 * Math.Abs(fl), $"extended {f48} vs {fl}");
+        Assert.True(Math.Abs(se48 - large.LogDeterminantStandardError) <= 1e-6 * se48, $"standard error {se48} vs {large.LogDeterminantStandardError}");
+        Assert.NotEqual(f16, f48);
+        // The criterion itself still uses its 16 probes.
+        Assert.Equal(f16, small.Evaluate(x));
+    }
+
+    [Theory]
+    [MemberData(nameof(Designs))]
     public void ModesAndCriterionDoNotDependOnTheStart(string file, string formula, string family)
     {
         // The mode solve starts from the previous evaluation's modes (or those carried to the new θ with Λu fixed), with

@@ -27,7 +27,7 @@ internal sealed class IterativeLaplaceCriterion : ICriterion
     private readonly int _nth, _p, _m, _n;
     private readonly double[] _probe, _s, _c, _e, _v, _rhs, _av;
     private readonly double[] _diag, _off, _first;
-    private readonly double[] _probeLogDet;
+    private double[] _probeLogDet;
     private readonly bool _bipartite;
     private readonly double[] _traceCorrection;
     private readonly BlockConjugateGradient _blockSolver;
@@ -147,7 +147,11 @@ internal sealed class IterativeLaplaceCriterion : ICriterion
     public void RestoreModes(ReadOnlySpan<double> u)
     {
         // Modes other than those of the last evaluation make its cached value stale.
-        if (!u.SequenceEqual(_sys.U)) _hasLast = false;
+        if (!u.SequenceEqual(_sys.U))
+        {
+            _hasLast = false;
+            _solvedProbes = 0;
+        }
         _sys.SetModes(u);
     }
 
@@ -192,6 +196,8 @@ internal sealed class IterativeLaplaceCriterion : ICriterion
         var beta = x[_nth..];
         double penalized = _sys.SolveMode(theta, beta);
         TotalCgIterations += _sys.NewtonCgIterations;
+        _lastPenalized = penalized;
+        _solvedProbes = 0;
         if (!double.IsFinite(penalized)) return double.PositiveInfinity;
         double logDet = ProbeSolves(withGradient);
         if (!double.IsFinite(logDet)) return double.PositiveInfinity;
@@ -201,11 +207,49 @@ internal sealed class IterativeLaplaceCriterion : ICriterion
     }
 
     /// <summary>
+    /// The deviance at the last evaluation's (θ, β) and modes with log|H| estimated on the first <paramref name="total"/>
+    /// probes of the same seeded sequence: those solved there (the evaluation's <see cref="ActiveProbes"/> and any earlier
+    /// extension, their estimates kept) and the rest solved now, without the gradient. <see cref="LogDeterminant"/> and
+    /// <see cref="LogDeterminantStandardError"/> then describe all of them; an evaluation of the criterion still uses
+    /// <see cref="ActiveProbes"/>.
+    /// </summary>
+    public double ExtendProbes(int total)
+    {
+        int solved = _solvedProbes;
+        if (solved == 0 || !double.IsFinite(_lastPenalized)) throw new InvalidOperationException("no finite evaluation to extend");
+        if (total > solved)
+        {
+            if (_probeLogDet.Length < total)
+            {
+                var grown = new double[total];
+                _probeLogDet.AsSpan(0, solved).CopyTo(grown);
+                _probeLogDet = grown;
+            }
+            int active = _activeProbes;
+            _activeProbes = total;
+            _extendedLogDet = ProbeSolves(gradient: false, from: solved);
+            _activeProbes = active;
+            if (!double.IsFinite(_extendedLogDet))
+            {
+                _solvedProbes = 0;
+                return double.PositiveInfinity;
+            }
+            LogDeterminant = _extendedLogDet;
+        }
+        return _lastPenalized + _extendedLogDet;
+    }
+
+    private double _lastPenalized = double.NaN, _extendedLogDet;
+
+    /// <summary>Probes whose estimates of log|H| at the current modes are held (0 when the modes changed since).</summary>
+    private int _solvedProbes;
+
+    /// <summary>
     /// The probes' solves at the current mode, <see cref="Width"/> probes at a time as one block: the log-determinant by
     /// stochastic Lanczos quadrature and, when the gradient is wanted, the trace estimates (the row leverages into _s,
     /// the θ traces' corrections). Each probe's numbers are those of its own solve; sums over probes run in probe order.
     /// </summary>
-    private double ProbeSolves(bool gradient)
+    private double ProbeSolves(bool gradient, int from = 0)
     {
         var pre = _sys.Preconditioner;
         var bcg = _blockSolver;
@@ -217,7 +261,7 @@ internal sealed class IterativeLaplaceCriterion : ICriterion
         double inv = 1.0 / ActiveProbes;
         long iterations = 0;
         var dots = new double[2 * Width];
-        for (int first = 0; first < ActiveProbes; first += Width)
+        for (int first = from; first < ActiveProbes; first += Width)
         {
             int width = Math.Min(Width, ActiveProbes - first), len = _m * width;
             FillProbes(first, width);
@@ -271,14 +315,17 @@ internal sealed class IterativeLaplaceCriterion : ICriterion
             _sys.AccumulateThetaDerivativeBlock(_bay, _bw, _traceCorrection, inv, width);
         }
         TotalCgIterations += iterations;
-        MeanProbeIterations = (double)iterations / ActiveProbes;
+        MeanProbeIterations = (double)iterations / (ActiveProbes - from);
         double mean = 0;
         for (int j = 0; j < ActiveProbes; j++) mean += _probeLogDet[j];
         mean /= ActiveProbes;
         double ss = 0;
         for (int j = 0; j < ActiveProbes; j++) ss += (_probeLogDet[j] - mean) * (_probeLogDet[j] - mean);
         LogDeterminantStandardError = ActiveProbes > 1 ? Math.Sqrt(ss / (ActiveProbes - 1) / ActiveProbes) : double.NaN;
-        return pre.LogDeterminant + mean - 0.5 * _sys.CouplingSquaredNorm();
+        _solvedProbes = ActiveProbes;
+        double logDet = pre.LogDeterminant + mean - 0.5 * _sys.CouplingSquaredNorm();
+        _extendedLogDet = logDet;
+        return logDet;
     }
 
     /// <summary>Probes first … first + width − 1 as the columns of the block _bz.</summary>
