@@ -66,6 +66,19 @@ internal sealed record FitControl
     public double ExpensiveGradientFunctionTolerance { get; init; } = 1e-10;
 
     /// <summary>
+    /// Stage 2's L-BFGS-B starts from the θ curvature's gradient differences (<see cref="Stages.CoordinateScale(ICriterion, double[], double[], double[], int, FitControl)"/>'s
+    /// evaluations) as correction pairs instead of the identity (set for the fit from <see cref="ExpensiveSeedSecantPairs"/>).
+    /// </summary>
+    public bool SeedSecantPairs { get; init; }
+
+    /// <summary>
+    /// <see cref="SeedSecantPairs"/> where the factor is expensive (with <see cref="ExpensiveGradientFunctionTolerance"/>):
+    /// InstEval binary then needs 21 evaluations instead of 31. Not elsewhere, so that the cheap fits' paths stay as
+    /// they were.
+    /// </summary>
+    public bool ExpensiveSeedSecantPairs { get; init; } = true;
+
+    /// <summary>
     /// Multiply-adds of one factorisation per row from which the gradient stage starts at lme4's start θ, after one
     /// evaluation of the profiled deviance there (<see cref="Stages.Stage1AtStart"/>), instead of after stage 1's
     /// quadratic-model steps: a gradient evaluation costs a factorisation and the dense inverse, a stage-1 one the

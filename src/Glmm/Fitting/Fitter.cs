@@ -110,7 +110,7 @@ internal static class Fitter
                 criteria.Add(laplace);
                 laplace.RestoreModes(stage1.System.U);
                 var stage2Control = laplace.System.FactorIsExpensive && penalized is null && factory.Rule is null
-                    ? control with { GradientFunctionTolerance = control.ExpensiveGradientFunctionTolerance }
+                    ? control with { GradientFunctionTolerance = control.ExpensiveGradientFunctionTolerance, SeedSecantPairs = control.ExpensiveSeedSecantPairs }
                     : control;
                 estimate = gradientStage
                     ? Stages.Stage2Gradient(laplace, s1.Theta, s1.Beta, FixedEffectsCovariance.BetaHessianDiagonal(stage1.System), re, stage2Control)

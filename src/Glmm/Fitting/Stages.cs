@@ -101,12 +101,25 @@ internal static class Stages
         double f0 = criterion.Evaluate(y0, g0);
         int evaluations = 1;
         if (scale is not null && scale.Length != n) throw new ArgumentException("one scale per coordinate", nameof(scale));
+        List<(double[] S, double[] Y)>? pairs = null;
         if (scale is null)
         {
-            scale = CoordinateScale(criterion, y0, g0, betaHessianDiagonal, nth, control);
+            pairs = control.SeedSecantPairs ? [] : null;
+            scale = CoordinateScale((x, g) => criterion.Evaluate(x, g), y0, g0, betaHessianDiagonal, nth, control, pairs);
             evaluations += nth;
+            // In the optimiser's units z = (y − y0) / scale: s_z = s / scale, y_z = scale ∘ (∇f differences).
+            if (pairs is not null)
+                for (int k = 0; k < pairs.Count; k++)
+                {
+                    var (sy, gy) = pairs[k];
+                    for (int j = 0; j < n; j++)
+                    {
+                        sy[j] /= scale[j];
+                        gy[j] *= scale[j];
+                    }
+                }
         }
-        var (result, y, reused) = ScaledLbfgs((z, g) => criterion.Evaluate(z, g), y0, f0, g0, scale, control);
+        var (result, y, reused) = ScaledLbfgs((z, g) => criterion.Evaluate(z, g), y0, f0, g0, scale, control, pairs);
         evaluations += result.Evaluations - reused;
         var theta = y[..nth];
         var beta = y[nth..];
@@ -124,7 +137,7 @@ internal static class Stages
 
     /// <summary><see cref="CoordinateScale(ICriterion, double[], double[], double[], int, FitControl)"/> of any value-and-gradient function.</summary>
     public static double[] CoordinateScale(Func<double[], double[], double> valueAndGradient, double[] y0, double[] g0, double[] betaHessianDiagonal,
-        int nth, FitControl control)
+        int nth, FitControl control, List<(double[] S, double[] Y)>? pairs = null)
     {
         int n = y0.Length;
         var scale = new double[n];
@@ -139,6 +152,14 @@ internal static class Stages
                 yh[j] += h;
                 double f = valueAndGradient(yh, gh);
                 hjj = double.IsFinite(f) ? (gh[j] - g0[j]) / h : double.NaN;
+                if (pairs is not null && double.IsFinite(f))
+                {
+                    var sj = new double[n];
+                    sj[j] = h;
+                    var yj = new double[n];
+                    for (int k = 0; k < n; k++) yj[k] = gh[k] - g0[k];
+                    pairs.Add((sj, yj));
+                }
             }
             else hjj = betaHessianDiagonal[j - nth];
             // Where the deviance is concave at the start (a variance far above its estimate: D grows like log σ²),
@@ -155,7 +176,7 @@ internal static class Stages
     /// its point in y, and how many of its evaluations were that reuse.
     /// </summary>
     public static (OptimizationResult Result, double[] Y, int Reused) ScaledLbfgs(Func<double[], double[], double> valueAndGradient,
-        double[] y0, double f0, double[] g0, double[] scale, FitControl control)
+        double[] y0, double f0, double[] g0, double[] scale, FitControl control, IReadOnlyList<(double[] S, double[] Y)>? pairs = null)
     {
         int n = y0.Length;
         var x = new double[n];
@@ -181,7 +202,7 @@ internal static class Stages
             for (int j = 0; j < n; j++) g[j] = gx[j] * scale[j];
             return f;
         }, new double[n], Enumerable.Repeat(double.NegativeInfinity, n).ToArray(), Enumerable.Repeat(double.PositiveInfinity, n).ToArray(),
-            new LbfgsBOptions { ProjectedGradientTolerance = control.GradientTolerance, FunctionTolerance = control.GradientFunctionTolerance, MaxEvaluations = control.MaxEvaluations, MaxStepNorm = control.Stage2MaxStep });
+            new LbfgsBOptions { ProjectedGradientTolerance = control.GradientTolerance, FunctionTolerance = control.GradientFunctionTolerance, MaxEvaluations = control.MaxEvaluations, MaxStepNorm = control.Stage2MaxStep, InitialPairs = pairs ?? [] });
         var y = new double[n];
         for (int j = 0; j < n; j++) y[j] = y0[j] + scale[j] * result.X[j];
         return (result, y, reused);

@@ -40,6 +40,15 @@ internal sealed class LbfgsB
 
         var sHist = new List<double[]>();
         var yHist = new List<double[]>();
+        foreach (var (s0, y0) in options.InitialPairs)
+        {
+            if (s0.Length != n || y0.Length != n) throw new ArgumentException("initial pairs must have the length of x0");
+            double sy0 = Dot(s0, y0), yy0 = Dot(y0, y0);
+            if (!(sy0 > 2.2e-16 * yy0 && sy0 > 0) || !double.IsFinite(sy0) || !double.IsFinite(yy0)) continue;
+            sHist.Add((double[])s0.Clone());
+            yHist.Add((double[])y0.Clone());
+            if (sHist.Count > Math.Max(1, options.Memory)) { sHist.RemoveAt(0); yHist.RemoveAt(0); }
+        }
         var b = new double[n * n];
         var xc = new double[n];
         var xbar = new double[n];

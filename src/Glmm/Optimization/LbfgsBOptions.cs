@@ -22,6 +22,13 @@ internal sealed record LbfgsBOptions
     /// <summary>Maximum number of iterations.</summary>
     public int MaxIterations { get; init; } = 500;
 
+    /// <summary>
+    /// Correction pairs (s, y = ∇f(x + s) − ∇f(x)) known before the start (gradient differences evaluated elsewhere, in the
+    /// optimiser's variables), oldest first: the limited-memory matrix starts from them instead of the identity. Pairs
+    /// without positive curvature are skipped.
+    /// </summary>
+    public IReadOnlyList<(double[] S, double[] Y)> InitialPairs { get; init; } = [];
+
     /// <summary>Maximum number of function-and-gradient evaluations.</summary>
     public int MaxEvaluations { get; init; } = 2000;
 }

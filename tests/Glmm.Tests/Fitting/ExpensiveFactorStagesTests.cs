@@ -38,6 +38,7 @@ public class ExpensiveFactorStagesTests
         {
             ExpensiveGradientFunctionTolerance = control.GradientFunctionTolerance,
             Stage1SkipFactorPerRow = double.PositiveInfinity,
+            ExpensiveSeedSecantPairs = false,
         });
         Assert.True(loose.Converged && tight.Converged);
         Assert.True(Math.Abs(loose.LogLik - tight.LogLik) <= 1e-8, $"{loose.LogLik:R} vs {tight.LogLik:R}");
