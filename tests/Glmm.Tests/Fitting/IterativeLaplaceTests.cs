@@ -27,14 +27,20 @@ public class IterativeLaplaceTests(ITestOutputHelper output)
         { "grouseticks.csv", "TICKS ~ factor(YEAR) + cHEIGHT + (1 | BROOD) + (1 | LOCATION)", "poisson" },
     };
 
-    [Theory]
-    [MemberData(nameof(Designs))]
-    public void ValueAndGradientAgreeWithTheExactCriterion(string file, string formula, string family)
+    /// <summary>The design, a θ away from the start (intercept SDs 0.7, the rest 0.1) and the GLM's β.</summary>
+    private static (EngineLayout Data, double[] Theta, double[] Beta) StartPoint(string file, string formula, string family)
     {
         var data = Layout(Fixture(file), formula, family);
         var glm = GlmIrls.Fit(data.Family, data.Model.X, data.Model.Y, data.Model.Weights, data.Model.Offset);
         var theta = data.Random.InitialTheta.Select(t => t == 1 ? 0.7 : 0.1).ToArray();
-        var beta = glm.Coefficients.ToArray();
+        return (data, theta, glm.Coefficients.ToArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(Designs))]
+    public void ValueAndGradientAgreeWithTheExactCriterion(string file, string formula, string family)
+    {
+        var (data, theta, beta) = StartPoint(file, formula, family);
         var x = theta.Concat(beta).ToArray();
         var pirls = new Pirls(data, withFixed: false, 1);
         double exact = pirls.Solve(theta, beta);
@@ -63,10 +69,8 @@ public class IterativeLaplaceTests(ITestOutputHelper output)
     {
         // ExtendProbes keeps the evaluation's 16 probes and adds the next 32 of the same sequence at the same modes: the
         // value and its standard error are those of a criterion with all 48 evaluated from the same modes.
-        var data = Layout(Fixture(file), formula, family);
-        var glm = GlmIrls.Fit(data.Family, data.Model.X, data.Model.Y, data.Model.Weights, data.Model.Offset);
-        var theta = data.Random.InitialTheta.Select(t => t == 1 ? 0.7 : 0.1).ToArray();
-        var x = theta.Concat(glm.Coefficients.ToArray()).ToArray();
+        var (data, theta, beta) = StartPoint(file, formula, family);
+        var x = theta.Concat(beta).ToArray();
         var small = new IterativeLaplaceCriterion(data, 1, 16, 1);
         double f16 = small.Evaluate(x);
         double se16 = small.LogDeterminantStandardError;
