@@ -43,11 +43,7 @@ internal sealed class LbfgsB
         foreach (var (s0, y0) in options.InitialPairs)
         {
             if (s0.Length != n || y0.Length != n) throw new ArgumentException("initial pairs must have the length of x0");
-            double sy0 = Dot(s0, y0), yy0 = Dot(y0, y0);
-            if (!(sy0 > 2.2e-16 * yy0 && sy0 > 0) || !double.IsFinite(sy0) || !double.IsFinite(yy0)) continue;
-            sHist.Add((double[])s0.Clone());
-            yHist.Add((double[])y0.Clone());
-            if (sHist.Count > Math.Max(1, options.Memory)) { sHist.RemoveAt(0); yHist.RemoveAt(0); }
+            AddPair(sHist, yHist, (double[])s0.Clone(), (double[])y0.Clone(), options.Memory);
         }
         var b = new double[n * n];
         var xc = new double[n];
@@ -132,12 +128,7 @@ internal sealed class LbfgsB
             var s = new double[n];
             var y = new double[n];
             for (int i = 0; i < n; i++) { s[i] = xBest[i] - x[i]; y[i] = gBest[i] - g[i]; }
-            double sy = Dot(s, y), yy = Dot(y, y);
-            if (sy > 2.2e-16 * yy && sy > 0)
-            {
-                sHist.Add(s); yHist.Add(y);
-                if (sHist.Count > Math.Max(1, options.Memory)) { sHist.RemoveAt(0); yHist.RemoveAt(0); }
-            }
+            AddPair(sHist, yHist, s, y, options.Memory);
             double fOld = f;
             f = fBest;
             Array.Copy(xBest, x, n);
@@ -173,6 +164,16 @@ internal sealed class LbfgsB
     }
 
     /// <summary>B = BFGS updates of θI (θ = y'y / s'y of the newest pair) by the stored pairs, oldest first; I when none.</summary>
+    /// <summary>Keeps the correction pair (s, y) when its curvature s'y is positive (relative to y'y), dropping the oldest beyond <paramref name="memory"/>.</summary>
+    private static void AddPair(List<double[]> sHist, List<double[]> yHist, double[] s, double[] y, int memory)
+    {
+        double sy = Dot(s, y), yy = Dot(y, y);
+        if (!(sy > 2.2e-16 * yy && sy > 0 && double.IsFinite(sy) && double.IsFinite(yy))) return;
+        sHist.Add(s);
+        yHist.Add(y);
+        if (sHist.Count > Math.Max(1, memory)) { sHist.RemoveAt(0); yHist.RemoveAt(0); }
+    }
+
     private static void BuildMatrix(double[] b, int n, List<double[]> sHist, List<double[]> yHist)
     {
         Array.Clear(b);
