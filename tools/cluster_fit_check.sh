@@ -61,7 +61,8 @@ kill -9 "${pids[$victim]}" 2>/dev/null && echo "killed worker$victim mid-fit"
 status=0; wait $coord || status=$?
 end=$(date +%s.%N)
 cat "$work/coordinator.log" >&2
-[ $status -eq 0 ] || { echo "cluster fit FAILED (exit $status)"; exit 1; }
+# The coordinator's last line (its error) in the failure line itself: .ci/run filters out the `glmm: ` lines.
+[ $status -eq 0 ] || { echo "cluster fit FAILED (exit $status): $(tail -n 1 "$work/coordinator.log" | sed 's/^glmm: //')"; exit 1; }
 echo "cluster fit: $(echo "$end - $start" | bc) s"
 if grep -q -E "retrying|reloads" "$work/coordinator.log"; then echo "the coordinator retried the interrupted evaluation on the surviving workers"
 else echo "note: no evaluation was interrupted (the fit ended before the worker died)"; fi
