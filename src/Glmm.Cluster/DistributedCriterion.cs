@@ -9,7 +9,8 @@ namespace Glmm.Cluster;
 /// partition grains in parallel and adds their values (and gradients) in partition order, so the result does not depend
 /// on how many workers there are or where Orleans placed the partitions. A partition that fails or does not answer within
 /// the timeout is asked again (Orleans reactivates it on a surviving worker, where it reloads its part); one that still
-/// fails after <see cref="Attempts"/> tries stops the fit with one line naming it and its last worker.
+/// fails after <see cref="Attempts"/> tries stops the fit with one line naming it and its last worker. Calls refused by a
+/// worker that cannot be reached do not count as tries while the membership has yet to drop it (within the timeout).
 /// </summary>
 internal sealed class DistributedCriterion : ICriterion
 {
@@ -150,18 +151,27 @@ internal sealed class DistributedCriterion : ICriterion
     private void ForAll(Func<IPartitionGrain, Task> call, string what) =>
         Gather(async i => { await call(_grains[i]).ConfigureAwait(false); return true; }, what);
 
-    /// <summary>Runs <paramref name="call"/> for every partition in parallel, re-asking the ones that fail or time out.</summary>
+    /// <summary>
+    /// Runs <paramref name="call"/> for every partition in parallel, re-asking the ones that fail or time out. A call refused
+    /// because its partition's worker cannot be reached (killed, but not yet declared dead by the membership, so Orleans still
+    /// routes to it) does not use up one of the <see cref="Attempts"/>: the round waits for the membership to drop that worker
+    /// (at most the timeout from the first such refusal) and asks again, when the partition is placed on a live worker.
+    /// </summary>
     public T[] Gather<T>(Func<int, Task<T>> call, string what)
     {
         int n = _grains.Length;
         var results = new T[n];
         var pending = Enumerable.Range(0, n).ToList();
-        for (int attempt = 1; pending.Count > 0; attempt++)
+        Stopwatch? unreachable = null;
+        int backoff = 0;
+        for (int attempt = 1; pending.Count > 0;)
         {
             var tasks = pending.Select(i => Start(call, i).WaitAsync(_timeout)).ToArray();
             WaitOrWorkerGone(tasks, pending);
             var failed = new List<int>();
-            string? reason = null;
+            var reasons = new List<string>();
+            var unreachableWorkers = new HashSet<string>(StringComparer.Ordinal);
+            bool allUnreachable = true;
             for (int k = 0; k < pending.Count; k++)
             {
                 int i = pending[k];
@@ -176,25 +186,71 @@ internal sealed class DistributedCriterion : ICriterion
                 {
                     // Its worker left the cluster: the late answer is dropped (it cannot come from a dead worker).
                     tasks[k].ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
-                    reason = $"partition {i} (worker {_worker[i]}) lost its worker, which left the cluster, while {what}";
+                    reasons.Add($"partition {i} (worker {_worker[i]}) lost its worker, which left the cluster, while {what}");
                     // Until its new activation answers, its last worker is the dead one: the retry must not be judged lost by it
                     // (reloading a large part takes longer than a membership poll); it waits for the answer or the timeout.
                     _placing[i] = true;
-                    _log?.WriteLine($"glmm: warning: {reason}; {(attempt < Attempts ? "retrying" : "giving up")}");
+                    allUnreachable = false;
                     continue;
                 }
                 var e = tasks[k].Exception?.InnerException;
-                reason = e is TimeoutException
-                    ? string.Create(CultureInfo.InvariantCulture, $"partition {i} (worker {_worker[i]}) did not answer within {_timeout.TotalSeconds:G4} s while {what}")
-                    : $"partition {i} (worker {_worker[i]}) failed while {what}: {e?.GetType().Name}: {FirstLine(e?.Message)}";
                 if (e is GlmmInputException input) throw new GlmmInputException($"partition {i}: {input.Message}");
-                _log?.WriteLine($"glmm: warning: {reason}; {(attempt < Attempts ? "retrying" : "giving up")}");
+                if (IsUnreachable(e)) unreachableWorkers.Add(_worker[i]);
+                else allUnreachable = false;
+                reasons.Add(e is TimeoutException
+                    ? string.Create(CultureInfo.InvariantCulture, $"partition {i} (worker {_worker[i]}) did not answer within {_timeout.TotalSeconds:G4} s while {what}")
+                    : $"partition {i} (worker {_worker[i]}) failed while {what}: {e?.GetType().Name}: {FirstLine(e?.Message)}");
             }
-            if (failed.Count > 0 && attempt >= Attempts) throw new GlmmInputException(reason + $", {Attempts} times; the fit stopped");
+            if (failed.Count == 0) break;
+            // Refusals by an unreachable worker wait for the membership instead of counting, within the timeout.
+            bool waitForMembership = allUnreachable && (unreachable ??= Stopwatch.StartNew()).Elapsed < _timeout;
+            bool giveUp = !waitForMembership && attempt >= Attempts;
+            string next = giveUp ? "giving up" : waitForMembership ? "waiting for the membership to drop its worker, then retrying" : "retrying";
+            foreach (var reason in reasons) _log?.WriteLine($"glmm: warning: {reason}; {next}");
+            if (giveUp) throw new GlmmInputException(reasons[^1] + $", {Attempts} times; the fit stopped");
+            if (waitForMembership) WaitUntilGone(unreachableWorkers, TimeSpan.FromMilliseconds(250 << Math.Min(backoff++, 4)));
+            else attempt++;
             Retries += failed.Count;
             pending = failed;
         }
         return results;
+    }
+
+    /// <summary>
+    /// Whether a call failed because its worker could not be reached (a refused connection, a silo Orleans knows to be
+    /// unavailable) rather than in the partition's own work.
+    /// </summary>
+    internal static bool IsUnreachable(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is SiloUnavailableException or OrleansMessageRejectionException || e.GetType().Name == "ConnectionFailedException") return true;
+        return false;
+    }
+
+    /// <summary>Waits until the membership no longer holds any of <paramref name="workers"/> active, at most <paramref name="most"/>.</summary>
+    private void WaitUntilGone(HashSet<string> workers, TimeSpan most)
+    {
+        var clock = Stopwatch.StartNew();
+        var poll = TimeSpan.FromMilliseconds(Math.Min(250, Math.Max(1, MembershipPoll.TotalMilliseconds)));
+        while (clock.Elapsed < most)
+        {
+            IReadOnlySet<string>? active = null;
+            try
+            {
+                active = ActiveWorkers?.Invoke();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                active = null;
+            }
+            if (active is { Count: > 0 } && !workers.Any(active.Contains))
+            {
+                // Dropped by the membership: give the gateways a poll's time to learn it before the call is placed anew.
+                Thread.Sleep(poll);
+                return;
+            }
+            Thread.Sleep(poll);
+        }
     }
 
     /// <summary>
