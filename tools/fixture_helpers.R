@@ -1,5 +1,5 @@
 # Shared helpers for the fixture scripts (tools/fit_fixtures.R, tools/extension_fixtures.R, tools/anova_fixture.R,
-# tools/design_fixtures.R).
+# tools/design_fixtures.R, tools/design_battery_fixtures.R).
 # Sourced, not run on its own. Run the scripts from the repository root.
 suppressPackageStartupMessages({
   library(lme4)
