@@ -140,6 +140,13 @@ internal sealed record FitControl
     /// <summary>Newton steps of the polish at most.</summary>
     public int PolishMaxSteps { get; init; } = 3;
 
+    /// <summary>
+    /// A rise of the deviance (absolute) within which the polish keeps a Newton step that halves the decrement: the Monte
+    /// Carlo error of a stochastic criterion, whose gradient is not the exact derivative of its value; 0 (every step must
+    /// lower the deviance) for exact criteria.
+    /// </summary>
+    public double PolishNoise { get; init; }
+
     // ---- Boundary check and convergence assessment ----
 
     /// <summary>A diagonal θ below this is tried at 0, and the fit is singular when one stays below it.</summary>

@@ -154,8 +154,9 @@ internal static class IterativeFitter
     /// gradient (the probes move the curvature by their Monte Carlo error only) and Newton steps on the full criterion
     /// with it (<see cref="Stages.Polish"/>) until the decrement is below <see cref="FinishDecrement"/>: the full
     /// criterion's optimum, its check (<paramref name="check"/>) and Hessian at no further cost. Where that finish does
-    /// not converge, L-BFGS-B on the full criterion from there in the units of that Hessian's diagonal. The estimate is
-    /// the full criterion's optimum either way; the search only shortens the path to it.
+    /// not converge, L-BFGS-B on the full criterion from there in the units of that Hessian's diagonal, and the same Newton
+    /// finish from where it stops (with the check's own Hessian there). The estimate is the root of the full criterion's
+    /// score either way; the search only shortens the path to it.
     /// </summary>
     private static StageResult Search(IterativeLaplaceCriterion criterion, double[] theta0, double[] beta0, EngineLayout data,
         Model.RandomEffectsStructure re, FitControl control, out ConvergenceCheck? check)
@@ -181,27 +182,14 @@ internal static class IterativeFitter
                 var searchCheck = Stages.AssessConvergence(criterion, theta0, beta0, modes, re, expensive: false);
                 evaluations += n + 1;
                 criterion.ActiveProbes = criterion.Probes;
-                criterion.RestoreModes(modes);
-                var g0 = new double[n];
-                double f0 = criterion.Evaluate(y, g0);
-                evaluations++;
-                if (double.IsFinite(f0) && searchCheck.NewtonStep is not null)
+                var finished = Finish(criterion, theta0, beta0, modes, searchCheck, re, control, ref evaluations);
+                if (finished.Check is { Converged: true })
                 {
-                    var finish = Stages.Polish(criterion, theta0, beta0, f0, modes, searchCheck.WithGradient(g0, theta0, beta0, re),
-                        criterion.SaveModes, re, control with { PolishDecrement = FinishDecrement, PolishMaxSteps = FinishMaxSteps });
-                    evaluations += finish.Evaluations;
-                    if (finish.Check.Converged)
-                    {
-                        // The estimate's own evaluation last (the boundary check's evaluation there is then the cached one).
-                        criterion.RestoreModes(finish.Modes);
-                        var x = finish.Theta.Concat(finish.Beta).ToArray();
-                        criterion.Evaluate(x, new double[n]);
-                        check = finish.Check;
-                        return new StageResult(finish.Theta, finish.Beta, finish.Deviance, true, evaluations, "Newton finish on the search's Hessian");
-                    }
-                    theta0 = finish.Theta;
-                    beta0 = finish.Beta;
+                    check = finished.Check;
+                    return finished.Result!;
                 }
+                theta0 = finished.Theta;
+                beta0 = finished.Beta;
                 scale = new double[n];
                 var h = searchCheck.Hessian;
                 var curvature = GlmCurvature(data, beta0);
@@ -215,7 +203,66 @@ internal static class IterativeFitter
             criterion.ActiveProbes = criterion.Probes;
         }
         var estimate = Stages.Stage2Gradient(criterion, theta0, beta0, GlmCurvature(data, beta0), re, control, scale);
-        return estimate with { Evaluations = estimate.Evaluations + evaluations };
+        evaluations += estimate.Evaluations;
+        estimate = estimate with { Evaluations = evaluations };
+        if (!estimate.Theta.All(double.IsFinite) || !estimate.Beta.All(double.IsFinite) || !double.IsFinite(estimate.Deviance)) return estimate;
+        // L-BFGS-B stops where the value and the stochastic gradient disagree (its line search can no longer lower the
+        // one along the other), which can be short of the score's root: Newton steps on the score from there, with the
+        // check's Hessian, which the fit needs anyway.
+        {
+            int n = estimate.Theta.Length + estimate.Beta.Length;
+            var y = estimate.Theta.Concat(estimate.Beta).ToArray();
+            criterion.Evaluate(y, new double[n]);
+            var modes = criterion.SaveModes();
+            var last = Stages.AssessConvergence(criterion, estimate.Theta, estimate.Beta, modes, re, expensive: false);
+            evaluations += n + 1;
+            if (last.Converged)
+            {
+                // The estimate's own evaluation last (the boundary check's evaluation there is then the cached one).
+                criterion.RestoreModes(modes);
+                criterion.Evaluate(y, new double[n]);
+                check = last;
+                return estimate with { Evaluations = evaluations };
+            }
+            var finished = Finish(criterion, estimate.Theta, estimate.Beta, modes, last, re, control, ref evaluations);
+            if (finished.Check is { Converged: true })
+            {
+                check = finished.Check;
+                return finished.Result!;
+            }
+            // Not converged: the estimate stays L-BFGS-B's, with its check (the warning says by how much).
+            check = last;
+        }
+        return estimate with { Evaluations = evaluations };
+    }
+
+    /// <summary>
+    /// Newton steps on the full criterion's score from (θ, β) with <paramref name="hessianCheck"/>'s Hessian
+    /// (<see cref="Stages.Polish"/>, a rise of the deviance within its Monte Carlo error tolerated when the decrement
+    /// halves) until the decrement is below <see cref="FinishDecrement"/>. Converged: the estimate (its own evaluation the
+    /// criterion's last) and its check; otherwise the point reached, without a check.
+    /// </summary>
+    private static (StageResult? Result, ConvergenceCheck? Check, double[] Theta, double[] Beta) Finish(IterativeLaplaceCriterion criterion,
+        double[] theta, double[] beta, double[] modes, ConvergenceCheck hessianCheck, Model.RandomEffectsStructure re, FitControl control,
+        ref int evaluations)
+    {
+        int n = theta.Length + beta.Length;
+        var y = theta.Concat(beta).ToArray();
+        criterion.RestoreModes(modes);
+        var g0 = new double[n];
+        double f0 = criterion.Evaluate(y, g0);
+        evaluations++;
+        if (!double.IsFinite(f0) || hessianCheck.NewtonStep is null) return (null, null, theta, beta);
+        var finish = Stages.Polish(criterion, theta, beta, f0, modes, hessianCheck.WithGradient(g0, theta, beta, re),
+            criterion.SaveModes, re, control with { PolishDecrement = FinishDecrement, PolishMaxSteps = FinishMaxSteps, PolishNoise = criterion.LogDeterminantStandardError });
+        evaluations += finish.Evaluations;
+        if (!finish.Check.Converged) return (null, null, finish.Theta, finish.Beta);
+        // The estimate's own evaluation last (the boundary check's evaluation there is then the cached one).
+        criterion.RestoreModes(finish.Modes);
+        var x = finish.Theta.Concat(finish.Beta).ToArray();
+        criterion.Evaluate(x, new double[n]);
+        return (new StageResult(finish.Theta, finish.Beta, finish.Deviance, true, evaluations, "Newton finish on the search's Hessian"), finish.Check,
+            finish.Theta, finish.Beta);
     }
 
     /// <summary>The diagonal of 2X'WX at β (u = 0): the curvature of the deviance in β that scales the search.</summary>

@@ -426,14 +426,23 @@ internal static class Stages
             var g = criterion.HasGradient ? new double[n] : null;
             double d = g is null ? criterion.Evaluate(x) : criterion.Evaluate(x, g);
             steps++;
-            if (!(d < deviance)) break;
+            ConvergenceCheck? next = null;
+            if (!(d < deviance))
+            {
+                // A stochastic criterion's gradient (trace estimates) is not the exact derivative of its value (the
+                // quadrature's estimate with the same probes): a step that halves the decrement is kept while the
+                // deviance rises by less than its Monte Carlo error, so that the estimate is the root of the score.
+                if (g is null || !(control.PolishNoise > 0) || !(d < deviance + control.PolishNoise)) break;
+                next = check.WithGradient(g, x[..nth], x[nth..], re);
+                if (!(next.Decrement < 0.5 * check.Decrement)) break;
+            }
             theta = x[..nth];
             beta = x[nth..];
             deviance = d;
             modes = saveModes();
             // The new point's gradient with the Hessian just used (a step of a decrement below 1e-3 barely changes it);
             // the differences are only taken anew without a gradient.
-            check = g is not null ? check.WithGradient(g, theta, beta, re) : AssessConvergence(criterion, theta, beta, modes, re, expensive: false);
+            check = next ?? (g is not null ? check.WithGradient(g, theta, beta, re) : AssessConvergence(criterion, theta, beta, modes, re, expensive: false));
         }
         return new PolishResult(theta, beta, deviance, modes, check, steps);
     }

@@ -166,6 +166,44 @@ public class IterativeLaplaceTests(ITestOutputHelper output)
         Assert.True(median < 0.05 && worst < 0.2, $"conditional SDs off by {median:P1} (median), {worst:P1} (worst)");
     }
 
+    /// <summary>
+    /// Small designs of every shape (tools/design_battery_fixtures.R), where the criterion's Monte Carlo error is large
+    /// against the curvature: the fit ends at the root of the stochastic score without a false convergence warning (a
+    /// Newton step there could raise the estimated deviance within its error and was refused: of these eight designs'
+    /// fits with probe seeds 1-8, 8 of 64 warned falsely, among them the seeds below), close to the exact fit.
+    /// </summary>
+    [Theory]
+    [InlineData("pois_nested_slope", 3UL)]
+    [InlineData("bin_crossed3", 2UL)]
+    [InlineData("bin_crossed3", 7UL)]
+    [InlineData("bin_crossed_uncorr", 1UL)]
+    [InlineData("binagg_nested", 1UL)]
+    [InlineData("bin_partial_slope", 2UL)]
+    [InlineData("pois_crossed_offset", 1UL)]
+    [InlineData("bin_nested_numeric", 1UL)]
+    [InlineData("bin_nested_reverse", 4UL)]
+    public void SmallDesignsConvergeWithoutAFalseWarning(string name, ulong seed)
+    {
+        var f = Reference.ReferenceFixture.Load(name);
+        var table = CsvTableReader.Read(f.DataPath);
+        var options = new GlmmOptions { Family = Family.Create(f.Family, f.Link) };
+        var exact = GlmmModel.Fit(f.Formula, table, options with { Solver = LinearSolver.Cholesky });
+        var iterative = GlmmModel.Fit(f.Formula, table, options with { Solver = LinearSolver.Iterative, ProbeSeed = seed });
+        double error = iterative.Iterative!.LogLikMonteCarloError;
+        output.WriteLine($"{name}: logLik exact {exact.LogLik:R} iterative {iterative.LogLik:R} ± {error:G3}; {iterative.Evaluations} evaluations");
+        Assert.True(iterative.Converged, string.Join("; ", iterative.Warnings));
+        Assert.Empty(iterative.Warnings);
+        Assert.True(Math.Abs(iterative.LogLik - exact.LogLik) <= Math.Min(0.1, 3 * error + 0.01), $"logLik {iterative.LogLik} vs {exact.LogLik} (error {error})");
+        for (int j = 0; j < exact.FixedEffects.Count; j++)
+            Assert.True(Math.Abs(iterative.FixedEffects[j].Estimate - exact.FixedEffects[j].Estimate) <= 0.05 * exact.FixedEffects[j].StdError, exact.FixedEffects[j].Name);
+        for (int s = 0; s < exact.RandomEffects.Count; s++)
+            for (int j = 0; j < exact.RandomEffects[s].StdDev.Count; j++)
+            {
+                double a = exact.RandomEffects[s].StdDev[j], b = iterative.RandomEffects[s].StdDev[j];
+                Assert.True(Math.Abs(b - a) <= 0.05 * a + 1e-3, $"SD {exact.RandomEffects[s].Group}[{j}]: {b} vs {a}");
+            }
+    }
+
     [Fact]
     public void SameResultWhateverTheThreadCount()
     {
