@@ -153,6 +153,9 @@ public sealed class Binomial : Family
     /// <summary>1 − 2μ.</summary>
     public override double VarianceDerivative(double mu) => 1.0 - 2.0 * mu;
 
+    /// <summary>V''(μ) = −2.</summary>
+    internal override double VarianceSecondDerivative(double mu) => -2.0;
+
     /// <summary>True for the logit link.</summary>
 
     /// <summary>2·wt·(y log(y/μ) + (1−y) log((1−y)/(1−μ))), with 0·log 0 = 0 (R's <c>binomial_dev_resids</c>);

@@ -31,6 +31,13 @@ internal sealed class CauchitLink : Link
     /// <summary>−2η / (π(1 + η²)²).</summary>
     public override double MuEtaDerivative(double eta) => -2.0 * eta / (Math.PI * (1.0 + eta * eta) * (1.0 + eta * eta));
 
+    /// <summary>(6η² − 2) / (π(1 + η²)³).</summary>
+    internal override double MuEtaSecondDerivative(double eta)
+    {
+        double a = 1.0 + eta * eta;
+        return (6.0 * eta * eta - 2.0) / (Math.PI * a * a * a);
+    }
+
     /// <inheritdoc/>
     public override void InverseAndMuEta(ReadOnlySpan<double> eta, Span<double> mu, Span<double> muEta)
     {

@@ -40,6 +40,14 @@ internal sealed class CloglogLink : Link
         return e * Math.Exp(-e) * (1.0 - e);
     }
 
+    /// <summary>e^η exp(−e^η)((1 − e^η)² − e^η).</summary>
+    internal override double MuEtaSecondDerivative(double eta)
+    {
+        eta = Math.Min(eta, 700.0);
+        double e = Math.Exp(eta);
+        return e * Math.Exp(-e) * ((1.0 - e) * (1.0 - e) - e);
+    }
+
     /// <inheritdoc/>
     public override void InverseAndMuEta(ReadOnlySpan<double> eta, Span<double> mu, Span<double> muEta)
     {

@@ -47,6 +47,14 @@ internal sealed class LogitLink : Link
         return mu * (1.0 - mu) * (1.0 - 2.0 * mu);
     }
 
+    /// <summary>μ(1 − μ)(1 − 6μ(1 − μ)); 0 beyond the thresholds where μ is clamped.</summary>
+    internal override double MuEtaSecondDerivative(double eta)
+    {
+        if (eta > Threshold || eta < -Threshold) return 0.0;
+        double mu = Inverse(eta), v = mu * (1.0 - mu);
+        return v * (1.0 - 6.0 * v);
+    }
+
     /// <inheritdoc/>
     public override void InverseAndMuEta(ReadOnlySpan<double> eta, Span<double> mu, Span<double> muEta)
     {

@@ -27,6 +27,9 @@ public sealed class Poisson : Family
     /// <summary>1.</summary>
     public override double VarianceDerivative(double mu) => 1.0;
 
+    /// <summary>V''(μ) = 0.</summary>
+    internal override double VarianceSecondDerivative(double mu) => 0.0;
+
     /// <summary>2·wt·(y log(y/μ) − (y − μ)), which is 2·wt·μ at y = 0 (R's <c>poisson()$dev.resids</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override double DevianceResidual(double y, double mu, double wt) =>

@@ -30,6 +30,9 @@ internal sealed class ProbitLink : Link
     /// <summary>−η φ(η).</summary>
     public override double MuEtaDerivative(double eta) => -eta * NormalDistribution.Density(eta);
 
+    /// <summary>(η² − 1) φ(η).</summary>
+    internal override double MuEtaSecondDerivative(double eta) => (eta * eta - 1.0) * NormalDistribution.Density(eta);
+
     /// <inheritdoc/>
     public override void InverseAndMuEta(ReadOnlySpan<double> eta, Span<double> mu, Span<double> muEta)
     {

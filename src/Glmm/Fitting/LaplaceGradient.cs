@@ -6,7 +6,8 @@ namespace Glmm.Fitting;
 /// <summary>
 /// Exact gradient of the Laplace deviance D(θ, β) = −2 Σ ℓ_i(η̃_i) + ‖ũ‖² + log|H|, H = A'WA + I, A = ZΛ(θ),
 /// with respect to (θ, β), for canonical links (where the IRLS weight w_i = −d²ℓ_i/dη_i² and dw_i/dη_i =
-/// wt·V'(μ)V(μ)). With s_i = dℓ_i/dη_i, the envelope theorem gives the first part,
+/// wt·V'(μ)V(μ)) and, with the observed information in H, for any link (dw_i/dη_i from
+/// <see cref="Families.Family.ObservedRowDerivatives"/>). With s_i = dℓ_i/dη_i, the envelope theorem gives the first part,
 /// −2 Σ s_i ∂η_i/∂γ|_u; the log-determinant gives 2 Σ w_i (∂a_i/∂γ)'H⁻¹a_i + Σ c_i dη̃_i/dγ with
 /// c_i = w'_i a_i'H⁻¹a_i and dη̃/dγ = ∂η/∂γ|_u + A dũ/dγ, dũ/dγ = H⁻¹[(∂A/∂γ)'s − A'W ∂η/∂γ|_u]. The last term
 /// is taken by the adjoint λ = H⁻¹A'c, so one gradient is: a selected inversion of H, one pass over the rows
@@ -45,8 +46,6 @@ internal sealed class LaplaceGradient
     public LaplaceGradient(PenalizedSystem pirls, int threads = 0)
     {
         var data = pirls.Layout;
-        if (!data.Family.IsCanonical && !data.Family.HasDispersion)
-            throw new NotSupportedException("the analytic Laplace gradient needs a canonical link (binomial-logit, poisson-log) or a family with a dispersion parameter");
         _d = data;
         _pirls = pirls;
         var factor = pirls.Factor;
@@ -83,7 +82,8 @@ internal sealed class LaplaceGradient
                     _thetaC[pos] = c;
                 }
         }
-        _general = data.Family.HasDispersion;
+        // Non-canonical links and dispersion families: the observed weight's derivative from the family's row derivatives.
+        _general = data.Family.HasDispersion || !data.Family.IsCanonical;
         _weightEta = _general ? new double[data.N] : [];
         _scorePhi = _general ? new double[data.N] : [];
         _weightPhi = _general ? new double[data.N] : [];

@@ -6,10 +6,10 @@ namespace Glmm.Tests.Fitting;
 
 public class LaplaceGradientTests
 {
-    private static EngineLayout Data(string file, string formula, string family)
+    private static EngineLayout Data(string file, string formula, string family, string? link = null)
     {
         var table = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "data", file));
-        return new EngineLayout(ModelBuilder.Build(formula, table), Family.Create(family));
+        return new EngineLayout(ModelBuilder.Build(formula, table), Family.Create(family, link));
     }
 
     /// <summary>Analytic gradient against a Richardson-extrapolated central difference of the Laplace deviance.</summary>
@@ -145,6 +145,25 @@ public class LaplaceGradientTests
         CheckGradient(data, theta, [0.1, -0.05], 1e-6);
     }
 
+    /// <summary>
+    /// Non-canonical links with the observed information in H (the exact Laplace approximation): dw/dη from the family's
+    /// third derivatives, per level (one factor) and through the cells (crossed, partially crossed).
+    /// </summary>
+    [Theory]
+    [InlineData("Contraception.csv", "use ~ age + I(age^2) + urban + livch + (1 + urban | district)", "binomial", "probit", new[] { 0.3, 0.1, 0.4 })]
+    [InlineData("cbpp.csv", "cbind(incidence, size - incidence) ~ factor(period) + (1 | herd)", "binomial", "cloglog", new[] { 0.6 })]
+    [InlineData("cbpp.csv", "cbind(incidence, size - incidence) ~ factor(period) + (1 | herd)", "binomial", "cauchit", new[] { 0.8 })]
+    [InlineData("probit_crossed_slope.csv", "y ~ x + (1 | a) + (1 + x | b)", "binomial", "probit", new[] { 0.5, 0.4, 0.1, 0.3 })]
+    [InlineData("bin_partial_slope.csv", "y ~ x + (1 | hospital) + (1 + x | doctor)", "binomial", "cloglog", new[] { 0.4, 0.5, -0.1, 0.3 })]
+    [InlineData("pois_crossed_offset.csv", "y ~ 1 + offset(log(t)) + (1 | a) + (1 | b)", "poisson", "sqrt", new[] { 0.3, 0.2 })]
+    [InlineData("pois_nested_slope.csv", "y ~ x + (1 + x | school) + (1 | school:class)", "poisson", "sqrt", new[] { 0.3, 0.05, 0.2, 0.2 })]
+    public void NonCanonicalLinks(string file, string formula, string family, string link, double[] theta)
+    {
+        var data = Data(file, formula, family, link);
+        Assert.False(data.Family.IsCanonical);
+        CheckGradient(data, theta, [0.05], 1e-6);
+    }
+
     [Fact]
     public void VerbAggCrossed()
     {
@@ -213,10 +232,16 @@ public class LaplaceGradientTests
     }
 
     [Fact]
-    public void NonCanonicalLinkIsRejected()
+    public void WhichNonCanonicalLinksTakeTheGradient()
     {
+        // lme4's Laplace (expected weights in H): their derivative in η is not implemented, so the fit is derivative-free.
         var table = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "data", "cbpp.csv"));
         var data = new EngineLayout(ModelBuilder.Build("cbind(incidence, size - incidence) ~ period + (1 | herd)", table), Family.Create("binomial", "probit"));
-        Assert.Throws<NotSupportedException>(() => new LaplaceGradient(new Pirls(data, withFixed: false).System));
+        Assert.False(new LaplaceCriterion(data, 1, observedInformation: false, withGradient: true).HasGradient);
+        Assert.True(new LaplaceCriterion(data, 1, observedInformation: true, withGradient: true).HasGradient);
+        // A link with a boundary in η (Poisson's sqrt: η > 0) stays derivative-free: PIRLS may stop at the boundary.
+        var counts = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "data", "pois_nested_slope.csv"));
+        var sqrt = new EngineLayout(ModelBuilder.Build("y ~ x + (1 | school)", counts), Family.Create("poisson", "sqrt"));
+        Assert.False(new LaplaceCriterion(sqrt, 1, observedInformation: true, withGradient: true).HasGradient);
     }
 }

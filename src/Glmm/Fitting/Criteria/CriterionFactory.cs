@@ -33,8 +33,12 @@ internal sealed class CriterionFactory
     /// <summary>The quadrature rule for nAGQ &gt; 1; null otherwise.</summary>
     public QuadratureRule? Rule { get; }
 
-    /// <summary>True when the Laplace criterion has its exact gradient (canonical link, and the options allow it).</summary>
-    public bool LaplaceHasGradient => Layout.Family.IsCanonical && !Layout.Family.HasDispersion && Options.UseGradient;
+    /// <summary>
+    /// True when the Laplace criterion has its exact gradient: a canonical link, or with the observed information (the
+    /// default; the expected information's weights have no derivative here) a link that maps every η to a valid mean
+    /// (<see cref="Families.Family.LinkMapsEveryEta"/>), and the options allow it.
+    /// </summary>
+    public bool LaplaceHasGradient => (Layout.Family.IsCanonical || (Observed && Layout.Family.LinkMapsEveryEta)) && !Layout.Family.HasDispersion && Options.UseGradient;
 
     private bool Observed => Options.Information == Information.Observed;
 
