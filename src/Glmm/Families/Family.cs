@@ -52,12 +52,14 @@ public abstract class Family
     public virtual bool IsCanonical => ReferenceEquals(Link, CanonicalLink);
 
     /// <summary>
-    /// True when every real η gives a valid mean (the canonical links of binomial and Poisson, binomial's probit, cloglog
-    /// and cauchit): PIRLS then finds the conditional mode without a boundary in η, so the Laplace deviance is a smooth
-    /// function of (θ, β) and a non-canonical link may take the analytic gradient. Not Poisson's identity and sqrt links
-    /// (η &gt; 0) or binomial's log (η &lt; 0), where PIRLS can stop at the boundary and the value depend on its start.
+    /// True when the conditional log-likelihood is concave in η on the whole real line (the canonical links of binomial and
+    /// Poisson, binomial's probit and cloglog): the observed weights are never negative, so H = Λ'Z'WZΛ + I is positive
+    /// definite everywhere, and PIRLS's mode is unique with no boundary in η — the Laplace deviance is then a smooth
+    /// function of (θ, β) and a non-canonical link may take the analytic gradient. Not cauchit (not log-concave), Poisson's
+    /// identity and sqrt links (η &gt; 0) or binomial's log (η &lt; 0), where PIRLS can stop at the boundary and the value
+    /// depend on its start.
     /// </summary>
-    internal bool LinkMapsEveryEta => IsCanonical || (this is Binomial && Link is ProbitLink or CloglogLink or CauchitLink);
+    internal bool ConcaveOnTheRealLine => IsCanonical || (this is Binomial && Link is ProbitLink or CloglogLink);
 
     /// <summary>
     /// True when the family has a dispersion parameter (Gamma's 1/shape, nbinom2's size) estimated with θ and β; binomial

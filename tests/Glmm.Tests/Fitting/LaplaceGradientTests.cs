@@ -239,7 +239,9 @@ public class LaplaceGradientTests
         var data = new EngineLayout(ModelBuilder.Build("cbind(incidence, size - incidence) ~ period + (1 | herd)", table), Family.Create("binomial", "probit"));
         Assert.False(new LaplaceCriterion(data, 1, observedInformation: false, withGradient: true).HasGradient);
         Assert.True(new LaplaceCriterion(data, 1, observedInformation: true, withGradient: true).HasGradient);
-        // A link with a boundary in η (Poisson's sqrt: η > 0) stays derivative-free: PIRLS may stop at the boundary.
+        // Cauchit (not log-concave) and a link with a boundary in η (Poisson's sqrt: η > 0) stay derivative-free.
+        var cauchit = new EngineLayout(ModelBuilder.Build("cbind(incidence, size - incidence) ~ period + (1 | herd)", table), Family.Create("binomial", "cauchit"));
+        Assert.False(new LaplaceCriterion(cauchit, 1, observedInformation: true, withGradient: true).HasGradient);
         var counts = CsvTableReader.Read(Path.Combine(AppContext.BaseDirectory, "fixtures", "data", "pois_nested_slope.csv"));
         var sqrt = new EngineLayout(ModelBuilder.Build("y ~ x + (1 | school)", counts), Family.Create("poisson", "sqrt"));
         Assert.False(new LaplaceCriterion(sqrt, 1, observedInformation: true, withGradient: true).HasGradient);

@@ -35,10 +35,10 @@ internal sealed class CriterionFactory
 
     /// <summary>
     /// True when the Laplace criterion has its exact gradient: a canonical link, or with the observed information (the
-    /// default; the expected information's weights have no derivative here) a link that maps every η to a valid mean
-    /// (<see cref="Families.Family.LinkMapsEveryEta"/>), and the options allow it.
+    /// default; the expected information's weights have no derivative here) a link whose log-likelihood is concave in η on
+    /// the whole real line (<see cref="Families.Family.ConcaveOnTheRealLine"/>), and the options allow it.
     /// </summary>
-    public bool LaplaceHasGradient => (Layout.Family.IsCanonical || (Observed && Layout.Family.LinkMapsEveryEta)) && !Layout.Family.HasDispersion && Options.UseGradient;
+    public bool LaplaceHasGradient => (Layout.Family.IsCanonical || (Observed && Layout.Family.ConcaveOnTheRealLine)) && !Layout.Family.HasDispersion && Options.UseGradient;
 
     private bool Observed => Options.Information == Information.Observed;
 

@@ -13,7 +13,6 @@ namespace Glmm.Fitting;
 internal sealed class LaplaceCriterion : PirlsCriterion
 {
     private readonly bool _withGradient;
-    private readonly bool _checkCurvature;
     private readonly int _threads;
     private LaplaceGradient? _gradient;
     private readonly double[] _xLast, _uLast, _dx;
@@ -25,8 +24,7 @@ internal sealed class LaplaceCriterion : PirlsCriterion
     public LaplaceCriterion(EngineLayout layout, int threads, bool observedInformation, bool withGradient)
         : base(new Pirls(layout, withFixed: false, threads, observedInformation), includesBeta: true)
     {
-        _withGradient = withGradient && (layout.Family.IsCanonical || layout.Family.HasDispersion || (observedInformation && layout.Family.LinkMapsEveryEta));
-        _checkCurvature = _withGradient && !layout.Family.IsCanonical && !layout.Family.HasDispersion;
+        _withGradient = withGradient && (layout.Family.IsCanonical || layout.Family.HasDispersion || (observedInformation && layout.Family.ConcaveOnTheRealLine));
         _threads = threads;
         _xLast = new double[Dimension];
         _dx = new double[Dimension];
@@ -94,14 +92,6 @@ internal sealed class LaplaceCriterion : PirlsCriterion
             Pirls.FallbackModes = _uLast;
         }
         double f = Solve(x);
-        if (double.IsFinite(f) && _checkCurvature && System.Curvature != Curvature.Observed)
-        {
-            // H with the observed information is not positive definite here and PIRLS kept the expected one, whose
-            // weights' derivative the analytic gradient does not have: central differences of the value instead.
-            _hasLast = false;
-            DifferenceGradient(x, gradient);
-            return Solve(x);
-        }
         if (double.IsFinite(f))
         {
             _gradient.ComputeAtMode(gradient);
@@ -112,25 +102,5 @@ internal sealed class LaplaceCriterion : PirlsCriterion
             _hasLast = true;
         }
         return f;
-    }
-
-    /// <summary>Central differences of the deviance at x (steps 1e-5 relative), each from x's modes.</summary>
-    private void DifferenceGradient(ReadOnlySpan<double> x, Span<double> gradient)
-    {
-        var u = Pirls.U.ToArray();
-        var y = x.ToArray();
-        for (int j = 0; j < y.Length; j++)
-        {
-            double h = 1e-5 * Math.Max(1.0, Math.Abs(x[j]));
-            y[j] = x[j] + h;
-            Pirls.SetModes(u);
-            double fp = Solve(y);
-            y[j] = x[j] - h;
-            Pirls.SetModes(u);
-            double fm = Solve(y);
-            y[j] = x[j];
-            gradient[j] = (fp - fm) / (2 * h);
-        }
-        Pirls.SetModes(u);
     }
 }
