@@ -109,17 +109,10 @@ models <- list(
   list(name = "bin_nested_numeric", formula = "y ~ x + f + (1 | s/c)", family = binomial())
 )
 
-args <- commandArgs(trailingOnly = TRUE)
-if (length(args)) models <- Filter(function(m) m$name %in% args, models)
-
-for (m in models) {
+for (m in selected_models(models)) {
   message("== ", m$name)
   csv <- paste0(m$name, ".csv")
-  if (!file.exists(file.path(data_dir, csv))) {
-    write.csv(get(paste0("sim_", m$name))(), file.path(data_dir, csv), row.names = FALSE)
-    message("wrote ", csv)
-  }
-  dat <- read_fixture(csv)
+  dat <- simulated_fixture(m$name, get(paste0("sim_", m$name)))
   if (m$name == "bin_nested_numeric") { dat$s <- as.integer(dat$s); dat$c <- as.integer(dat$c) }
   f <- as.formula(m$formula)
   fam <- m$family

@@ -96,17 +96,10 @@ models <- list(
 # decreasing number of levels, glmmTMB keeps the formula's order).
 # tmb_theta_from_vc() and cross_check() are in tools/fixture_helpers.R.
 
-args <- commandArgs(trailingOnly = TRUE)
-if (length(args)) models <- Filter(function(m) m$name %in% args, models)
-
-for (m in models) {
+for (m in selected_models(models)) {
   message("== ", m$name)
   csv <- paste0(m$name, ".csv")
-  if (!file.exists(file.path(data_dir, csv))) {
-    write.csv(m$simulate(), file.path(data_dir, csv), row.names = FALSE)
-    message("wrote ", csv)
-  }
-  dat <- read_fixture(csv)
+  dat <- simulated_fixture(m$name, m$simulate)
   f <- as.formula(m$formula)
   lf <- timed_fit(function() glmer(f, data = dat, family = binomial, nAGQ = 1))
   tf <- timed_fit(function() glmmTMB(f, data = dat, family = binomial))

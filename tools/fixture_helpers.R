@@ -195,3 +195,20 @@ cross_check <- function(f, dat, fam, lfit, tfit) {
                    "means they approximate differently, not that one optimiser stopped early."))
   }, error = function(e) list(error = conditionMessage(e)))
 }
+
+# The models named on the command line (all of them when none is).
+selected_models <- function(models) {
+  args <- commandArgs(trailingOnly = TRUE)
+  if (length(args)) Filter(function(m) m$name %in% args, models) else models
+}
+
+# data/<name>.csv read back, simulated by simulate() first only when the file is missing (so rerunning a script
+# never changes the data).
+simulated_fixture <- function(name, simulate) {
+  csv <- paste0(name, ".csv")
+  if (!file.exists(file.path(data_dir, csv))) {
+    write.csv(simulate(), file.path(data_dir, csv), row.names = FALSE)
+    message("wrote ", csv)
+  }
+  read_fixture(csv)
+}
