@@ -223,7 +223,7 @@ internal sealed class DistributedCriterion : ICriterion
     internal static bool IsUnreachable(Exception? e)
     {
         for (; e is not null; e = e.InnerException)
-            if (e is SiloUnavailableException or OrleansMessageRejectionException || e.GetType().Name == "ConnectionFailedException") return true;
+            if (e is SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException) return true;
         return false;
     }
 
@@ -234,22 +234,11 @@ internal sealed class DistributedCriterion : ICriterion
         var poll = TimeSpan.FromMilliseconds(Math.Min(250, Math.Max(1, MembershipPoll.TotalMilliseconds)));
         while (clock.Elapsed < most)
         {
-            IReadOnlySet<string>? active = null;
-            try
-            {
-                active = ActiveWorkers?.Invoke();
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                active = null;
-            }
-            if (active is { Count: > 0 } && !workers.Any(active.Contains))
-            {
-                // Dropped by the membership: give the gateways a poll's time to learn it before the call is placed anew.
-                Thread.Sleep(poll);
-                return;
-            }
+            var active = AskActiveWorkers();
+            // Dropped by the membership: a poll's time for the gateways to learn it, then the call is placed anew.
+            bool gone = active is { Count: > 0 } && !workers.Any(active.Contains);
             Thread.Sleep(poll);
+            if (gone) return;
         }
     }
 
@@ -268,15 +257,7 @@ internal sealed class DistributedCriterion : ICriterion
         }
         while (!WaitQuietly(all, MembershipPoll))
         {
-            IReadOnlySet<string>? active;
-            try
-            {
-                active = ActiveWorkers();
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                active = null;
-            }
+            var active = AskActiveWorkers();
             if (active is null || active.Count == 0) continue;
             bool lost = false;
             for (int k = 0; k < tasks.Length; k++)
@@ -293,6 +274,19 @@ internal sealed class DistributedCriterion : ICriterion
             return true;
         }
         return false;
+    }
+
+    /// <summary><see cref="ActiveWorkers"/>' answer, or null when there is none or the question failed.</summary>
+    private IReadOnlySet<string>? AskActiveWorkers()
+    {
+        try
+        {
+            return ActiveWorkers?.Invoke();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return null;
+        }
     }
 
     private static bool WaitQuietly(Task task, TimeSpan wait)

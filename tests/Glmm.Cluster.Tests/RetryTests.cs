@@ -7,8 +7,6 @@ namespace Glmm.Cluster.Tests;
 /// </summary>
 public class RetryTests
 {
-    /// <summary>Named as Orleans' own (Orleans.Runtime.Messaging), whose constructors are not public.</summary>
-    private sealed class ConnectionFailedException(string message) : Exception(message);
 
     private static DistributedCriterion Criterion(int partitions, TimeSpan timeout, Func<IReadOnlySet<string>?>? active)
     {
@@ -33,7 +31,7 @@ public class RetryTests
             if (i % 2 == 1 && clock.ElapsedMilliseconds < 300)
             {
                 Interlocked.Increment(ref refused);
-                return Task.FromException<int>(new InvalidOperationException("Exception while sending message", new ConnectionFailedException("Unable to connect to S127.0.0.1:11113")));
+                return Task.FromException<int>(new InvalidOperationException("Exception while sending message", new Orleans.Runtime.Messaging.ConnectionFailedException("Unable to connect to S127.0.0.1:11113")));
             }
             return Task.FromResult(10 * i);
         }, "evaluating the criterion");

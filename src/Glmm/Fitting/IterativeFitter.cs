@@ -182,14 +182,21 @@ internal static class IterativeFitter
                 var searchCheck = Stages.AssessConvergence(criterion, theta0, beta0, modes, re, expensive: false);
                 evaluations += n + 1;
                 criterion.ActiveProbes = criterion.Probes;
-                var finished = Finish(criterion, theta0, beta0, modes, searchCheck, re, control, ref evaluations);
-                if (finished.Check is { Converged: true })
+                criterion.RestoreModes(modes);
+                var g0 = new double[n];
+                double f0 = criterion.Evaluate(y, g0);
+                evaluations++;
+                var finish = Finish(criterion, theta0, beta0, f0, modes, searchCheck.WithGradient(g0, theta0, beta0, re), re, control, ref evaluations);
+                if (finish is { Check.Converged: true })
                 {
-                    check = finished.Check;
-                    return finished.Result!;
+                    check = finish.Check;
+                    return Finished(finish, evaluations);
                 }
-                theta0 = finished.Theta;
-                beta0 = finished.Beta;
+                if (finish is not null)
+                {
+                    theta0 = finish.Theta;
+                    beta0 = finish.Beta;
+                }
                 scale = new double[n];
                 var h = searchCheck.Hessian;
                 var curvature = GlmCurvature(data, beta0);
@@ -212,7 +219,7 @@ internal static class IterativeFitter
         {
             int n = estimate.Theta.Length + estimate.Beta.Length;
             var y = estimate.Theta.Concat(estimate.Beta).ToArray();
-            criterion.Evaluate(y, new double[n]);
+            double f = criterion.Evaluate(y, new double[n]);
             var modes = criterion.SaveModes();
             var last = Stages.AssessConvergence(criterion, estimate.Theta, estimate.Beta, modes, re, expensive: false);
             evaluations += n + 1;
@@ -224,11 +231,12 @@ internal static class IterativeFitter
                 check = last;
                 return estimate with { Evaluations = evaluations };
             }
-            var finished = Finish(criterion, estimate.Theta, estimate.Beta, modes, last, re, control, ref evaluations);
-            if (finished.Check is { Converged: true })
+            // The check holds the full criterion's gradient at the estimate: the finish starts from it as it is.
+            var finish = Finish(criterion, estimate.Theta, estimate.Beta, f, modes, last, re, control, ref evaluations);
+            if (finish is { Check.Converged: true })
             {
-                check = finished.Check;
-                return finished.Result!;
+                check = finish.Check;
+                return Finished(finish, evaluations);
             }
             // Not converged: the estimate stays L-BFGS-B's, with its check (the warning says by how much).
             check = last;
@@ -237,33 +245,29 @@ internal static class IterativeFitter
     }
 
     /// <summary>
-    /// Newton steps on the full criterion's score from (θ, β) with <paramref name="hessianCheck"/>'s Hessian
-    /// (<see cref="Stages.Polish"/>, a rise of the deviance within its Monte Carlo error tolerated when the decrement
-    /// halves) until the decrement is below <see cref="FinishDecrement"/>. Converged: the estimate (its own evaluation the
-    /// criterion's last) and its check; otherwise the point reached, without a check.
+    /// Newton steps on the full criterion's score from (θ, β), whose deviance is <paramref name="f0"/> and whose
+    /// <paramref name="check"/> holds the full criterion's gradient there (<see cref="Stages.Polish"/>, a rise of the
+    /// deviance within its Monte Carlo error tolerated when the decrement halves), until the decrement is below
+    /// <see cref="FinishDecrement"/>. Converged, the estimate's own evaluation is the criterion's last (the boundary
+    /// check's evaluation there is then the cached one). Null when there is no Newton step to take.
     /// </summary>
-    private static (StageResult? Result, ConvergenceCheck? Check, double[] Theta, double[] Beta) Finish(IterativeLaplaceCriterion criterion,
-        double[] theta, double[] beta, double[] modes, ConvergenceCheck hessianCheck, Model.RandomEffectsStructure re, FitControl control,
-        ref int evaluations)
+    private static PolishResult? Finish(IterativeLaplaceCriterion criterion, double[] theta, double[] beta, double f0, double[] modes,
+        ConvergenceCheck check, Model.RandomEffectsStructure re, FitControl control, ref int evaluations)
     {
-        int n = theta.Length + beta.Length;
-        var y = theta.Concat(beta).ToArray();
-        criterion.RestoreModes(modes);
-        var g0 = new double[n];
-        double f0 = criterion.Evaluate(y, g0);
-        evaluations++;
-        if (!double.IsFinite(f0) || hessianCheck.NewtonStep is null) return (null, null, theta, beta);
-        var finish = Stages.Polish(criterion, theta, beta, f0, modes, hessianCheck.WithGradient(g0, theta, beta, re),
-            criterion.SaveModes, re, control with { PolishDecrement = FinishDecrement, PolishMaxSteps = FinishMaxSteps, PolishNoise = criterion.LogDeterminantStandardError });
+        if (!double.IsFinite(f0) || check.NewtonStep is null) return null;
+        var finish = Stages.Polish(criterion, theta, beta, f0, modes, check, criterion.SaveModes, re,
+            control with { PolishDecrement = FinishDecrement, PolishMaxSteps = FinishMaxSteps, PolishNoise = criterion.LogDeterminantStandardError });
         evaluations += finish.Evaluations;
-        if (!finish.Check.Converged) return (null, null, finish.Theta, finish.Beta);
-        // The estimate's own evaluation last (the boundary check's evaluation there is then the cached one).
-        criterion.RestoreModes(finish.Modes);
-        var x = finish.Theta.Concat(finish.Beta).ToArray();
-        criterion.Evaluate(x, new double[n]);
-        return (new StageResult(finish.Theta, finish.Beta, finish.Deviance, true, evaluations, "Newton finish on the search's Hessian"), finish.Check,
-            finish.Theta, finish.Beta);
+        if (finish.Check.Converged)
+        {
+            criterion.RestoreModes(finish.Modes);
+            criterion.Evaluate(finish.Theta.Concat(finish.Beta).ToArray(), new double[theta.Length + beta.Length]);
+        }
+        return finish;
     }
+
+    private static StageResult Finished(PolishResult finish, int evaluations) =>
+        new(finish.Theta, finish.Beta, finish.Deviance, true, evaluations, "Newton finish on the full criterion's score");
 
     /// <summary>The diagonal of 2X'WX at β (u = 0): the curvature of the deviance in β that scales the search.</summary>
     private static double[] GlmCurvature(EngineLayout data, double[] beta)

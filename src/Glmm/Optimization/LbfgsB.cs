@@ -163,7 +163,6 @@ internal sealed class LbfgsB
         return m;
     }
 
-    /// <summary>B = BFGS updates of θI (θ = y'y / s'y of the newest pair) by the stored pairs, oldest first; I when none.</summary>
     /// <summary>Keeps the correction pair (s, y) when its curvature s'y is positive (relative to y'y), dropping the oldest beyond <paramref name="memory"/>.</summary>
     private static void AddPair(List<double[]> sHist, List<double[]> yHist, double[] s, double[] y, int memory)
     {
@@ -174,6 +173,7 @@ internal sealed class LbfgsB
         if (sHist.Count > Math.Max(1, memory)) { sHist.RemoveAt(0); yHist.RemoveAt(0); }
     }
 
+    /// <summary>B = BFGS updates of θI (θ = y'y / s'y of the newest pair) by the stored pairs, oldest first; I when none.</summary>
     private static void BuildMatrix(double[] b, int n, List<double[]> sHist, List<double[]> yHist)
     {
         Array.Clear(b);
